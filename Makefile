@@ -1,0 +1,166 @@
+# h2 — GNU make, out-of-tree into $(BUILD), parallel-safe.
+#
+#   make                 libraries (libh2core.a, libh2.a) and the h2 program
+#   make test            install missing Debian packages, build, run every test
+#   make run             install missing packages, build, start `h2 serve`
+#   make fuzz            build the libFuzzer targets (clang)
+#   make bench           build and run every benchmark (needs libnghttp2-dev)
+#   make install PREFIX=/usr/local   headers, libraries, h2.pc, the h2 program
+#   make SANITIZE=1 test ASan + UBSan build of everything (into build-san/)
+#
+# Sources are found by wildcard, one folder per module:
+#   hpack/*.c h2core/*.c      -> libh2core.a   (libc only)
+#   evloop/*.c tls/*.c api/*.c -> libh2.a       (BoringSSL, pthread)
+#   api/cmd/*.c (not main.c)  -> libh2cmd.a    (subcommands; tests link it too)
+#   api/cmd/main.c            -> h2
+#   test/test_*.c             -> one cmocka binary each; test/util_*.c linked into all
+#   fuzz/fuzz_*.c             -> one libFuzzer binary each
+#   bench/bench_*.c           -> one benchmark binary each (links libnghttp2)
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= cc
+OPT ?= -O2
+PREFIX ?= /usr/local
+UNAME_S := $(shell uname -s)
+
+# BoringSSL from Debian's android-libboringssl-dev.
+BSSL_INC ?= /usr/include/android
+BSSL_LIB ?= /usr/lib/$(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/android
+BSSL_LDFLAGS := -L$(BSSL_LIB) -Wl,-rpath,$(BSSL_LIB) -lssl -lcrypto
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS := -std=c11 $(WARN) $(OPT) -g -fno-strict-aliasing -MMD -MP $(SANFLAGS)
+CORE_CFLAGS := $(BASE_CFLAGS) -Ihpack -Ih2core
+SYS_CFLAGS  := $(BASE_CFLAGS) -D_GNU_SOURCE -Ihpack -Ih2core -Ievloop -Itls -Iapi -Iapi/cmd -I$(BSSL_INC)
+LDLIBS_ALL  := $(BSSL_LDFLAGS) -lpthread -lm
+
+CORE_SRCS := $(wildcard hpack/*.c h2core/*.c)
+ifeq ($(UNAME_S),Linux)
+EVLOOP_SRCS := $(filter-out %kqueue.c,$(wildcard evloop/*.c))
+else
+EVLOOP_SRCS := $(filter-out %epoll.c,$(wildcard evloop/*.c))
+endif
+KQUEUE_SRCS := $(wildcard evloop/*kqueue.c)
+SYS_SRCS  := $(EVLOOP_SRCS) $(wildcard tls/*.c api/*.c)
+CMD_SRCS  := $(filter-out api/cmd/main.c,$(wildcard api/cmd/*.c))
+TEST_SRCS := $(wildcard test/test_*.c)
+TEST_UTIL := $(wildcard test/util_*.c)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE_OBJS := $(call obj,$(CORE_SRCS))
+SYS_OBJS  := $(call obj,$(SYS_SRCS))
+CMD_OBJS  := $(call obj,$(CMD_SRCS))
+TEST_UTIL_OBJS := $(call obj,$(TEST_UTIL))
+TEST_BINS := $(patsubst test/%.c,$(BUILD)/test/%,$(TEST_SRCS))
+FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+LIBCORE := $(BUILD)/libh2core.a
+LIBH2   := $(BUILD)/libh2.a
+LIBCMD  := $(BUILD)/libh2cmd.a
+H2BIN   := $(BUILD)/h2
+LIBS_FOR_PROGRAMS := $(LIBCMD) $(LIBH2) $(LIBCORE)
+
+.PHONY: all test test-build run fuzz fuzz-build bench bench-build install deps clean check-kqueue check-libc
+.DEFAULT_GOAL := all
+
+all: $(LIBCORE) $(LIBH2) $(H2BIN)
+
+$(BUILD)/obj/hpack/%.o: hpack/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
+$(BUILD)/obj/h2core/%.o: h2core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SYS_CFLAGS) -c $< -o $@
+
+$(LIBCORE): $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBH2): $(SYS_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBCMD): $(CMD_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(H2BIN): $(call obj,api/cmd/main.c) $(LIBS_FOR_PROGRAMS)
+	$(CC) $(SANFLAGS) -o $@ $< $(LIBS_FOR_PROGRAMS) $(LDLIBS_ALL)
+
+# Unit tests: one cmocka binary per test/test_*.c.
+$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(TEST_UTIL_OBJS) $(LIBS_FOR_PROGRAMS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $< $(TEST_UTIL_OBJS) $(LIBS_FOR_PROGRAMS) -lcmocka $(LDLIBS_ALL)
+
+# libh2core.a must link into a program with nothing but libc.
+$(BUILD)/libc_check: test/libc_check.c $(LIBCORE)
+	$(CC) $(CORE_CFLAGS) -MF $@.d -o $@ $< $(LIBCORE) -nodefaultlibs -lc $(if $(SANFLAGS),-lasan -lubsan,)
+check-libc: $(BUILD)/libc_check
+	$(BUILD)/libc_check
+
+# The kqueue backend is compile-checked on Linux against a test-only declaration header.
+check-kqueue: $(patsubst %.c,$(BUILD)/kqcheck/%.o,$(KQUEUE_SRCS))
+$(BUILD)/kqcheck/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE -Ihpack -Ih2core -Ievloop -Itest/kqueue_decl -DH2_KQUEUE_COMPILE_CHECK -c $< -o $@
+
+# Fuzz targets: clang + libFuzzer, the core compiled again with coverage.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ihpack -Ih2core -Iapi/cmd
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(patsubst -fsanitize=fuzzer%,-fsanitize=fuzzer-no-link$(comma)address$(comma)undefined,$(FUZZ_FLAGS)) -MMD -MP -c $< -o $@
+comma := ,
+FUZZ_CORE_OBJS := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(CORE_SRCS))
+$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_CORE_OBJS)
+fuzz-build: $(FUZZ_BINS)
+fuzz: deps
+	$(MAKE) fuzz-build
+
+# Benchmarks: each prints RESULT lines; bench/run.sh runs them all.
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_FOR_PROGRAMS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $< $(LIBS_FOR_PROGRAMS) -lnghttp2 $(LDLIBS_ALL)
+bench-build: all $(BENCH_BINS)
+bench: deps
+	$(MAKE) bench-build
+	BUILD=$(BUILD) sh bench/run.sh
+
+deps:
+	@sh scripts/deps.sh
+
+test-build: all $(TEST_BINS) $(BUILD)/libc_check check-kqueue fuzz-build
+
+test: deps
+	$(MAKE) -j$$(nproc) test-build
+	BUILD=$(BUILD) sh test/run.sh
+
+run: deps
+	$(MAKE) -j$$(nproc) all
+	$(H2BIN) serve
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/h2 $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(wildcard hpack/*.h h2core/*.h api/*.h evloop/*.h tls/*.h) $(DESTDIR)$(PREFIX)/include/h2/
+	install -m 644 $(LIBCORE) $(LIBH2) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(H2BIN) $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@BSSL_LIB@|$(BSSL_LIB)|g' h2.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/h2.pc
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,98 @@
+#!/bin/sh
+# run.sh: runs every test that `make test` built and prints one closing line,
+# "N passed, N failed". Called by `make test` after the build.
+#
+#  - cmocka unit tests: $BUILD/test/test_*   (counted test by test)
+#  - libc-only link check of libh2core.a: $BUILD/libc_check
+#  - interop tests: test/interop/*.sh and test/interop/*.py, run with a time
+#    limit; each prints TAP-style lines "ok - NAME" / "not ok - NAME" (counted
+#    line by line), or, printing none, counts as one test by its exit status.
+#  - fuzz smoke: every $BUILD/fuzz/fuzz_* for FUZZ_SECONDS (default 20) on a
+#    copy of fuzz/corpus/NAME, with fuzz/NAME.dict when present.
+set -u
+BUILD=${BUILD:-build}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+INTEROP_TIMEOUT=${INTEROP_TIMEOUT:-300}
+ONLY=${ONLY:-}           # e.g. ONLY=unit, ONLY=interop, ONLY=fuzz
+export BUILD
+export CMOCKA_MESSAGE_OUTPUT=stdout
+pass=0
+fail=0
+failed_names=""
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+count() { # $1 = name, $2 = exit status
+  if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); failed_names="$failed_names $1"; fi
+}
+
+if [ -z "$ONLY" ] || [ "$ONLY" = unit ]; then
+  for t in "$BUILD"/test/test_*; do
+    [ -x "$t" ] || continue
+    case "$t" in *.d|*.o) continue ;; esac
+    name=$(basename "$t")
+    echo "== $name"
+    timeout 600 "$t" > "$log/out" 2>&1
+    rc=$?
+    cat "$log/out"
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/out" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/out" | tail -n 1)
+    p=${p:-0}; f=${f:-0}
+    if [ "$p" = 0 ] && [ "$f" = 0 ]; then f=1; fi       # crashed before its summary
+    if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi     # non-zero exit counts once
+    pass=$((pass + p)); fail=$((fail + f))
+    [ "$f" = 0 ] || failed_names="$failed_names $name"
+  done
+  if [ -x "$BUILD/libc_check" ]; then
+    echo "== libc_check (libh2core.a links with libc only)"
+    "$BUILD/libc_check"; count libc_check $?
+  fi
+fi
+
+if [ -z "$ONLY" ] || [ "$ONLY" = interop ]; then
+  for s in test/interop/*.sh test/interop/*.py; do
+    [ -f "$s" ] || continue
+    name=$(basename "$s")
+    echo "== interop $name"
+    case "$s" in
+      *.py) timeout -k 10 "$INTEROP_TIMEOUT" /usr/bin/python3 "$s" > "$log/out" 2>&1 ;;
+      *)    timeout -k 10 "$INTEROP_TIMEOUT" sh "$s" > "$log/out" 2>&1 ;;
+    esac
+    rc=$?
+    cat "$log/out"
+    p=$(grep -c '^ok ' "$log/out")
+    f=$(grep -c '^not ok ' "$log/out")
+    if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+      count "$name" "$rc"
+    else
+      if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+      pass=$((pass + p)); fail=$((fail + f))
+      [ "$f" = 0 ] || failed_names="$failed_names $name"
+    fi
+  done
+fi
+
+if [ -z "$ONLY" ] || [ "$ONLY" = fuzz ]; then
+  for fz in "$BUILD"/fuzz/fuzz_*; do
+    [ -x "$fz" ] || continue
+    case "$fz" in *.d|*.o) continue ;; esac
+    name=$(basename "$fz")
+    corpus="$log/corpus_$name"
+    mkdir -p "$corpus"
+    [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"
+    dict=""
+    [ -f "fuzz/$name.dict" ] && dict="-dict=fuzz/$name.dict"
+    echo "== fuzz smoke $name (${FUZZ_SECONDS}s)"
+    # shellcheck disable=SC2086
+    timeout -k 10 $((FUZZ_SECONDS + 120)) "$fz" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$log/" $dict "$corpus" > "$log/out" 2>&1
+    rc=$?
+    tail -n 12 "$log/out"
+    count "fuzz:$name" "$rc"
+  done
+fi
+
+echo
+[ -z "$failed_names" ] || echo "failed:$failed_names"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
