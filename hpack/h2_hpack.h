@@ -1,0 +1,285 @@
+/* h2_hpack.h: HPACK (RFC 7541) header compression for HTTP/2.
+ *
+ * Three layers, all libc only, all memory through an h2_mem:
+ *
+ *  - primitives: prefixed integers (§5.1), string literals raw and Huffman
+ *    (§5.2, Appendix B), the static table (Appendix A);
+ *  - h2_hpack_decoder: decodes header blocks, in one call or streamed in
+ *    pieces (one per HEADERS/CONTINUATION frame), delivering each field
+ *    through a callback with NO allocation per field;
+ *  - h2_hpack_encoder: encodes a list of fields into a caller buffer.
+ *
+ * A decoder and an encoder are independent objects; an HTTP/2 connection
+ * owns one of each. Neither is thread-safe; distinct objects may be used from
+ * distinct threads. There is no global mutable state.
+ *
+ * Sizes follow RFC 7541 §4.1: an entry's size is name_len + value_len + 32. */
+#ifndef H2_HPACK_H
+#define H2_HPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "h2_cbs.h"
+#include "h2_err.h"
+#include "h2_mem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* H2_HPACK_ENTRY_OVERHEAD is the 32 octets RFC 7541 §4.1 adds to every entry
+ * (and RFC 9113 §6.5.2 to every field of SETTINGS_MAX_HEADER_LIST_SIZE). */
+#define H2_HPACK_ENTRY_OVERHEAD 32
+/* H2_HPACK_DEFAULT_TABLE_SIZE is SETTINGS_HEADER_TABLE_SIZE's initial value. */
+#define H2_HPACK_DEFAULT_TABLE_SIZE 4096
+/* H2_HPACK_STATIC_COUNT is the number of static table entries (1..61). */
+#define H2_HPACK_STATIC_COUNT 61
+/* H2_HPACK_INT_MAX is the largest integer the decoder accepts (2^32-1). */
+#define H2_HPACK_INT_MAX UINT32_MAX
+
+/* Field flags (h2_hpack_field.flags). */
+
+/* H2_HPACK_NEVER_INDEXED: decoder: the field arrived as a "literal never
+ * indexed" (§6.2.3): an intermediary must re-encode it the same way.
+ * Encoder: the field is sensitive: it is sent as a never-indexed literal and
+ * never enters the dynamic table (its name may still be an index). */
+#define H2_HPACK_NEVER_INDEXED 0x1u
+/* H2_HPACK_NO_INDEX: decoder: the field arrived as a "literal without
+ * indexing" (§6.2.2). Encoder: send it without adding it to the table (but it
+ * may still be sent as a full index if the table already holds it). */
+#define H2_HPACK_NO_INDEX 0x2u
+/* H2_HPACK_INDEX: encoder only: add the field to the dynamic table whenever
+ * it fits, overriding the default strategy (see h2_hpack_encode). Ignored
+ * together with H2_HPACK_NEVER_INDEXED or H2_HPACK_NO_INDEX. */
+#define H2_HPACK_INDEX 0x4u
+
+/* h2_hpack_field is one header field. Names and values are octet strings
+ * (not NUL-terminated; they may contain any octet as far as HPACK cares). */
+typedef struct h2_hpack_field {
+  const char *name;
+  size_t name_len;
+  const char *value;
+  size_t value_len;
+  uint32_t flags; /* H2_HPACK_* bits above */
+} h2_hpack_field;
+
+/* ---- Primitives ---------------------------------------------------------- */
+
+/* h2_hpack_int_decode reads a prefixed integer (§5.1) whose first octet's
+ * low |prefix_bits| bits (1..8) start it; the high bits of that octet are
+ * ignored (they belong to the representation). On success it stores the
+ * value in |*out|, advances |in| and returns 0. Errors (|in| not advanced):
+ * H2_ERR_HPACK_TRUNCATED if |in| ends inside the integer,
+ * H2_ERR_HPACK_INT_OVERFLOW if the value exceeds 2^32-1 or uses more
+ * continuation octets than a 32-bit value needs (5),
+ * H2_ERR_INVALID_ARG for a |prefix_bits| outside 1..8. */
+int h2_hpack_int_decode(h2_cbs *in, unsigned prefix_bits, uint32_t *out);
+
+/* h2_hpack_int_encode appends |value| as a prefixed integer with
+ * |prefix_bits| (1..8) bits of prefix; |first_bits| supplies the high bits
+ * of the first octet (its low |prefix_bits| bits must be 0). Returns the
+ * number of octets appended (1..6), H2_ERR_BUF_TOO_SMALL if |out| is full
+ * (its sticky error is then set), or H2_ERR_INVALID_ARG. */
+int h2_hpack_int_encode(h2_cbb *out, unsigned prefix_bits, uint8_t first_bits, uint32_t value);
+
+/* h2_hpack_huffman_encoded_len returns the number of octets the Huffman code
+ * (Appendix B, padded with ones) of |len| octets at |s| takes. */
+size_t h2_hpack_huffman_encoded_len(const char *s, size_t len);
+
+/* h2_hpack_huffman_encode appends the Huffman code of |s| (without a length
+ * prefix). Returns the number of octets appended or H2_ERR_BUF_TOO_SMALL. */
+int h2_hpack_huffman_encode(h2_cbb *out, const char *s, size_t len);
+
+/* h2_hpack_huffman_decode decodes |in_len| Huffman-coded octets into |out|
+ * (capacity |out_cap|). The decoder is table-driven, one input octet per
+ * step. Returns the decoded length, or H2_ERR_HPACK_HUFFMAN_EOS (EOS symbol
+ * in the data), H2_ERR_HPACK_HUFFMAN_PADDING (padding longer than 7 bits or
+ * not all ones), H2_ERR_BUF_TOO_SMALL (|out_cap| too small; a capacity of
+ * in_len * 8 / 5 + 1 always suffices). */
+int h2_hpack_huffman_decode(char *out, size_t out_cap, const uint8_t *in, size_t in_len);
+
+/* h2_hpack_string_encode appends a string literal (§5.2): the H bit, the
+ * 7-bit-prefixed length, the octets. |huffman| is one of the
+ * H2_HPACK_HUFFMAN_* modes below. Returns octets appended,
+ * H2_ERR_BUF_TOO_SMALL, or H2_ERR_INVALID_ARG (length > 2^32-1). */
+int h2_hpack_string_encode(h2_cbb *out, const char *s, size_t len, int huffman);
+
+/* Huffman modes for h2_hpack_string_encode and h2_hpack_encoder_set_huffman. */
+#define H2_HPACK_HUFFMAN_AUTO 0   /* Huffman only when strictly shorter (default) */
+#define H2_HPACK_HUFFMAN_NEVER 1  /* always raw octets */
+#define H2_HPACK_HUFFMAN_ALWAYS 2 /* always Huffman */
+
+/* h2_hpack_static_get sets |*out| to static table entry |index| (1..61);
+ * the pointers are to static storage. Returns 0 or H2_ERR_HPACK_INDEX_RANGE. */
+int h2_hpack_static_get(uint32_t index, h2_hpack_field *out);
+
+/* h2_hpack_static_find looks |name|/|value| up in the static table. Returns
+ * the index (1..61) of an entry matching both, else 0 and, when
+ * |out_name_index| is not NULL, stores there the first index whose name
+ * matches (0 if none). Constant time per call (switch on the name). */
+uint32_t h2_hpack_static_find(const char *name, size_t name_len, const char *value,
+                              size_t value_len, uint32_t *out_name_index);
+
+/* ---- Decoder ------------------------------------------------------------- */
+
+typedef struct h2_hpack_decoder h2_hpack_decoder;
+
+/* h2_hpack_field_cb receives one decoded field. The pointers in |field| are
+ * valid only until the callback returns (they point into the input, the
+ * dynamic table, the static table or decoder scratch); copy what you keep.
+ * Return 0 to go on, or a negative h2_err to stop decoding: that error is
+ * returned by h2_hpack_decode and the decoder is then unusable (its table is
+ * out of sync with the peer's), so only do that to tear the connection down.
+ * To reject a field but keep the connection, remember it and return 0. */
+typedef int (*h2_hpack_field_cb)(void *user, const h2_hpack_field *field);
+
+/* h2_hpack_decoder_new allocates a decoder with |mem| (NULL = default
+ * allocator, which must outlive the decoder). Initial state: table size and
+ * SETTINGS limit 4096, limits H2_HPACK_DEFAULT_MAX_LIST_SIZE,
+ * H2_HPACK_DEFAULT_MAX_FIELDS, H2_HPACK_DEFAULT_MAX_FIELD_LEN. Returns NULL
+ * when out of memory. */
+h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem);
+
+/* h2_hpack_decoder_free frees |d| and everything it owns. NULL is a no-op. */
+void h2_hpack_decoder_free(h2_hpack_decoder *d);
+
+/* h2_hpack_decoder_set_max_table_size sets the limit the peer's table size
+ * updates must respect: the SETTINGS_HEADER_TABLE_SIZE we advertise. Call it
+ * when the peer ACKs our SETTINGS carrying a new value. If |max| is below the
+ * current table size limit, the next header block MUST begin with a size
+ * update <= |max| (§4.2), else decoding it fails with
+ * H2_ERR_HPACK_SIZE_UPDATE_MISPLACED. May allocate (the entry index);
+ * returns 0, H2_ERR_NOMEM, or H2_ERR_STATE in the middle of a block. */
+int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max);
+
+/* Default decoder limits. */
+#define H2_HPACK_DEFAULT_MAX_LIST_SIZE 65536u
+#define H2_HPACK_DEFAULT_MAX_FIELDS 1024u
+#define H2_HPACK_DEFAULT_MAX_FIELD_LEN 65536u
+
+/* h2_hpack_decoder_set_limits sets the per-block limits:
+ *  |max_list_size|: the sum over fields of name_len + value_len + 32, as
+ *     SETTINGS_MAX_HEADER_LIST_SIZE counts (exceeding it gives
+ *     H2_ERR_HPACK_LIST_TOO_LARGE);
+ *  |max_fields|: the number of fields (H2_ERR_HPACK_TOO_MANY_FIELDS);
+ *  |max_field_len|: one field's name_len + value_len
+ *     (H2_ERR_HPACK_FIELD_TOO_LONG); it also bounds the decoder's scratch
+ *     memory (together with the table size).
+ * These three are "soft" errors: once a limit is passed, no more fields are
+ * delivered, but the rest of the block is still decoded so the dynamic table
+ * stays in sync (RFC 9113 §10.5.1: the connection may go on, the stream gets
+ * refused); the error is returned by the call that ends the block and the
+ * decoder stays usable. Nothing beyond the limits is allocated for the
+ * fields that were not delivered. Takes effect at the next block. */
+void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size,
+                                 uint32_t max_fields, uint32_t max_field_len);
+
+/* h2_hpack_decode decodes the next |len| octets of a header block, calling
+ * |cb| (with |user|) once per field, in order. A block may be fed in any
+ * number of pieces (down to one octet each); set |end_of_block| on the call
+ * carrying its last piece (END_HEADERS), possibly with |len| == 0. A
+ * representation split across pieces is buffered internally (bounded by the
+ * limits); otherwise strings are not copied.
+ *
+ * Returns the number of fields delivered by this call (>= 0), or:
+ *  - hard errors (the decoder is unusable afterwards; send GOAWAY with
+ *    h2_err_rfc_code(err) = COMPRESSION_ERROR): H2_ERR_HPACK_TRUNCATED,
+ *    H2_ERR_HPACK_INT_OVERFLOW, H2_ERR_HPACK_INDEX_ZERO,
+ *    H2_ERR_HPACK_INDEX_RANGE, H2_ERR_HPACK_HUFFMAN_PADDING,
+ *    H2_ERR_HPACK_HUFFMAN_EOS, H2_ERR_HPACK_SIZE_UPDATE_TOO_LARGE,
+ *    H2_ERR_HPACK_SIZE_UPDATE_MISPLACED (after a field, or missing after a
+ *    lowered limit), H2_ERR_HPACK_STRING_TOO_LONG (a string runs past the end
+ *    of the block), H2_ERR_NOMEM, any error |cb| returned; every later call
+ *    then returns H2_ERR_STATE;
+ *  - soft errors, only from the call with |end_of_block| set (see
+ *    h2_hpack_decoder_set_limits): H2_ERR_HPACK_LIST_TOO_LARGE,
+ *    H2_ERR_HPACK_TOO_MANY_FIELDS, H2_ERR_HPACK_FIELD_TOO_LONG.
+ * A block of zero fields is valid. |in| may be NULL when |len| is 0. */
+int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block,
+                    h2_hpack_field_cb cb, void *user);
+
+/* h2_hpack_decoder_table_size returns the dynamic table's current size
+ * (sum of entry sizes, RFC 7541 §4.1). */
+uint32_t h2_hpack_decoder_table_size(const h2_hpack_decoder *d);
+/* h2_hpack_decoder_table_max returns the table's current maximum size (as
+ * set by the peer's last size update). */
+uint32_t h2_hpack_decoder_table_max(const h2_hpack_decoder *d);
+/* h2_hpack_decoder_table_count returns the number of dynamic table entries. */
+size_t h2_hpack_decoder_table_count(const h2_hpack_decoder *d);
+/* h2_hpack_decoder_table_get sets |*out| to dynamic entry |i| (1 = newest,
+ * i.e. HPACK index 62). Pointers valid until the next decode call. Returns
+ * 0 or H2_ERR_NOT_FOUND. */
+int h2_hpack_decoder_table_get(const h2_hpack_decoder *d, size_t i, h2_hpack_field *out);
+/* h2_hpack_decoder_memory returns the bytes |d| holds from its allocator. */
+size_t h2_hpack_decoder_memory(const h2_hpack_decoder *d);
+
+/* ---- Encoder ------------------------------------------------------------- */
+
+typedef struct h2_hpack_encoder h2_hpack_encoder;
+
+/* h2_hpack_encoder_new allocates an encoder with |mem| (NULL = default).
+ * Initial state: table size 4096 (the peer's initial limit), local cap
+ * 4096, Huffman AUTO. Returns NULL when out of memory. */
+h2_hpack_encoder *h2_hpack_encoder_new(const h2_mem *mem);
+
+/* h2_hpack_encoder_free frees |e|. NULL is a no-op. */
+void h2_hpack_encoder_free(h2_hpack_encoder *e);
+
+/* h2_hpack_encoder_set_max_table_size records the peer's
+ * SETTINGS_HEADER_TABLE_SIZE. The table size used is min(|max|, local cap).
+ * If that changes, the next h2_hpack_encode begins with size updates (§4.2):
+ * the smallest size reached since the last block (when lower than the
+ * final one), then the final size. Entries are evicted as needed. Returns 0
+ * or H2_ERR_NOMEM (the entry index could not grow; the encoder keeps its
+ * old size and stays usable). */
+int h2_hpack_encoder_set_max_table_size(h2_hpack_encoder *e, uint32_t max);
+
+/* h2_hpack_encoder_set_table_limit sets the local cap on the table size
+ * (default 4096; a peer advertising a huge table cannot make us hold more),
+ * then applies it like h2_hpack_encoder_set_max_table_size. Same returns. */
+int h2_hpack_encoder_set_table_limit(h2_hpack_encoder *e, uint32_t limit);
+
+/* h2_hpack_encoder_set_huffman sets the Huffman mode (H2_HPACK_HUFFMAN_*). */
+void h2_hpack_encoder_set_huffman(h2_hpack_encoder *e, int mode);
+
+/* h2_hpack_encode_bound returns an upper bound of the octets h2_hpack_encode
+ * appends for these |n| fields (pending size updates included), whatever
+ * the table holds. SIZE_MAX on overflow. */
+size_t h2_hpack_encode_bound(const h2_hpack_field *fields, size_t n);
+
+/* h2_hpack_encode appends one complete header block for |fields| to |out|.
+ * Per field: a full match in the static or dynamic table becomes an indexed
+ * field (not for H2_HPACK_NEVER_INDEXED fields); otherwise a literal, with
+ * the name as an index when the name is in a table (static preferred). A
+ * literal is never-indexed for H2_HPACK_NEVER_INDEXED fields and, by
+ * default, for authorization, proxy-authorization and cookie values shorter
+ * than 20 octets; it is added to the table unless H2_HPACK_NO_INDEX is set,
+ * or, without H2_HPACK_INDEX, the field is one that rarely repeats (:path,
+ * content-length, age, etag, if-modified-since, if-none-match,
+ * last-modified, location, set-cookie) or its entry would take more than 3/4
+ * of the table. Strings use Huffman per the Huffman mode. Names should be
+ * lowercase (HTTP/2); the encoder does not check.
+ *
+ * The call is atomic: if |out| has less room than h2_hpack_encode_bound()
+ * it fails with H2_ERR_BUF_TOO_SMALL before changing any state. Returns the
+ * number of octets appended, or H2_ERR_BUF_TOO_SMALL or H2_ERR_INVALID_ARG
+ * (a string longer than 2^32-1), in both cases with nothing appended. When
+ * the table cannot grow (out of memory) a field is sent without indexing
+ * instead, so allocation failure never fails the call. */
+int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fields, size_t n);
+
+/* h2_hpack_encoder_table_size/max/count/get: as for the decoder, for the
+ * encoder's dynamic table. */
+uint32_t h2_hpack_encoder_table_size(const h2_hpack_encoder *e);
+uint32_t h2_hpack_encoder_table_max(const h2_hpack_encoder *e);
+size_t h2_hpack_encoder_table_count(const h2_hpack_encoder *e);
+int h2_hpack_encoder_table_get(const h2_hpack_encoder *e, size_t i, h2_hpack_field *out);
+/* h2_hpack_encoder_memory returns the bytes |e| holds from its allocator. */
+size_t h2_hpack_encoder_memory(const h2_hpack_encoder *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
