@@ -359,7 +359,10 @@ size_t h2_frame_block_size(size_t first_extra, size_t block_len, uint32_t max_fr
 
 /* h2_frame_encode writes the decoded frame |f| back to wire form, keeping
  * its flags (including unknown bits), padding length (zero padding) and
- * stream. For H2_FRAME_UNKNOWN it writes hdr.type with the raw payload. */
+ * stream. For H2_FRAME_UNKNOWN it writes hdr.type with the raw payload.
+ * |f| must be a frame h2_frame_decode() returned 0 for and did not mark
+ * |ignore|; otherwise (or for a frame that cannot be put on the wire)
+ * H2_ERR_INVALID_ARG. */
 int h2_frame_encode(h2_cbb *b, const h2_frame *f);
 
 /* --- Names and traces. --- */
