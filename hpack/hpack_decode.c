@@ -1,0 +1,451 @@
+/* hpack_decode.c: the HPACK decoder (RFC 7541 §3, §6).
+ *
+ * decode_one() parses one whole representation from contiguous bytes, with
+ * no side effect unless it completes. h2_hpack_decode() runs it over the
+ * caller's input directly; a representation cut by the end of a piece is
+ * gathered in |pend| (exactly as many bytes as decode_one says it needs, so
+ * the rest of the input is again parsed in place). A string too long to
+ * hold at all (over max(field limit, SETTINGS table size)) is skipped
+ * without being buffered: |skip| counts the octets still to drop. */
+#include <string.h>
+
+#include "h2_hpack.h"
+#include "hpack_internal.h"
+
+enum { MODE_REP = 0, MODE_VALUE_HDR = 1 };
+
+struct h2_hpack_decoder {
+  const h2_mem *mem;
+  hpack_table t;
+  uint32_t settings_max;  /* our SETTINGS_HEADER_TABLE_SIZE */
+  uint32_t max_list, max_fields, max_field_len;
+  uint32_t list_size, nfields;
+  int soft_err;           /* first soft limit error in this block */
+  int failed;             /* a hard error happened: unusable */
+  int fields_seen;        /* a field representation was seen in this block */
+  int need_update;        /* a size update must open the next block */
+  int mode;               /* MODE_VALUE_HDR: the next thing is a value to skip */
+  int cut_in_string;      /* the last incomplete parse stopped inside a string */
+  uint64_t skip;          /* octets still to drop */
+  uint8_t *pend;
+  size_t pend_len, pend_cap;
+  char *scratch;
+  size_t scratch_cap;
+  int delivered;
+  h2_hpack_field_cb cb;
+  void *user;
+};
+
+h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem) {
+  if (!mem) mem = h2_mem_default();
+  h2_hpack_decoder *d = h2_mem_malloc(mem, sizeof *d);
+  if (!d) return NULL;
+  memset(d, 0, sizeof *d);
+  d->mem = mem;
+  hpack_table_init(&d->t, mem, H2_HPACK_DEFAULT_TABLE_SIZE, 0);
+  d->settings_max = H2_HPACK_DEFAULT_TABLE_SIZE;
+  d->max_list = H2_HPACK_DEFAULT_MAX_LIST_SIZE;
+  d->max_fields = H2_HPACK_DEFAULT_MAX_FIELDS;
+  d->max_field_len = H2_HPACK_DEFAULT_MAX_FIELD_LEN;
+  return d;
+}
+
+void h2_hpack_decoder_free(h2_hpack_decoder *d) {
+  if (!d) return;
+  hpack_table_free(&d->t);
+  h2_mem_free(d->mem, d->pend);
+  h2_mem_free(d->mem, d->scratch);
+  h2_mem_free(d->mem, d);
+}
+
+static int mid_block(const h2_hpack_decoder *d) {
+  return d->fields_seen || d->pend_len || d->skip || d->mode != MODE_REP;
+}
+
+int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max) {
+  if (mid_block(d)) return H2_ERR_STATE;
+  d->settings_max = max;
+  if (max < d->t.max) d->need_update = 1;
+  return 0;
+}
+
+void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size, uint32_t max_fields,
+                                 uint32_t max_field_len) {
+  d->max_list = max_list_size;
+  d->max_fields = max_fields;
+  d->max_field_len = max_field_len;
+}
+
+uint32_t h2_hpack_decoder_table_size(const h2_hpack_decoder *d) { return d->t.size; }
+uint32_t h2_hpack_decoder_table_max(const h2_hpack_decoder *d) { return d->t.max; }
+size_t h2_hpack_decoder_table_count(const h2_hpack_decoder *d) { return hpack_table_count(&d->t); }
+
+int h2_hpack_decoder_table_get(const h2_hpack_decoder *d, size_t i, h2_hpack_field *out) {
+  if (i == 0 || i > hpack_table_count(&d->t)) return H2_ERR_NOT_FOUND;
+  const hpack_entry *e = hpack_table_get(&d->t, (uint32_t)i);
+  out->name = hpack_table_name(&d->t, e);
+  out->name_len = e->name_len;
+  out->value = hpack_table_value(&d->t, e);
+  out->value_len = e->value_len;
+  out->flags = 0;
+  return 0;
+}
+
+size_t h2_hpack_decoder_memory(const h2_hpack_decoder *d) {
+  return sizeof *d + hpack_table_memory(&d->t) + d->pend_cap + d->scratch_cap;
+}
+
+/* bound is the longest string the decoder ever holds. */
+static size_t bound(const h2_hpack_decoder *d) {
+  return d->max_field_len > d->settings_max ? d->max_field_len : d->settings_max;
+}
+
+static void soft(h2_hpack_decoder *d, int err) {
+  if (!d->soft_err) d->soft_err = err;
+}
+
+/* emit delivers a field unless a limit was passed in this block. */
+static int emit(h2_hpack_decoder *d, const char *name, size_t nlen, const char *value,
+                size_t vlen, uint32_t flags) {
+  if (d->soft_err) return 0;
+  if (d->nfields >= d->max_fields) {
+    soft(d, H2_ERR_HPACK_TOO_MANY_FIELDS);
+    return 0;
+  }
+  uint64_t fsize = (uint64_t)nlen + vlen + H2_HPACK_ENTRY_OVERHEAD;
+  if (d->list_size + fsize > d->max_list) {
+    soft(d, H2_ERR_HPACK_LIST_TOO_LARGE);
+    return 0;
+  }
+  if ((uint64_t)nlen + vlen > d->max_field_len) {
+    soft(d, H2_ERR_HPACK_FIELD_TOO_LONG);
+    return 0;
+  }
+  d->nfields++;
+  d->list_size += (uint32_t)fsize;
+  h2_hpack_field f = {name, nlen, value, vlen, flags};
+  int rc = d->cb ? d->cb(d->user, &f) : 0;
+  if (rc < 0) return rc;
+  d->delivered++;
+  return 0;
+}
+
+static int reserve_scratch(h2_hpack_decoder *d, size_t n) {
+  if (d->scratch_cap >= n) return 0;
+  size_t cap = d->scratch_cap ? d->scratch_cap : 256;
+  while (cap < n) cap *= 2;
+  char *p = h2_mem_realloc(d->mem, d->scratch, cap);
+  if (!p) return H2_ERR_NOMEM;
+  d->scratch = p;
+  d->scratch_cap = cap;
+  return 0;
+}
+
+/* A string literal header as parsed: where its octets start, how many. */
+typedef struct str_ref {
+  size_t off; /* offset of the octets from the representation start */
+  uint32_t len;
+  int huff;
+  int over; /* longer than bound(): to be skipped */
+} str_ref;
+
+/* parse_str reads a string header at |p|[*pos..len). Returns 0 with |s|
+ * set and *pos after the header, or H2_ERR_HPACK_TRUNCATED, or an int
+ * error. */
+static int parse_str(const h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t *pos,
+                     str_ref *s) {
+  size_t used;
+  uint32_t n;
+  if (*pos >= len) return H2_ERR_HPACK_TRUNCATED;
+  int rc = hpack_int_read(p + *pos, len - *pos, 7, &n, &used);
+  if (rc) return rc;
+  s->huff = (p[*pos] & 0x80) != 0;
+  *pos += used;
+  s->off = *pos;
+  s->len = n;
+  /* A Huffman string decodes to at least 8/30 octet per octet. */
+  uint64_t least = s->huff ? ((uint64_t)n * 8) / 30 : n;
+  s->over = least > bound(d);
+  return 0;
+}
+
+/* incomplete records what decode_one needs to finish. */
+static int incomplete(h2_hpack_decoder *d, size_t *need, size_t n, int in_string) {
+  *need = n;
+  d->cut_in_string = in_string;
+  return H2_ERR_INCOMPLETE;
+}
+
+/* huff_cap is the scratch room decoding Huffman string |s| takes. */
+static size_t huff_cap(const h2_hpack_decoder *d, const str_ref *s) {
+  size_t cap = (size_t)s->len * 8 / 5 + 1;
+  if (cap > bound(d) + 1) cap = bound(d) + 1;
+  return cap;
+}
+
+/* decode_str makes the octets of |s| available as a decoded string at
+ * |*out| (in place for raw ones, in scratch at |scratch_off| for Huffman
+ * ones). Returns 0, 1 when the decoded string is over bound() (not
+ * available), or a hard error. */
+static int decode_str(h2_hpack_decoder *d, const uint8_t *p, const str_ref *s, size_t scratch_off,
+                      const char **out, size_t *out_len) {
+  if (!s->huff) {
+    *out = (const char *)p + s->off;
+    *out_len = s->len;
+    return 0;
+  }
+  size_t cap = huff_cap(d, s);
+  if (d->scratch_cap < scratch_off + cap) return H2_ERR_INTERNAL; /* reserved by the caller */
+  int rc = h2_hpack_huffman_decode(d->scratch + scratch_off, cap, p + s->off, s->len);
+  if (rc == H2_ERR_BUF_TOO_SMALL) return 1;
+  if (rc < 0) return rc;
+  if ((size_t)rc > bound(d)) return 1;
+  *out = d->scratch + scratch_off;
+  *out_len = (size_t)rc;
+  return 0;
+}
+
+/* lookup finds HPACK index |idx| in the static then dynamic table. */
+static int lookup(const h2_hpack_decoder *d, uint32_t idx, const char **name, size_t *nlen,
+                  const char **value, size_t *vlen, int *dynamic) {
+  if (idx == 0) return H2_ERR_HPACK_INDEX_ZERO;
+  if (idx <= H2_HPACK_STATIC_COUNT) {
+    const hpack_static_entry *e = &hpack_static_table[idx];
+    *name = e->name;
+    *nlen = e->name_len;
+    *value = e->value;
+    *vlen = e->value_len;
+    *dynamic = 0;
+    return 0;
+  }
+  const hpack_entry *e = hpack_table_get(&d->t, idx - H2_HPACK_STATIC_COUNT);
+  if (!e) return H2_ERR_HPACK_INDEX_RANGE;
+  *name = hpack_table_name(&d->t, e);
+  *nlen = e->name_len;
+  *value = hpack_table_value(&d->t, e);
+  *vlen = e->value_len;
+  *dynamic = 1;
+  return 0;
+}
+
+/* decode_one decodes the representation at p[0..len). Returns 0 with
+ * |*used| set, H2_ERR_INCOMPLETE with |*need| (the total length needed so
+ * far, > len), or a hard error. */
+static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t *used,
+                      size_t *need) {
+  size_t pos = 0, k;
+  uint32_t v;
+  int rc;
+  if (d->mode == MODE_VALUE_HDR) {
+    /* The value of a literal whose name was skipped: skip it too. */
+    str_ref s;
+    rc = parse_str(d, p, len, &pos, &s);
+    if (rc == H2_ERR_HPACK_TRUNCATED) return incomplete(d, need, len + 1, 0);
+    if (rc) return rc;
+    d->mode = MODE_REP;
+    d->skip = s.len;
+    *used = pos;
+    return 0;
+  }
+  uint8_t b = p[0];
+  if (b & 0x80) { /* indexed field (§6.1) */
+    rc = hpack_int_read(p, len, 7, &v, &k);
+    if (rc == H2_ERR_HPACK_TRUNCATED) return incomplete(d, need, len + 1, 0);
+    if (rc) return rc;
+    if (d->need_update) return H2_ERR_HPACK_SIZE_UPDATE_MISPLACED;
+    const char *n, *val;
+    size_t nl, vl;
+    int dyn;
+    rc = lookup(d, v, &n, &nl, &val, &vl, &dyn);
+    if (rc) return rc;
+    d->fields_seen = 1;
+    *used = k;
+    return emit(d, n, nl, val, vl, 0);
+  }
+  if ((b & 0xe0) == 0x20) { /* dynamic table size update (§6.3) */
+    rc = hpack_int_read(p, len, 5, &v, &k);
+    if (rc == H2_ERR_HPACK_TRUNCATED) return incomplete(d, need, len + 1, 0);
+    if (rc) return rc;
+    if (d->fields_seen) return H2_ERR_HPACK_SIZE_UPDATE_MISPLACED;
+    if (v > d->settings_max) return H2_ERR_HPACK_SIZE_UPDATE_TOO_LARGE;
+    hpack_table_set_max(&d->t, v);
+    d->need_update = 0;
+    *used = k;
+    return 0;
+  }
+  /* literal (§6.2): with incremental indexing (01), without (0000), never
+   * indexed (0001) */
+  int indexing = (b & 0x40) != 0;
+  unsigned prefix = indexing ? 6 : 4;
+  uint32_t flags = indexing ? 0 : ((b & 0x10) ? H2_HPACK_NEVER_INDEXED : H2_HPACK_NO_INDEX);
+  rc = hpack_int_read(p, len, prefix, &v, &k);
+  if (rc == H2_ERR_HPACK_TRUNCATED) return incomplete(d, need, len + 1, 0);
+  if (rc) return rc;
+  if (d->need_update) return H2_ERR_HPACK_SIZE_UPDATE_MISPLACED;
+  pos = k;
+  const char *name = NULL, *value = NULL;
+  size_t nlen = 0, vlen = 0;
+  int name_dyn = 0;
+  str_ref ns = {0, 0, 0, 0}, vs;
+  if (v) {
+    const char *unused;
+    size_t unused_len;
+    rc = lookup(d, v, &name, &nlen, &unused, &unused_len, &name_dyn);
+    if (rc) return rc;
+  } else {
+    rc = parse_str(d, p, len, &pos, &ns);
+    if (rc == H2_ERR_HPACK_TRUNCATED) return incomplete(d, need, len + 1, 0);
+    if (rc) return rc;
+    if (ns.over) {
+      /* Too long to hold: drop the name, then the value. An entry this
+       * large empties the table (§4.4). */
+      d->fields_seen = 1;
+      soft(d, H2_ERR_HPACK_FIELD_TOO_LONG);
+      if (indexing) hpack_table_clear(&d->t);
+      d->skip = ns.len;
+      d->mode = MODE_VALUE_HDR;
+      *used = pos;
+      return 0;
+    }
+    if (len - pos < ns.len) return incomplete(d, need, pos + ns.len, 1);
+    pos += ns.len;
+  }
+  rc = parse_str(d, p, len, &pos, &vs);
+  if (rc == H2_ERR_HPACK_TRUNCATED) return incomplete(d, need, len + 1, 0);
+  if (rc) return rc;
+  if (vs.over) {
+    d->fields_seen = 1;
+    soft(d, H2_ERR_HPACK_FIELD_TOO_LONG);
+    if (indexing) hpack_table_clear(&d->t);
+    d->skip = vs.len;
+    *used = pos;
+    return 0;
+  }
+  if (len - pos < vs.len) return incomplete(d, need, pos + vs.len, 1);
+  pos += vs.len;
+
+  /* Everything is here: decode. */
+  d->fields_seen = 1;
+  *used = pos;
+  size_t soff = 0;
+  int over = 0;
+  size_t room = vs.huff ? huff_cap(d, &vs) : 0;
+  if (!v && ns.huff)
+    room += huff_cap(d, &ns);
+  else if (v && name_dyn && indexing)
+    room += nlen;
+  rc = reserve_scratch(d, room);
+  if (rc) return rc;
+  if (!v) {
+    rc = decode_str(d, p, &ns, 0, &name, &nlen);
+    if (rc < 0) return rc;
+    over |= rc;
+    if (!rc && ns.huff) soff = nlen;
+  } else if (name_dyn && indexing) {
+    /* The entry the name comes from may be evicted by the insert. */
+    if (nlen) memcpy(d->scratch, name, nlen);
+    name = d->scratch;
+    soff = nlen;
+  }
+  if (!over) {
+    rc = decode_str(d, p, &vs, soff, &value, &vlen);
+    if (rc < 0) return rc;
+    over |= rc;
+  }
+  if (over) {
+    soft(d, H2_ERR_HPACK_FIELD_TOO_LONG);
+    if (indexing) hpack_table_clear(&d->t);
+    return 0;
+  }
+  if (indexing) {
+    rc = hpack_table_add(&d->t, name, nlen, value, vlen, 0, 0);
+    if (rc < 0) return rc;
+  }
+  return emit(d, name, nlen, value, vlen, flags);
+}
+
+static int pend_append(h2_hpack_decoder *d, const uint8_t *p, size_t n) {
+  if (d->pend_cap - d->pend_len < n) {
+    size_t cap = d->pend_cap ? d->pend_cap : 64;
+    while (cap - d->pend_len < n) cap *= 2;
+    uint8_t *np = h2_mem_realloc(d->mem, d->pend, cap);
+    if (!np) return H2_ERR_NOMEM;
+    d->pend = np;
+    d->pend_cap = cap;
+  }
+  memcpy(d->pend + d->pend_len, p, n);
+  d->pend_len += n;
+  return 0;
+}
+
+static int fail(h2_hpack_decoder *d, int err) {
+  d->failed = 1;
+  return err;
+}
+
+int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block,
+                    h2_hpack_field_cb cb, void *user) {
+  if (d->failed) return H2_ERR_STATE;
+  if (!in && len) return H2_ERR_INVALID_ARG;
+  d->cb = cb;
+  d->user = user;
+  d->delivered = 0;
+  size_t used, need;
+  int rc;
+  for (;;) {
+    if (d->skip) {
+      size_t k = d->skip < len ? (size_t)d->skip : len;
+      d->skip -= k;
+      in += k;
+      len -= k;
+      if (d->skip) break;
+    }
+    if (d->pend_len) {
+      rc = decode_one(d, d->pend, d->pend_len, &used, &need);
+      if (rc == H2_ERR_INCOMPLETE) {
+        if (len == 0) break;
+        size_t take = need - d->pend_len;
+        if (take > len) take = len;
+        rc = pend_append(d, in, take);
+        if (rc) return fail(d, rc);
+        in += take;
+        len -= take;
+        continue;
+      }
+      if (rc < 0) return fail(d, rc);
+      /* Octets gathered past the representation (only when it ended in a
+       * skip) are dropped by the skip or parsed again. */
+      size_t left = d->pend_len - used;
+      size_t k = d->skip < left ? (size_t)d->skip : left;
+      d->skip -= k;
+      used += k;
+      left -= k;
+      memmove(d->pend, d->pend + used, left);
+      d->pend_len = left;
+      continue;
+    }
+    if (len == 0) break;
+    rc = decode_one(d, in, len, &used, &need);
+    if (rc == H2_ERR_INCOMPLETE) {
+      rc = pend_append(d, in, len);
+      if (rc) return fail(d, rc);
+      len = 0;
+      break;
+    }
+    if (rc < 0) return fail(d, rc);
+    in += used;
+    len -= used;
+  }
+  if (!end_of_block) return d->delivered;
+  if (d->skip || d->pend_len || d->mode != MODE_REP) {
+    int in_string = d->skip || (d->pend_len && d->cut_in_string);
+    return fail(d, in_string ? H2_ERR_HPACK_STRING_TOO_LONG : H2_ERR_HPACK_TRUNCATED);
+  }
+  if (d->need_update) return fail(d, H2_ERR_HPACK_SIZE_UPDATE_MISPLACED);
+  int soft_err = d->soft_err;
+  d->soft_err = 0;
+  d->fields_seen = 0;
+  d->list_size = 0;
+  d->nfields = 0;
+  return soft_err ? soft_err : d->delivered;
+}

@@ -1,0 +1,201 @@
+/* hpack_encode.c: the HPACK encoder (RFC 7541 §4.2, §6, §7.1).
+ *
+ * Per field: static lookup (switch on the name length), dynamic lookup
+ * (hash index over the table), then an indexed field or a literal whose
+ * indexing follows the strategy documented in h2_hpack.h. */
+#include <string.h>
+
+#include "h2_hpack.h"
+#include "hpack_internal.h"
+
+/* Strings must keep every length and the returned octet count in an int. */
+#define MAX_STRING ((size_t)0x7fffff00)
+
+struct h2_hpack_encoder {
+  const h2_mem *mem;
+  hpack_table t;
+  uint32_t peer_max;    /* the peer's SETTINGS_HEADER_TABLE_SIZE */
+  uint32_t limit;       /* our cap */
+  uint32_t min_pending; /* the smallest size since the last block */
+  int update_pending;
+  int huffman;
+};
+
+h2_hpack_encoder *h2_hpack_encoder_new(const h2_mem *mem) {
+  if (!mem) mem = h2_mem_default();
+  h2_hpack_encoder *e = h2_mem_malloc(mem, sizeof *e);
+  if (!e) return NULL;
+  memset(e, 0, sizeof *e);
+  e->mem = mem;
+  hpack_table_init(&e->t, mem, H2_HPACK_DEFAULT_TABLE_SIZE, 1);
+  e->peer_max = H2_HPACK_DEFAULT_TABLE_SIZE;
+  e->limit = H2_HPACK_DEFAULT_TABLE_SIZE;
+  e->huffman = H2_HPACK_HUFFMAN_AUTO;
+  return e;
+}
+
+void h2_hpack_encoder_free(h2_hpack_encoder *e) {
+  if (!e) return;
+  hpack_table_free(&e->t);
+  h2_mem_free(e->mem, e);
+}
+
+static void apply_size(h2_hpack_encoder *e) {
+  uint32_t eff = e->peer_max < e->limit ? e->peer_max : e->limit;
+  if (eff == e->t.max) return;
+  if (!e->update_pending || eff < e->min_pending) e->min_pending = eff;
+  e->update_pending = 1;
+  hpack_table_set_max(&e->t, eff);
+}
+
+int h2_hpack_encoder_set_max_table_size(h2_hpack_encoder *e, uint32_t max) {
+  e->peer_max = max;
+  apply_size(e);
+  return 0;
+}
+
+int h2_hpack_encoder_set_table_limit(h2_hpack_encoder *e, uint32_t limit) {
+  e->limit = limit;
+  apply_size(e);
+  return 0;
+}
+
+void h2_hpack_encoder_set_huffman(h2_hpack_encoder *e, int mode) {
+  if (mode == H2_HPACK_HUFFMAN_AUTO || mode == H2_HPACK_HUFFMAN_NEVER || mode == H2_HPACK_HUFFMAN_ALWAYS)
+    e->huffman = mode;
+}
+
+uint32_t h2_hpack_encoder_table_size(const h2_hpack_encoder *e) { return e->t.size; }
+uint32_t h2_hpack_encoder_table_max(const h2_hpack_encoder *e) { return e->t.max; }
+size_t h2_hpack_encoder_table_count(const h2_hpack_encoder *e) { return hpack_table_count(&e->t); }
+
+int h2_hpack_encoder_table_get(const h2_hpack_encoder *e, size_t i, h2_hpack_field *out) {
+  if (i == 0 || i > hpack_table_count(&e->t)) return H2_ERR_NOT_FOUND;
+  const hpack_entry *en = hpack_table_get(&e->t, (uint32_t)i);
+  out->name = hpack_table_name(&e->t, en);
+  out->name_len = en->name_len;
+  out->value = hpack_table_value(&e->t, en);
+  out->value_len = en->value_len;
+  out->flags = 0;
+  return 0;
+}
+
+size_t h2_hpack_encoder_memory(const h2_hpack_encoder *e) {
+  return sizeof *e + hpack_table_memory(&e->t);
+}
+
+/* Per field at most: a 6-octet index, two 6-octet string lengths. */
+#define FIELD_OVERHEAD 18
+/* Two size updates of at most 6 octets. */
+#define UPDATES_OVERHEAD 12
+
+size_t h2_hpack_encode_bound(const h2_hpack_field *fields, size_t n) {
+  size_t total = UPDATES_OVERHEAD;
+  for (size_t i = 0; i < n; i++) {
+    size_t f = fields[i].name_len + fields[i].value_len;
+    if (f < fields[i].name_len || f > SIZE_MAX - FIELD_OVERHEAD) return SIZE_MAX;
+    f += FIELD_OVERHEAD;
+    if (total > SIZE_MAX - f) return SIZE_MAX;
+    total += f;
+  }
+  return total;
+}
+
+#define NAME_IS(f, lit) ((f)->name_len == sizeof(lit) - 1 && memcmp((f)->name, lit, sizeof(lit) - 1) == 0)
+
+/* never_index: fields that are sensitive by default (§7.1.3). */
+static int never_index(const h2_hpack_field *f) {
+  switch (f->name_len) {
+    case 6: return NAME_IS(f, "cookie") && f->value_len < 20;
+    case 13: return NAME_IS(f, "authorization");
+    case 19: return NAME_IS(f, "proxy-authorization");
+    default: return 0;
+  }
+}
+
+/* rarely_repeats: fields whose values seldom recur, kept out of the table. */
+static int rarely_repeats(const h2_hpack_field *f) {
+  switch (f->name_len) {
+    case 3: return NAME_IS(f, "age");
+    case 4: return NAME_IS(f, "etag");
+    case 5: return NAME_IS(f, ":path");
+    case 8: return NAME_IS(f, "location");
+    case 10: return NAME_IS(f, "set-cookie");
+    case 13: return NAME_IS(f, "if-none-match");
+    case 14: return NAME_IS(f, "content-length");
+    case 17: return NAME_IS(f, "if-modified-since");
+    default: return 0;
+  }
+}
+
+/* put_int writes an integer; the caller reserved the room (bound). */
+static void put_int(h2_cbb *out, unsigned prefix_bits, uint8_t first_bits, uint32_t v) {
+  (void)h2_hpack_int_encode(out, prefix_bits, first_bits, v);
+}
+
+static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *field) {
+  h2_hpack_field fv = *field;
+  if (!fv.name) fv.name = "";
+  if (!fv.value) fv.value = "";
+  const h2_hpack_field *f = &fv;
+  /* In the encoder, ALWAYS never makes a string longer than raw (bound). */
+  int huff = e->huffman == H2_HPACK_HUFFMAN_ALWAYS ? HPACK_HUFFMAN_UNLESS_LONGER : e->huffman;
+  int sensitive = (f->flags & H2_HPACK_NEVER_INDEXED) || never_index(f);
+  uint32_t sname = 0;
+  uint32_t sidx = h2_hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname);
+  if (sidx && !sensitive) {
+    put_int(out, 7, 0x80, sidx);
+    return;
+  }
+  uint64_t hn64 = hpack_hash(f->name, f->name_len, 0);
+  uint32_t hn = (uint32_t)(hn64 ^ (hn64 >> 32));
+  uint64_t hnv64 = hpack_hash(f->value, f->value_len, hn64);
+  uint32_t hnv = (uint32_t)(hnv64 ^ (hnv64 >> 32));
+  uint32_t dname = 0;
+  if (!sensitive) {
+    uint32_t didx = hpack_table_find(&e->t, f->name, f->name_len, f->value, f->value_len, hn, hnv, &dname);
+    if (didx) {
+      put_int(out, 7, 0x80, H2_HPACK_STATIC_COUNT + didx);
+      return;
+    }
+  } else if (!sname) {
+    hpack_table_find(&e->t, f->name, f->name_len, NULL, 0, hn, 0, &dname);
+  }
+  uint32_t nidx = sname ? sname : (dname ? H2_HPACK_STATIC_COUNT + dname : 0);
+  uint8_t first = 0x00;
+  unsigned prefix = 4;
+  if (sensitive) {
+    first = 0x10;
+  } else if (!(f->flags & H2_HPACK_NO_INDEX)) {
+    size_t esz = f->name_len + f->value_len + H2_HPACK_ENTRY_OVERHEAD;
+    int index = (f->flags & H2_HPACK_INDEX) ? esz <= e->t.max
+                                            : (esz <= (size_t)e->t.max * 3 / 4 && !rarely_repeats(f));
+    /* The index was computed before the insert, as the decoder reads it. */
+    if (index && hpack_table_add(&e->t, f->name, f->name_len, f->value, f->value_len, hn, hnv) == 1) {
+      first = 0x40;
+      prefix = 6;
+    }
+  }
+  put_int(out, prefix, first, nidx);
+  if (!nidx) (void)h2_hpack_string_encode(out, f->name, f->name_len, huff);
+  (void)h2_hpack_string_encode(out, f->value, f->value_len, huff);
+}
+
+int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fields, size_t n) {
+  if (!out || (n && !fields)) return H2_ERR_INVALID_ARG;
+  for (size_t i = 0; i < n; i++)
+    if (fields[i].name_len > MAX_STRING || fields[i].value_len > MAX_STRING ||
+        (fields[i].name_len && !fields[i].name) || (fields[i].value_len && !fields[i].value))
+      return H2_ERR_INVALID_ARG;
+  size_t b = h2_hpack_encode_bound(fields, n);
+  if (!h2_cbb_ok(out) || out->cap - out->len < b) return H2_ERR_BUF_TOO_SMALL;
+  if (b > (size_t)0x7fffffff) return H2_ERR_INVALID_ARG;
+  size_t start = out->len;
+  if (e->update_pending) {
+    if (e->min_pending < e->t.max) put_int(out, 5, 0x20, e->min_pending);
+    put_int(out, 5, 0x20, e->t.max);
+    e->update_pending = 0;
+  }
+  for (size_t i = 0; i < n; i++) encode_field(e, out, &fields[i]);
+  return (int)(out->len - start);
+}

@@ -1,0 +1,171 @@
+/* hpack_internal.h: pieces shared by the HPACK source files (not public).
+ *
+ *  - the static table array;
+ *  - an inline prefixed-integer reader for the decoder's hot path;
+ *  - the dynamic table (hpack_table.c), used by both the decoder and the
+ *    encoder, the encoder adding a hash index over it. */
+#ifndef H2_HPACK_INTERNAL_H
+#define H2_HPACK_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "h2_cbs.h"
+#include "h2_err.h"
+#include "h2_mem.h"
+
+typedef struct hpack_static_entry {
+  const char *name;
+  size_t name_len;
+  const char *value;
+  size_t value_len;
+} hpack_static_entry;
+
+/* hpack_static_table[1..61]; entry 0 is empty. */
+extern const hpack_static_entry hpack_static_table[62];
+
+/* hpack_int_read reads a prefixed integer from |p|[0..|len|) (the first
+ * octet's low |prefix_bits| bits start it). On success stores the value and
+ * the octets used and returns 0; H2_ERR_HPACK_TRUNCATED when |len| ends
+ * inside it (or is 0); H2_ERR_HPACK_INT_OVERFLOW when > 2^32-1 or more than 5
+ * continuation octets. */
+static inline int hpack_int_read(const uint8_t *p, size_t len, unsigned prefix_bits,
+                                 uint32_t *out, size_t *out_used) {
+  if (len == 0) return H2_ERR_HPACK_TRUNCATED;
+  uint32_t mask = (1u << prefix_bits) - 1;
+  uint32_t v = p[0] & mask;
+  if (v < mask) {
+    *out = v;
+    *out_used = 1;
+    return 0;
+  }
+  uint64_t acc = v;
+  for (size_t i = 1; i <= 5; i++) {
+    if (i >= len) return H2_ERR_HPACK_TRUNCATED;
+    uint8_t b = p[i];
+    acc += (uint64_t)(b & 0x7f) << (7 * (i - 1));
+    if (acc > UINT32_MAX) return H2_ERR_HPACK_INT_OVERFLOW;
+    if (!(b & 0x80)) {
+      *out = (uint32_t)acc;
+      *out_used = i + 1;
+      return 0;
+    }
+  }
+  return H2_ERR_HPACK_INT_OVERFLOW;
+}
+
+/* hpack_hash hashes |n| octets at |p| starting from |seed| (8 octets per
+ * step; not cryptographic, the encoder hashes only its own input). */
+static inline uint64_t hpack_hash(const void *p, size_t n, uint64_t seed) {
+  const uint8_t *s = (const uint8_t *)p;
+  uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
+  while (n >= 8) {
+    uint64_t v;
+    memcpy(&v, s, 8);
+    h = (h ^ v) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+    s += 8;
+    n -= 8;
+  }
+  if (n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) v |= (uint64_t)s[i] << (8 * i);
+    h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+/* hpack_entry: one dynamic table entry; name then value are stored
+ * contiguously in the table's byte buffer at absolute offset |off|. */
+typedef struct hpack_entry {
+  size_t off;
+  uint32_t name_len;
+  uint32_t value_len;
+} hpack_entry;
+
+/* hpack_hnode: the encoder's per-entry hash data (parallel to the ring). */
+typedef struct hpack_hnode {
+  uint32_t hash_nv; /* hash of name and value */
+  uint32_t hash_n;  /* hash of name */
+  uint32_t next_nv; /* seq of the next older entry in the same nv bucket */
+  uint32_t next_n;  /* same for the name bucket */
+} hpack_hnode;
+
+/* hpack_table: the dynamic table (§2.3.2, §4).
+ *
+ * Entries are numbered by a 32-bit insertion sequence (|seq|); entry |seq|
+ * lives in ring[seq & ring_mask]. The live entries are seqs
+ * [first_seq, next_seq); the newest is HPACK index 62.
+ *
+ * Bytes live in |buf| in insertion order; absolute offsets only grow and
+ * buf[x - base] holds absolute offset x. Eviction only advances first_seq;
+ * an insert that does not fit at the end of |buf| compacts the live bytes
+ * to the front (or grows |buf| to twice the live bytes), so each entry is
+ * contiguous and |buf| stays under about twice the table size.
+ *
+ * With |indexed| set (the encoder), two chained hash indexes (name+value,
+ * name) map to the newest entry of each bucket; chains run to older
+ * entries and end at an evicted or empty link. */
+typedef struct hpack_table {
+  const h2_mem *mem;
+  hpack_entry *ring;
+  hpack_hnode *hnodes;   /* indexed tables only */
+  uint32_t *bucket_nv;   /* indexed tables only: 2 * ring capacity */
+  uint32_t *bucket_n;
+  uint32_t ring_mask;    /* ring capacity - 1 (capacity a power of two), or 0 with no ring */
+  uint32_t first_seq;
+  uint32_t next_seq;
+  uint32_t size;         /* sum of entry sizes */
+  uint32_t max;          /* current maximum size */
+  char *buf;
+  size_t buf_cap;
+  size_t base;           /* absolute offset of buf[0] */
+  size_t end;            /* absolute offset of the next byte to write */
+  int indexed;
+} hpack_table;
+
+#define HPACK_NO_SEQ 0xffffffffu
+
+/* A Huffman mode of h2_hpack_string_encode for the encoder only: Huffman
+ * unless it is longer than the raw octets. */
+#define HPACK_HUFFMAN_UNLESS_LONGER 3
+
+void hpack_table_init(hpack_table *t, const h2_mem *mem, uint32_t max, int indexed);
+void hpack_table_free(hpack_table *t);
+/* hpack_table_set_max changes the maximum size, evicting as needed. */
+void hpack_table_set_max(hpack_table *t, uint32_t max);
+/* hpack_table_add inserts name/value (which must not point into the
+ * table). Returns 1 when added, 0 when the entry is larger than the maximum
+ * (the table is then emptied, §4.4), H2_ERR_NOMEM with the table unchanged.
+ * |hash_n|/|hash_nv| are used by indexed tables only. */
+int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const char *value,
+                    size_t value_len, uint32_t hash_n, uint32_t hash_nv);
+/* hpack_table_clear evicts every entry. */
+void hpack_table_clear(hpack_table *t);
+size_t hpack_table_memory(const hpack_table *t);
+
+static inline uint32_t hpack_table_count(const hpack_table *t) { return t->next_seq - t->first_seq; }
+
+/* hpack_table_get returns dynamic entry |i| (1 = newest) or NULL. */
+static inline const hpack_entry *hpack_table_get(const hpack_table *t, uint32_t i) {
+  if (i == 0 || i > hpack_table_count(t)) return NULL;
+  return &t->ring[(t->next_seq - i) & t->ring_mask];
+}
+static inline const char *hpack_table_name(const hpack_table *t, const hpack_entry *e) {
+  return t->buf + (e->off - t->base);
+}
+static inline const char *hpack_table_value(const hpack_table *t, const hpack_entry *e) {
+  return t->buf + (e->off - t->base) + e->name_len;
+}
+
+/* hpack_table_find (indexed tables): returns the HPACK dynamic index (1 =
+ * newest) of the newest entry equal to name/value, else 0 and stores in
+ * |*name_idx| the index of the newest entry with that name (0 if none).
+ * A NULL |value| looks the name up only. */
+uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_len,
+                          const char *value, size_t value_len, uint32_t hash_n, uint32_t hash_nv,
+                          uint32_t *name_idx);
+
+#endif

@@ -1,0 +1,216 @@
+/* hpack_table.c: the HPACK dynamic table (RFC 7541 §2.3.2, §4): a ring of
+ * entries over a compacting byte buffer, with an optional hash index for
+ * the encoder. See hpack_table in hpack_internal.h for the layout. */
+#include <string.h>
+
+#include "h2_hpack.h"
+#include "hpack_internal.h"
+
+void hpack_table_init(hpack_table *t, const h2_mem *mem, uint32_t max, int indexed) {
+  memset(t, 0, sizeof *t);
+  t->mem = mem;
+  t->max = max;
+  t->indexed = indexed;
+}
+
+void hpack_table_free(hpack_table *t) {
+  h2_mem_free(t->mem, t->ring);
+  h2_mem_free(t->mem, t->hnodes);
+  h2_mem_free(t->mem, t->bucket_nv);
+  h2_mem_free(t->mem, t->bucket_n);
+  h2_mem_free(t->mem, t->buf);
+  t->ring = NULL;
+  t->hnodes = NULL;
+  t->bucket_nv = t->bucket_n = NULL;
+  t->buf = NULL;
+}
+
+static uint32_t ring_cap(const hpack_table *t) { return t->ring ? t->ring_mask + 1 : 0; }
+
+static int seq_live(const hpack_table *t, uint32_t seq) {
+  return seq != HPACK_NO_SEQ && (uint32_t)(seq - t->first_seq) < hpack_table_count(t);
+}
+
+static void evict_oldest(hpack_table *t) {
+  uint32_t seq = t->first_seq;
+  const hpack_entry *e = &t->ring[seq & t->ring_mask];
+  t->size -= e->name_len + e->value_len + H2_HPACK_ENTRY_OVERHEAD;
+  if (t->indexed) {
+    /* A bucket whose newest entry is this one has no live entry left. */
+    const hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
+    uint32_t bmask = 2 * ring_cap(t) - 1;
+    if (t->bucket_nv[h->hash_nv & bmask] == seq) t->bucket_nv[h->hash_nv & bmask] = HPACK_NO_SEQ;
+    if (t->bucket_n[h->hash_n & bmask] == seq) t->bucket_n[h->hash_n & bmask] = HPACK_NO_SEQ;
+  }
+  t->first_seq++;
+}
+
+void hpack_table_clear(hpack_table *t) {
+  while (hpack_table_count(t)) evict_oldest(t);
+}
+
+void hpack_table_set_max(hpack_table *t, uint32_t max) {
+  while (t->size > max) evict_oldest(t);
+  t->max = max;
+  if (hpack_table_count(t) == 0 && t->buf && t->buf_cap > 2 * (size_t)max + 256) {
+    /* An empty table gives back an oversized buffer. */
+    h2_mem_free(t->mem, t->buf);
+    t->buf = NULL;
+    t->buf_cap = 0;
+    t->base = t->end;
+  }
+}
+
+static void hash_link(hpack_table *t, uint32_t seq) {
+  uint32_t bmask = 2 * ring_cap(t) - 1;
+  hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
+  uint32_t *bnv = &t->bucket_nv[h->hash_nv & bmask];
+  uint32_t *bn = &t->bucket_n[h->hash_n & bmask];
+  h->next_nv = *bnv;
+  h->next_n = *bn;
+  *bnv = seq;
+  *bn = seq;
+}
+
+/* grow_ring doubles the ring (and the hash index) so it can hold |need|
+ * entries. Returns 0 or H2_ERR_NOMEM with nothing changed. */
+static int grow_ring(hpack_table *t, uint32_t need) {
+  uint32_t cap = ring_cap(t) ? ring_cap(t) : 8;
+  while (cap < need) cap *= 2;
+  hpack_entry *ring = h2_mem_malloc(t->mem, (size_t)cap * sizeof *ring);
+  if (!ring) return H2_ERR_NOMEM;
+  hpack_hnode *hn = NULL;
+  uint32_t *bnv = NULL, *bn = NULL;
+  if (t->indexed) {
+    hn = h2_mem_malloc(t->mem, (size_t)cap * sizeof *hn);
+    bnv = h2_mem_malloc(t->mem, (size_t)cap * 2 * sizeof *bnv);
+    bn = h2_mem_malloc(t->mem, (size_t)cap * 2 * sizeof *bn);
+    if (!hn || !bnv || !bn) {
+      h2_mem_free(t->mem, ring);
+      h2_mem_free(t->mem, hn);
+      h2_mem_free(t->mem, bnv);
+      h2_mem_free(t->mem, bn);
+      return H2_ERR_NOMEM;
+    }
+  }
+  uint32_t newmask = cap - 1;
+  for (uint32_t s = t->first_seq; s != t->next_seq; s++) {
+    ring[s & newmask] = t->ring[s & t->ring_mask];
+    if (hn) hn[s & newmask] = t->hnodes[s & t->ring_mask];
+  }
+  h2_mem_free(t->mem, t->ring);
+  h2_mem_free(t->mem, t->hnodes);
+  h2_mem_free(t->mem, t->bucket_nv);
+  h2_mem_free(t->mem, t->bucket_n);
+  t->ring = ring;
+  t->ring_mask = newmask;
+  if (t->indexed) {
+    t->hnodes = hn;
+    t->bucket_nv = bnv;
+    t->bucket_n = bn;
+    for (uint32_t i = 0; i < 2 * cap; i++) bnv[i] = bn[i] = HPACK_NO_SEQ;
+    for (uint32_t s = t->first_seq; s != t->next_seq; s++) hash_link(t, s);
+  }
+  return 0;
+}
+
+int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const char *value,
+                    size_t value_len, uint32_t hash_n, uint32_t hash_nv) {
+  size_t esz = name_len + value_len + H2_HPACK_ENTRY_OVERHEAD;
+  if (esz > t->max) {
+    hpack_table_clear(t);
+    return 0;
+  }
+  /* Work out the evictions first; allocate before changing anything. */
+  uint32_t evict = 0;
+  size_t size = t->size;
+  while (size + esz > t->max) {
+    const hpack_entry *e = &t->ring[(t->first_seq + evict) & t->ring_mask];
+    size -= e->name_len + e->value_len + H2_HPACK_ENTRY_OVERHEAD;
+    evict++;
+  }
+  uint32_t count = hpack_table_count(t) - evict + 1;
+  if (count > ring_cap(t)) {
+    int rc = grow_ring(t, count);
+    if (rc) return rc;
+  }
+  size_t len = name_len + value_len;
+  if (t->end + len - t->base > t->buf_cap) {
+    size_t live_start = t->end;
+    if (evict < hpack_table_count(t)) live_start = t->ring[(t->first_seq + evict) & t->ring_mask].off;
+    size_t live = t->end - live_start;
+    if (t->buf && live + len <= t->buf_cap / 2) {
+      memmove(t->buf, t->buf + (live_start - t->base), live);
+    } else {
+      size_t cap = 2 * (live + len);
+      if (cap < 256) cap = 256;
+      char *nb = h2_mem_malloc(t->mem, cap);
+      if (!nb) return H2_ERR_NOMEM;
+      if (live) memcpy(nb, t->buf + (live_start - t->base), live);
+      h2_mem_free(t->mem, t->buf);
+      t->buf = nb;
+      t->buf_cap = cap;
+    }
+    t->base = live_start;
+  }
+  while (evict--) evict_oldest(t);
+  char *dst = t->buf + (t->end - t->base);
+  if (name_len) memcpy(dst, name, name_len);
+  if (value_len) memcpy(dst + name_len, value, value_len);
+  uint32_t seq = t->next_seq++;
+  hpack_entry *e = &t->ring[seq & t->ring_mask];
+  e->off = t->end;
+  e->name_len = (uint32_t)name_len;
+  e->value_len = (uint32_t)value_len;
+  t->end += len;
+  t->size += (uint32_t)esz;
+  if (t->indexed) {
+    hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
+    h->hash_n = hash_n;
+    h->hash_nv = hash_nv;
+    hash_link(t, seq);
+  }
+  return 1;
+}
+
+uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_len,
+                          const char *value, size_t value_len, uint32_t hash_n, uint32_t hash_nv,
+                          uint32_t *name_idx) {
+  *name_idx = 0;
+  if (!t->ring || hpack_table_count(t) == 0) return 0;
+  uint32_t bmask = 2 * ring_cap(t) - 1;
+  for (uint32_t s = value ? t->bucket_nv[hash_nv & bmask] : HPACK_NO_SEQ; seq_live(t, s);) {
+    const hpack_hnode *h = &t->hnodes[s & t->ring_mask];
+    const hpack_entry *e = &t->ring[s & t->ring_mask];
+    if (h->hash_nv == hash_nv && e->name_len == name_len && e->value_len == value_len) {
+      const char *p = hpack_table_name(t, e);
+      if (memcmp(p, name, name_len) == 0 && memcmp(p + name_len, value, value_len) == 0)
+        return t->next_seq - s;
+    }
+    uint32_t next = h->next_nv;
+    if ((uint32_t)(s - next) == 0 || (uint32_t)(next - t->first_seq) >= (uint32_t)(s - t->first_seq))
+      break; /* the link must go to an older live entry */
+    s = next;
+  }
+  for (uint32_t s = t->bucket_n[hash_n & bmask]; seq_live(t, s);) {
+    const hpack_hnode *h = &t->hnodes[s & t->ring_mask];
+    const hpack_entry *e = &t->ring[s & t->ring_mask];
+    if (h->hash_n == hash_n && e->name_len == name_len &&
+        memcmp(hpack_table_name(t, e), name, name_len) == 0) {
+      *name_idx = t->next_seq - s;
+      break;
+    }
+    uint32_t next = h->next_n;
+    if ((uint32_t)(s - next) == 0 || (uint32_t)(next - t->first_seq) >= (uint32_t)(s - t->first_seq))
+      break;
+    s = next;
+  }
+  return 0;
+}
+
+size_t hpack_table_memory(const hpack_table *t) {
+  size_t cap = ring_cap(t);
+  size_t m = cap * sizeof(hpack_entry) + t->buf_cap;
+  if (t->indexed && cap) m += cap * sizeof(hpack_hnode) + 4 * cap * sizeof(uint32_t);
+  return m;
+}

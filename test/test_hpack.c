@@ -1,0 +1,459 @@
+/* test_hpack.c: the HPACK coder: RFC 7541 Appendix C (integers, literals,
+ * request and response sequences with and without Huffman, table states),
+ * decoded whole and one octet at a time, and encoded byte-exact. Decoder
+ * error paths, limits and the HPACK bomb are in test_hpack_errors.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "h2_hpack.h"
+#include "test_hpack_util.h"
+
+/* ---- C.1 integers ------------------------------------------------------- */
+
+static void test_c1_integers(void **state) {
+  (void)state;
+  static const struct {
+    int line;
+    unsigned prefix;
+    uint32_t value;
+    const char *hex;
+  } v[] = {
+      {__LINE__, 5, 10, "0a"},           /* C.1.1 */
+      {__LINE__, 5, 1337, "1f9a0a"},     /* C.1.2 */
+      {__LINE__, 8, 42, "2a"},           /* C.1.3 */
+      {__LINE__, 1, 0, "00"},
+      {__LINE__, 1, 1, "0100"},
+      {__LINE__, 8, 255, "ff00"},
+      {__LINE__, 7, 127, "7f00"},
+      {__LINE__, 7, 126, "7e"},
+      {__LINE__, 4, 15, "0f00"},
+      {__LINE__, 4, 16, "0f01"},
+      {__LINE__, 5, UINT32_MAX, "1fe0ffffff0f"},
+      {__LINE__, 8, UINT32_MAX, "ff80feffff0f"},
+      {__LINE__, 1, UINT32_MAX, "01feffffff0f"},
+  };
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    uint8_t want[16], buf[16];
+    size_t wlen = hex_to_bin(v[i].hex, want, sizeof want);
+    h2_cbb b;
+    h2_cbb_init(&b, buf, sizeof buf);
+    int n = h2_hpack_int_encode(&b, v[i].prefix, 0, v[i].value);
+    if (n != (int)wlen || memcmp(buf, want, wlen) != 0) fail_msg("line %d: encode", v[i].line);
+    /* Decode with garbage in the high bits of the first octet. */
+    want[0] |= (uint8_t)~((1u << v[i].prefix) - 1) & 0xff;
+    h2_cbs c;
+    h2_cbs_init(&c, want, wlen);
+    uint32_t got = 0;
+    if (h2_hpack_int_decode(&c, v[i].prefix, &got) != 0 || got != v[i].value || h2_cbs_len(&c) != 0)
+      fail_msg("line %d: decode", v[i].line);
+    /* Every shorter prefix of the encoding is truncated, without advancing. */
+    for (size_t k = 0; k < wlen; k++) {
+      h2_cbs_init(&c, want, k);
+      if (h2_hpack_int_decode(&c, v[i].prefix, &got) != H2_ERR_HPACK_TRUNCATED || h2_cbs_len(&c) != k)
+        fail_msg("line %d: truncated at %zu", v[i].line, k);
+    }
+  }
+}
+
+static void test_int_limits(void **state) {
+  (void)state;
+  static const struct {
+    int line;
+    unsigned prefix;
+    const char *hex;
+    int err;
+  } v[] = {
+      {__LINE__, 5, "1fe1ffffff0f", H2_ERR_HPACK_INT_OVERFLOW},   /* 2^32 */
+      {__LINE__, 5, "1fffffffff7f", H2_ERR_HPACK_INT_OVERFLOW},
+      {__LINE__, 5, "1f808080808000", H2_ERR_HPACK_INT_OVERFLOW}, /* 6 continuation octets */
+      {__LINE__, 8, "ff8080808080", H2_ERR_HPACK_INT_OVERFLOW},   /* 5th still continues */
+      {__LINE__, 7, "7f80808080", H2_ERR_HPACK_TRUNCATED},
+      {__LINE__, 7, "", H2_ERR_HPACK_TRUNCATED},
+  };
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    uint8_t in[16];
+    size_t n = hex_to_bin(v[i].hex, in, sizeof in);
+    h2_cbs c;
+    h2_cbs_init(&c, in, n);
+    uint32_t got;
+    int rc = h2_hpack_int_decode(&c, v[i].prefix, &got);
+    if (rc != v[i].err || h2_cbs_len(&c) != n) fail_msg("line %d: got %d", v[i].line, rc);
+  }
+  uint8_t buf[8];
+  h2_cbb b;
+  h2_cbb_init(&b, buf, 8);
+  uint32_t got;
+  h2_cbs c;
+  assert_int_equal(h2_hpack_int_encode(&b, 0, 0, 1), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_hpack_int_encode(&b, 9, 0, 1), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_hpack_int_encode(&b, 4, 0x08, 1), H2_ERR_INVALID_ARG); /* flag in prefix */
+  h2_cbs_init(&c, buf, 1);
+  assert_int_equal(h2_hpack_int_decode(&c, 0, &got), H2_ERR_INVALID_ARG);
+  /* Round trip every prefix over values around every boundary. */
+  for (unsigned p = 1; p <= 8; p++) {
+    uint32_t vals[] = {0, 1, (1u << p) - 2, (1u << p) - 1, 1u << p, 127, 128, 16383, 16384,
+                       (1u << p) - 1 + 127, (1u << p) - 1 + 128, 1u << 28, UINT32_MAX - 1, UINT32_MAX};
+    for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+      h2_cbb_init(&b, buf, sizeof buf);
+      uint8_t flags = p == 8 ? 0 : (uint8_t)(0xff << p);
+      int n = h2_hpack_int_encode(&b, p, flags, vals[k]);
+      assert_true(n >= 1 && n <= 6);
+      h2_cbs_init(&c, buf, (size_t)n);
+      assert_int_equal(h2_hpack_int_decode(&c, p, &got), 0);
+      assert_int_equal(got, vals[k]);
+      assert_int_equal(h2_cbs_len(&c), 0);
+    }
+  }
+  /* A full builder: error, sticky. */
+  h2_cbb_init(&b, buf, 2);
+  assert_int_equal(h2_hpack_int_encode(&b, 5, 0, 1337), H2_ERR_BUF_TOO_SMALL);
+  assert_false(h2_cbb_ok(&b));
+}
+
+/* ---- Huffman ------------------------------------------------------------ */
+
+static void test_huffman_all_symbols(void **state) {
+  (void)state;
+  char in[512], out[1024];
+  uint8_t enc[2048];
+  for (int i = 0; i < 512; i++) in[i] = (char)(i & 0xff);
+  for (size_t len = 0; len <= 512; len += (len < 20 ? 1 : 37)) {
+    h2_cbb b;
+    h2_cbb_init(&b, enc, sizeof enc);
+    int n = h2_hpack_huffman_encode(&b, in, len);
+    assert_int_equal(n, (int)h2_hpack_huffman_encoded_len(in, len));
+    int d = h2_hpack_huffman_decode(out, sizeof out, enc, (size_t)n);
+    assert_int_equal(d, (int)len);
+    assert_memory_equal(out, in, len);
+    /* Exactly enough room works; one octet less does not. */
+    if (len) {
+      assert_int_equal(h2_hpack_huffman_decode(out, len, enc, (size_t)n), (int)len);
+      assert_int_equal(h2_hpack_huffman_decode(out, len - 1, enc, (size_t)n), H2_ERR_BUF_TOO_SMALL);
+    }
+  }
+}
+
+static void test_huffman_random(void **state) {
+  (void)state;
+  uint32_t seed = 12345;
+  char in[300], out[600];
+  uint8_t enc[1200];
+  for (int iter = 0; iter < 3000; iter++) {
+    size_t len = test_rand(&seed) % 300;
+    int printable = iter & 1;
+    for (size_t i = 0; i < len; i++)
+      in[i] = printable ? (char)(' ' + test_rand(&seed) % 95) : (char)(test_rand(&seed) & 0xff);
+    h2_cbb b;
+    h2_cbb_init(&b, enc, sizeof enc);
+    int n = h2_hpack_huffman_encode(&b, in, len);
+    assert_true(n >= 0);
+    int d = h2_hpack_huffman_decode(out, sizeof out, enc, (size_t)n);
+    assert_int_equal(d, (int)len);
+    assert_memory_equal(out, in, len);
+  }
+}
+
+static void test_huffman_errors(void **state) {
+  (void)state;
+  static const struct {
+    int line;
+    const char *hex;
+    int want;
+  } v[] = {
+      {__LINE__, "1f", 1},                      /* 'a' + 3 one-bits of padding */
+      {__LINE__, "18", H2_ERR_HPACK_HUFFMAN_PADDING}, /* 'a' + zero padding */
+      {__LINE__, "1e", H2_ERR_HPACK_HUFFMAN_PADDING}, /* padding 110 */
+      {__LINE__, "1fff", H2_ERR_HPACK_HUFFMAN_PADDING}, /* 11 bits of padding */
+      {__LINE__, "ff", H2_ERR_HPACK_HUFFMAN_PADDING},   /* 8 bits of padding */
+      {__LINE__, "fe", H2_ERR_HPACK_HUFFMAN_PADDING},   /* a cut code, not all ones */
+      {__LINE__, "ffffffff", H2_ERR_HPACK_HUFFMAN_EOS}, /* EOS (30 ones) */
+      {__LINE__, "fffffffc", H2_ERR_HPACK_HUFFMAN_EOS}, /* EOS then 00 */
+      {__LINE__, "1ffffffff8", H2_ERR_HPACK_HUFFMAN_EOS}, /* 'a' EOS */
+      {__LINE__, "", 0},
+  };
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    uint8_t in[16];
+    char out[32];
+    size_t n = hex_to_bin(v[i].hex, in, sizeof in);
+    int rc = h2_hpack_huffman_decode(out, sizeof out, in, n);
+    if (rc != v[i].want) fail_msg("line %d: got %d want %d", v[i].line, rc, v[i].want);
+  }
+}
+
+static void test_string_encode_modes(void **state) {
+  (void)state;
+  uint8_t buf[64];
+  h2_cbb b;
+  /* "no-cache": Huffman is 6 octets vs 8. */
+  h2_cbb_init(&b, buf, sizeof buf);
+  assert_int_equal(h2_hpack_string_encode(&b, "no-cache", 8, H2_HPACK_HUFFMAN_AUTO), 7);
+  assert_int_equal(buf[0], 0x86);
+  h2_cbb_init(&b, buf, sizeof buf);
+  assert_int_equal(h2_hpack_string_encode(&b, "no-cache", 8, H2_HPACK_HUFFMAN_NEVER), 9);
+  assert_int_equal(buf[0], 0x08);
+  /* A string of rare octets: Huffman is longer, AUTO stays raw. */
+  h2_cbb_init(&b, buf, sizeof buf);
+  assert_int_equal(h2_hpack_string_encode(&b, "\x01\x02", 2, H2_HPACK_HUFFMAN_AUTO), 3);
+  assert_int_equal(buf[0], 0x02);
+  h2_cbb_init(&b, buf, sizeof buf);
+  int n = h2_hpack_string_encode(&b, "\x01\x02", 2, H2_HPACK_HUFFMAN_ALWAYS);
+  assert_true(n > 3);
+  assert_int_equal(buf[0] & 0x80, 0x80);
+  h2_cbb_init(&b, buf, 3);
+  assert_int_equal(h2_hpack_string_encode(&b, "abcd", 4, H2_HPACK_HUFFMAN_NEVER), H2_ERR_BUF_TOO_SMALL);
+}
+
+/* ---- static table ------------------------------------------------------- */
+
+static void test_static_table(void **state) {
+  (void)state;
+  h2_hpack_field f;
+  assert_int_equal(h2_hpack_static_get(0, &f), H2_ERR_HPACK_INDEX_RANGE);
+  assert_int_equal(h2_hpack_static_get(62, &f), H2_ERR_HPACK_INDEX_RANGE);
+  assert_int_equal(h2_hpack_static_get(1, &f), 0);
+  assert_int_equal(f.name_len, 10);
+  assert_memory_equal(f.name, ":authority", 10);
+  assert_int_equal(h2_hpack_static_get(61, &f), 0);
+  assert_memory_equal(f.name, "www-authenticate", 16);
+  for (uint32_t i = 1; i <= H2_HPACK_STATIC_COUNT; i++) {
+    assert_int_equal(h2_hpack_static_get(i, &f), 0);
+    uint32_t name_idx = 99;
+    uint32_t idx = h2_hpack_static_find(f.name, f.name_len, f.value, f.value_len, &name_idx);
+    assert_int_equal(idx, i);
+    assert_true(name_idx >= 1 && name_idx <= i);
+  }
+  uint32_t ni;
+  assert_int_equal(h2_hpack_static_find(":status", 7, "302", 3, &ni), 0);
+  assert_int_equal(ni, 8);
+  assert_int_equal(h2_hpack_static_find(":status", 7, "404", 3, &ni), 13);
+  assert_int_equal(h2_hpack_static_find("accept-encoding", 15, "gzip, deflate", 13, &ni), 16);
+  assert_int_equal(h2_hpack_static_find("x-custom", 8, "", 0, &ni), 0);
+  assert_int_equal(ni, 0);
+  assert_int_equal(h2_hpack_static_find("", 0, "", 0, &ni), 0);
+  assert_int_equal(h2_hpack_static_find(":Status", 7, "200", 3, &ni), 0);
+  assert_int_equal(ni, 0);
+}
+
+/* ---- Appendix C: C.2 single representations ----------------------------- */
+
+typedef struct rfc_case {
+  int line;
+  const char *hex;
+  const char *fields[8]; /* "name: value", NULL-terminated */
+  uint32_t flags[8];     /* encoder flags, and the decoder flags expected */
+  uint32_t table_size;
+  const char *table[5];  /* newest first */
+} rfc_case;
+
+/* check_case decodes |c| with |d| (whole or one octet at a time) and checks
+ * the fields, their flags and the table afterwards. */
+static void check_decode(h2_hpack_decoder *d, const rfc_case *c, const uint8_t *pre, size_t pre_len,
+                         int bytewise) {
+  uint8_t in[512];
+  memcpy(in, pre, pre_len);
+  size_t n = pre_len + hex_to_bin(c->hex, in + pre_len, sizeof in - pre_len);
+  collector col;
+  collector_init(&col);
+  int rc = feed(d, in, n, bytewise, &col);
+  if (rc < 0) fail_msg("line %d: decode %d (%s)", c->line, rc, h2_strerror(rc));
+  size_t want = 0;
+  while (c->fields[want]) want++;
+  if ((size_t)rc != want || col.n != want) fail_msg("line %d: %d fields", c->line, rc);
+  for (size_t i = 0; i < want; i++) {
+    if (strcmp(col.f[i], c->fields[i]) != 0)
+      fail_msg("line %d: field %zu '%s' want '%s'", c->line, i, col.f[i], c->fields[i]);
+    uint32_t wf = c->flags[i] & (H2_HPACK_NEVER_INDEXED | H2_HPACK_NO_INDEX);
+    if (col.flags[i] != wf) fail_msg("line %d: field %zu flags %u", c->line, i, col.flags[i]);
+  }
+  if (h2_hpack_decoder_table_size(d) != c->table_size)
+    fail_msg("line %d: table size %u", c->line, h2_hpack_decoder_table_size(d));
+  size_t k = 0;
+  for (; c->table[k]; k++) {
+    h2_hpack_field f;
+    char buf[256];
+    if (h2_hpack_decoder_table_get(d, k + 1, &f) != 0) fail_msg("line %d: no entry %zu", c->line, k + 1);
+    snprintf(buf, sizeof buf, "%.*s: %.*s", (int)f.name_len, f.name, (int)f.value_len, f.value);
+    if (strcmp(buf, c->table[k]) != 0) fail_msg("line %d: entry %zu '%s'", c->line, k + 1, buf);
+  }
+  assert_int_equal(h2_hpack_decoder_table_count(d), k);
+  collector_free(&col);
+}
+
+static void check_encode(h2_hpack_encoder *e, const rfc_case *c, const uint8_t *pre, size_t pre_len) {
+  uint8_t want[512], out[1024];
+  memcpy(want, pre, pre_len);
+  size_t wlen = pre_len + hex_to_bin(c->hex, want + pre_len, sizeof want - pre_len);
+  h2_hpack_field fs[8];
+  char store[8][256];
+  size_t n = 0;
+  for (; c->fields[n]; n++) fs[n] = field_from_string(c->fields[n], store[n], c->flags[n]);
+  h2_cbb b;
+  h2_cbb_init(&b, out, sizeof out);
+  int rc = h2_hpack_encode(e, &b, fs, n);
+  if (rc != (int)wlen || memcmp(out, want, wlen) != 0) {
+    char hex[2100];
+    bin_to_hex(out, rc > 0 ? (size_t)rc : 0, hex);
+    fail_msg("line %d: encoded %d octets: %s", c->line, rc, hex);
+  }
+  if (h2_hpack_encoder_table_size(e) != c->table_size)
+    fail_msg("line %d: encoder table size %u", c->line, h2_hpack_encoder_table_size(e));
+  for (size_t k = 0; c->table[k]; k++) {
+    h2_hpack_field f;
+    char buf[256];
+    assert_int_equal(h2_hpack_encoder_table_get(e, k + 1, &f), 0);
+    snprintf(buf, sizeof buf, "%.*s: %.*s", (int)f.name_len, f.name, (int)f.value_len, f.value);
+    if (strcmp(buf, c->table[k]) != 0) fail_msg("line %d: encoder entry %zu '%s'", c->line, k + 1, buf);
+  }
+}
+
+#define NI H2_HPACK_NEVER_INDEXED
+#define NX H2_HPACK_NO_INDEX
+#define IX H2_HPACK_INDEX
+
+static const rfc_case c2[] = {
+    {__LINE__, "400a637573746f6d2d6b65790d637573746f6d2d686561646572", {"custom-key: custom-header"}, {0},
+     55, {"custom-key: custom-header"}},
+    {__LINE__, "040c2f73616d706c652f70617468", {":path: /sample/path"}, {NX}, 0, {NULL}},
+    {__LINE__, "100870617373776f726406736563726574", {"password: secret"}, {NI}, 0, {NULL}},
+    {__LINE__, "82", {":method: GET"}, {0}, 0, {NULL}},
+};
+
+static void test_c2_literals(void **state) {
+  (void)state;
+  for (int bytewise = 0; bytewise < 2; bytewise++) {
+    for (size_t i = 0; i < sizeof c2 / sizeof c2[0]; i++) {
+      h2_hpack_decoder *d = h2_hpack_decoder_new(NULL);
+      assert_non_null(d);
+      check_decode(d, &c2[i], NULL, 0, bytewise);
+      h2_hpack_decoder_free(d);
+    }
+  }
+  for (size_t i = 0; i < sizeof c2 / sizeof c2[0]; i++) {
+    h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+    assert_non_null(e);
+    h2_hpack_encoder_set_huffman(e, H2_HPACK_HUFFMAN_NEVER);
+    check_encode(e, &c2[i], NULL, 0);
+    h2_hpack_encoder_free(e);
+  }
+}
+
+/* ---- Appendix C.3 - C.6: sequences ------------------------------------- */
+
+#define REQ1 ":method: GET", ":scheme: http", ":path: /", ":authority: www.example.com"
+#define REQ3 ":method: GET", ":scheme: https", ":path: /index.html", ":authority: www.example.com", \
+             "custom-key: custom-value"
+static const rfc_case c3[] = {
+    {__LINE__, "828684410f7777772e6578616d706c652e636f6d", {REQ1}, {0}, 57, {":authority: www.example.com"}},
+    {__LINE__, "828684be58086e6f2d6361636865", {REQ1, "cache-control: no-cache"}, {0}, 110,
+     {"cache-control: no-cache", ":authority: www.example.com"}},
+    {__LINE__, "828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565", {REQ3}, {0}, 164,
+     {"custom-key: custom-value", "cache-control: no-cache", ":authority: www.example.com"}},
+};
+static const rfc_case c4[] = {
+    {__LINE__, "828684418cf1e3c2e5f23a6ba0ab90f4ff", {REQ1}, {0}, 57, {":authority: www.example.com"}},
+    {__LINE__, "828684be5886a8eb10649cbf", {REQ1, "cache-control: no-cache"}, {0}, 110,
+     {"cache-control: no-cache", ":authority: www.example.com"}},
+    {__LINE__, "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf", {REQ3}, {0}, 164,
+     {"custom-key: custom-value", "cache-control: no-cache", ":authority: www.example.com"}},
+};
+
+#define RESP1 ":status: 302", "cache-control: private", "date: Mon, 21 Oct 2013 20:13:21 GMT", \
+              "location: https://www.example.com"
+#define RESP2 ":status: 307", "cache-control: private", "date: Mon, 21 Oct 2013 20:13:21 GMT", \
+              "location: https://www.example.com"
+#define RESP3 ":status: 200", "cache-control: private", "date: Mon, 21 Oct 2013 20:13:22 GMT", \
+              "location: https://www.example.com", "content-encoding: gzip",                 \
+              "set-cookie: foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1"
+#define TAB1 "location: https://www.example.com", "date: Mon, 21 Oct 2013 20:13:21 GMT", \
+             "cache-control: private", ":status: 302"
+#define TAB2 ":status: 307", "location: https://www.example.com", "date: Mon, 21 Oct 2013 20:13:21 GMT", \
+             "cache-control: private"
+#define TAB3 "set-cookie: foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1", \
+             "content-encoding: gzip", "date: Mon, 21 Oct 2013 20:13:22 GMT"
+/* The RFC indexes location and set-cookie, which our default strategy
+ * does not: the encoder is told to (H2_HPACK_INDEX). */
+static const rfc_case c5[] = {
+    {__LINE__,
+     "4803333032580770726976617465611d4d6f6e2c203231204f637420323031332032303a31333a323120474d546e17687474"
+     "70733a2f2f7777772e6578616d706c652e636f6d",
+     {RESP1}, {0, 0, 0, IX}, 222, {TAB1}},
+    {__LINE__, "4803333037c1c0bf", {RESP2}, {0}, 222, {TAB2}},
+    {__LINE__,
+     "88c1611d4d6f6e2c203231204f637420323031332032303a31333a323220474d54c05a04677a69707738666f6f3d4153444a"
+     "4b48514b425a584f5157454f50495541585157454f49553b206d61782d6167653d333630303b2076657273696f6e3d31",
+     {RESP3}, {0, 0, 0, 0, 0, IX}, 215, {TAB3}},
+};
+static const rfc_case c6[] = {
+    {__LINE__,
+     "488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae"
+     "82ae43d3",
+     {RESP1}, {0, 0, 0, IX}, 222, {TAB1}},
+    {__LINE__, "4883640effc1c0bf", {RESP2}, {0}, 222, {TAB2}},
+    {__LINE__,
+     "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdfcd5b39"
+     "60d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007",
+     {RESP3}, {0, 0, 0, 0, 0, IX}, 215, {TAB3}},
+};
+
+/* The responses use a 256-octet table: on a connection that takes a size
+ * update at the start of the first block (3fe101 = 256). */
+static const uint8_t update256[] = {0x3f, 0xe1, 0x01};
+
+static void run_sequence(const rfc_case *cs, size_t n, uint32_t table, int huffman) {
+  for (int bytewise = 0; bytewise < 2; bytewise++) {
+    h2_hpack_decoder *d = h2_hpack_decoder_new(NULL);
+    assert_non_null(d);
+    if (table != 4096) assert_int_equal(h2_hpack_decoder_set_max_table_size(d, table), 0);
+    for (size_t i = 0; i < n; i++)
+      check_decode(d, &cs[i], update256, (table != 4096 && i == 0) ? sizeof update256 : 0, bytewise);
+    h2_hpack_decoder_free(d);
+  }
+  h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+  assert_non_null(e);
+  h2_hpack_encoder_set_huffman(e, huffman);
+  if (table != 4096) assert_int_equal(h2_hpack_encoder_set_max_table_size(e, table), 0);
+  for (size_t i = 0; i < n; i++)
+    check_encode(e, &cs[i], update256, (table != 4096 && i == 0) ? sizeof update256 : 0);
+  h2_hpack_encoder_free(e);
+}
+
+static void test_c3_requests_raw(void **state) {
+  (void)state;
+  run_sequence(c3, 3, 4096, H2_HPACK_HUFFMAN_NEVER);
+}
+static void test_c4_requests_huffman(void **state) {
+  (void)state;
+  run_sequence(c4, 3, 4096, H2_HPACK_HUFFMAN_AUTO);
+}
+static void test_c5_responses_raw(void **state) {
+  (void)state;
+  run_sequence(c5, 3, 256, H2_HPACK_HUFFMAN_NEVER);
+}
+static void test_c6_responses_huffman(void **state) {
+  (void)state;
+  run_sequence(c6, 3, 256, H2_HPACK_HUFFMAN_ALWAYS); /* "307" ties: the RFC picks Huffman */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_c1_integers),
+      cmocka_unit_test(test_int_limits),
+      cmocka_unit_test(test_huffman_all_symbols),
+      cmocka_unit_test(test_huffman_random),
+      cmocka_unit_test(test_huffman_errors),
+      cmocka_unit_test(test_string_encode_modes),
+      cmocka_unit_test(test_static_table),
+      cmocka_unit_test(test_c2_literals),
+      cmocka_unit_test(test_c3_requests_raw),
+      cmocka_unit_test(test_c4_requests_huffman),
+      cmocka_unit_test(test_c5_responses_raw),
+      cmocka_unit_test(test_c6_responses_huffman),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
