@@ -39,7 +39,7 @@ static int strip_padding(h2_frame *f, h2_cbs *p, size_t fixed) {
   if ((size_t)pad > h2_cbs_len(p) - fixed)
     return conn_err(f, H2_ERR_PROTOCOL, "padding exceeds the frame payload");
   f->pad_len = pad;
-  h2_cbs body; /* the padding sits at the end */
+  h2_cbs body = {NULL, 0}; /* the padding sits at the end */
   (void)h2_cbs_get_bytes(p, &body, h2_cbs_len(p) - pad);
   *p = body;
   return 0;
@@ -301,7 +301,11 @@ int h2_frame_decode(const h2_frame_hdr *hdr, const uint8_t *payload, size_t payl
 int h2_frame_parse(h2_cbs *in, uint32_t max_frame_size, h2_frame *out) {
   h2_frame_hdr hdr;
   int rv = h2_frame_parse_hdr(h2_cbs_data(in), h2_cbs_len(in), &hdr);
-  if (rv) return rv;
+  if (rv) {
+    memset(out, 0, sizeof *out);
+    out->err_desc = "incomplete frame header";
+    return rv;
+  }
   rv = h2_frame_check_hdr(&hdr, max_frame_size);
   if (rv) {
     memset(out, 0, sizeof *out);
@@ -311,8 +315,12 @@ int h2_frame_parse(h2_cbs *in, uint32_t max_frame_size, h2_frame *out) {
     return rv;
   }
   h2_cbs c = *in, payload;
-  if (!h2_cbs_skip(&c, H2_FRAME_HEADER_LEN) || !h2_cbs_get_bytes(&c, &payload, hdr.length))
+  if (!h2_cbs_skip(&c, H2_FRAME_HEADER_LEN) || !h2_cbs_get_bytes(&c, &payload, hdr.length)) {
+    memset(out, 0, sizeof *out);
+    out->hdr = hdr;
+    out->err_desc = "incomplete frame payload";
     return H2_ERR_INCOMPLETE;
+  }
   *in = c;
   return h2_frame_decode(&hdr, h2_cbs_data(&payload), h2_cbs_len(&payload), max_frame_size, out);
 }

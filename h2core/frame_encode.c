@@ -295,7 +295,7 @@ static int write_block(h2_cbb *b, uint8_t type, uint32_t stream_id, uint8_t flag
   h2_cbs_init(&rest, block, block_len);
   size_t first = max_frame_size - extra;
   if (first > block_len) first = block_len;
-  h2_cbs frag;
+  h2_cbs frag = {NULL, 0};
   (void)h2_cbs_get_bytes(&rest, &frag, first);
   uint8_t f = (uint8_t)(flags & ~(H2_FLAG_END_HEADERS | H2_FLAG_PADDED));
   if (h2_cbs_len(&rest) == 0) f |= H2_FLAG_END_HEADERS;
