@@ -150,6 +150,8 @@ static int decode_push_promise(h2_frame *f, h2_cbs *p) {
   f->u.push_promise.promised_id = id & H2_MAX_STREAM_ID;
   f->u.push_promise.fragment = h2_cbs_data(p);
   f->u.push_promise.fragment_len = h2_cbs_len(p);
+  if (f->u.push_promise.promised_id == 0)
+    return conn_err(f, H2_ERR_PROTOCOL, "PUSH_PROMISE promises stream 0");
   return 0;
 }
 

@@ -75,7 +75,10 @@ static int write_fragment_frame(h2_cbb *b, uint8_t type, uint32_t stream_id, uin
     return H2_ERR_INVALID_ARG;
   if (frag_len > H2_MAX_MAX_FRAME_SIZE) return H2_ERR_INVALID_ARG;
   size_t fixed = 0;
-  flags = (uint8_t)(flags & ~(H2_FLAG_PADDED | H2_FLAG_PRIORITY));
+  /* PRIORITY is HEADERS-only; on PUSH_PROMISE that bit is an unknown flag
+   * and is kept as given. */
+  flags = (uint8_t)(flags & ~H2_FLAG_PADDED);
+  if (type == H2_FRAME_HEADERS) flags = (uint8_t)(flags & ~H2_FLAG_PRIORITY);
   if (type == H2_FRAME_PUSH_PROMISE) {
     if (promised_id == 0 || promised_id > H2_MAX_STREAM_ID) return H2_ERR_INVALID_ARG;
     fixed = 4;

@@ -27,6 +27,9 @@
  *     PROTOCOL_ERROR).
  * |out->err_desc| always names the rule that failed (static string).
  *
+ * A PUSH_PROMISE promising stream 0 is a connection PROTOCOL_ERROR here
+ * (0 is never a valid promised id; §6.6).
+ *
  * Things this codec does NOT decide (connection state; the engine does): the
  * CONTINUATION sequence rule, stream states, which side may send
  * PUSH_PROMISE / PRIORITY_UPDATE, whether push is enabled, idle stream ids,
