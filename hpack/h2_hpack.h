@@ -102,7 +102,7 @@ int h2_hpack_huffman_decode(char *out, size_t out_cap, const uint8_t *in, size_t
 /* h2_hpack_string_encode appends a string literal (§5.2): the H bit, the
  * 7-bit-prefixed length, the octets. |huffman| is one of the
  * H2_HPACK_HUFFMAN_* modes below. Returns octets appended,
- * H2_ERR_BUF_TOO_SMALL, or H2_ERR_INVALID_ARG (length > 2^32-1). */
+ * H2_ERR_BUF_TOO_SMALL, or H2_ERR_INVALID_ARG (length > 0x7fffff00). */
 int h2_hpack_string_encode(h2_cbb *out, const char *s, size_t len, int huffman);
 
 /* Huffman modes for h2_hpack_string_encode and h2_hpack_encoder_set_huffman. */
@@ -149,8 +149,8 @@ void h2_hpack_decoder_free(h2_hpack_decoder *d);
  * when the peer ACKs our SETTINGS carrying a new value. If |max| is below the
  * current table size limit, the next header block MUST begin with a size
  * update <= |max| (§4.2), else decoding it fails with
- * H2_ERR_HPACK_SIZE_UPDATE_MISPLACED. May allocate (the entry index);
- * returns 0, H2_ERR_NOMEM, or H2_ERR_STATE in the middle of a block. */
+ * H2_ERR_HPACK_SIZE_UPDATE_MISPLACED. Returns 0, or H2_ERR_STATE in the
+ * middle of a block. Allocates nothing (the table grows with its entries). */
 int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max);
 
 /* Default decoder limits. */
@@ -195,7 +195,12 @@ void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size,
  *  - soft errors, only from the call with |end_of_block| set (see
  *    h2_hpack_decoder_set_limits): H2_ERR_HPACK_LIST_TOO_LARGE,
  *    H2_ERR_HPACK_TOO_MANY_FIELDS, H2_ERR_HPACK_FIELD_TOO_LONG.
- * A block of zero fields is valid. |in| may be NULL when |len| is 0. */
+ * A block of zero fields is valid. |in| may be NULL when |len| is 0 (else
+ * H2_ERR_INVALID_ARG); |cb| may be NULL (fields are then only counted). A
+ * string longer than max(max_field_len, SETTINGS table size) is skipped
+ * as it arrives, never buffered (soft H2_ERR_HPACK_FIELD_TOO_LONG; if it
+ * was to be indexed, the table is emptied as §4.4 prescribes for an entry
+ * larger than the table). */
 int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block,
                     h2_hpack_field_cb cb, void *user);
 
@@ -230,17 +235,19 @@ void h2_hpack_encoder_free(h2_hpack_encoder *e);
  * SETTINGS_HEADER_TABLE_SIZE. The table size used is min(|max|, local cap).
  * If that changes, the next h2_hpack_encode begins with size updates (§4.2):
  * the smallest size reached since the last block (when lower than the
- * final one), then the final size. Entries are evicted as needed. Returns 0
- * or H2_ERR_NOMEM (the entry index could not grow; the encoder keeps its
- * old size and stays usable). */
+ * final one), then the final size. Entries are evicted at once. Allocates
+ * nothing; returns 0. */
 int h2_hpack_encoder_set_max_table_size(h2_hpack_encoder *e, uint32_t max);
 
 /* h2_hpack_encoder_set_table_limit sets the local cap on the table size
  * (default 4096; a peer advertising a huge table cannot make us hold more),
- * then applies it like h2_hpack_encoder_set_max_table_size. Same returns. */
+ * then applies it like h2_hpack_encoder_set_max_table_size. Returns 0. */
 int h2_hpack_encoder_set_table_limit(h2_hpack_encoder *e, uint32_t limit);
 
-/* h2_hpack_encoder_set_huffman sets the Huffman mode (H2_HPACK_HUFFMAN_*). */
+/* h2_hpack_encoder_set_huffman sets the Huffman mode (H2_HPACK_HUFFMAN_*;
+ * other values are ignored). In the encoder ALWAYS means "Huffman unless
+ * longer than raw" (ties go to Huffman, as in RFC 7541 C.6), so the output
+ * never exceeds h2_hpack_encode_bound(). */
 void h2_hpack_encoder_set_huffman(h2_hpack_encoder *e, int mode);
 
 /* h2_hpack_encode_bound returns an upper bound of the octets h2_hpack_encode
@@ -256,15 +263,16 @@ size_t h2_hpack_encode_bound(const h2_hpack_field *fields, size_t n);
  * default, for authorization, proxy-authorization and cookie values shorter
  * than 20 octets; it is added to the table unless H2_HPACK_NO_INDEX is set,
  * or, without H2_HPACK_INDEX, the field is one that rarely repeats (:path,
- * content-length, age, etag, if-modified-since, if-none-match,
- * last-modified, location, set-cookie) or its entry would take more than 3/4
- * of the table. Strings use Huffman per the Huffman mode. Names should be
+ * content-length, age, etag, if-modified-since, if-none-match, location,
+ * set-cookie, as nghttp2 does) or its entry would take more than 3/4 of the
+ * table. Strings use Huffman per the Huffman mode. Names should be
  * lowercase (HTTP/2); the encoder does not check.
  *
  * The call is atomic: if |out| has less room than h2_hpack_encode_bound()
  * it fails with H2_ERR_BUF_TOO_SMALL before changing any state. Returns the
  * number of octets appended, or H2_ERR_BUF_TOO_SMALL or H2_ERR_INVALID_ARG
- * (a string longer than 2^32-1), in both cases with nothing appended. When
+ * (a string over 0x7fffff00 octets, a NULL pointer with a non-zero length,
+ * or a block over 2^31-1 octets), in both cases with nothing appended. When
  * the table cannot grow (out of memory) a field is sent without indexing
  * instead, so allocation failure never fails the call. */
 int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fields, size_t n);

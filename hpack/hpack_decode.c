@@ -22,6 +22,7 @@ struct h2_hpack_decoder {
   uint32_t list_size, nfields;
   int soft_err;           /* first soft limit error in this block */
   int failed;             /* a hard error happened: unusable */
+  int in_block;           /* octets of the current block were seen */
   int fields_seen;        /* a field representation was seen in this block */
   int need_update;        /* a size update must open the next block */
   int mode;               /* MODE_VALUE_HDR: the next thing is a value to skip */
@@ -58,9 +59,7 @@ void h2_hpack_decoder_free(h2_hpack_decoder *d) {
   h2_mem_free(d->mem, d);
 }
 
-static int mid_block(const h2_hpack_decoder *d) {
-  return d->fields_seen || d->pend_len || d->skip || d->mode != MODE_REP;
-}
+static int mid_block(const h2_hpack_decoder *d) { return d->in_block; }
 
 int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max) {
   if (mid_block(d)) return H2_ERR_STATE;
@@ -390,6 +389,7 @@ int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_
   d->cb = cb;
   d->user = user;
   d->delivered = 0;
+  if (len) d->in_block = 1;
   size_t used, need;
   int rc;
   for (;;) {
@@ -444,6 +444,7 @@ int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_
   if (d->need_update) return fail(d, H2_ERR_HPACK_SIZE_UPDATE_MISPLACED);
   int soft_err = d->soft_err;
   d->soft_err = 0;
+  d->in_block = 0;
   d->fields_seen = 0;
   d->list_size = 0;
   d->nfields = 0;

@@ -256,7 +256,7 @@ typedef struct rfc_case {
 static void check_decode(h2_hpack_decoder *d, const rfc_case *c, const uint8_t *pre, size_t pre_len,
                          int bytewise) {
   uint8_t in[512];
-  memcpy(in, pre, pre_len);
+  if (pre_len) memcpy(in, pre, pre_len);
   size_t n = pre_len + hex_to_bin(c->hex, in + pre_len, sizeof in - pre_len);
   collector col;
   collector_init(&col);
@@ -287,7 +287,7 @@ static void check_decode(h2_hpack_decoder *d, const rfc_case *c, const uint8_t *
 
 static void check_encode(h2_hpack_encoder *e, const rfc_case *c, const uint8_t *pre, size_t pre_len) {
   uint8_t want[512], out[1024];
-  memcpy(want, pre, pre_len);
+  if (pre_len) memcpy(want, pre, pre_len);
   size_t wlen = pre_len + hex_to_bin(c->hex, want + pre_len, sizeof want - pre_len);
   h2_hpack_field fs[8];
   char store[8][256];
