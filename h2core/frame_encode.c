@@ -270,7 +270,7 @@ int h2_frame_write_unknown(h2_cbb *b, uint8_t type, uint8_t flags, uint32_t stre
 
 size_t h2_frame_block_size(size_t first_extra, size_t block_len, uint32_t max_frame_size) {
   if (max_frame_size < H2_MIN_MAX_FRAME_SIZE || max_frame_size > H2_MAX_MAX_FRAME_SIZE ||
-      first_extra >= max_frame_size)
+      first_extra >= max_frame_size || block_len > SIZE_MAX / 2)
     return 0;
   size_t first = max_frame_size - first_extra;
   if (first > block_len) first = block_len;
@@ -290,6 +290,7 @@ static int write_block(h2_cbb *b, uint8_t type, uint32_t stream_id, uint8_t flag
     return H2_ERR_INVALID_ARG;
   size_t extra = type == H2_FRAME_PUSH_PROMISE ? 4 : prio ? 5 : 0;
   size_t total = h2_frame_block_size(extra, block_len, max_frame_size);
+  if (total == 0) return H2_ERR_INVALID_ARG; /* block_len absurdly large */
   uint8_t *p = h2_cbb_space(b, total);
   if (p == NULL) return H2_ERR_BUF_TOO_SMALL;
   h2_cbb w;

@@ -359,7 +359,8 @@ int h2_frame_write_push_promise_block(h2_cbb *b, uint32_t stream_id, uint32_t pr
 
 /* h2_frame_block_size returns the bytes h2_frame_write_*_block needs for a
  * |block_len| block whose first frame has |first_extra| bytes of fixed
- * fields (5 for HEADERS with priority, 4 for PUSH_PROMISE, else 0). */
+ * fields (5 for HEADERS with priority, 4 for PUSH_PROMISE, else 0), or 0
+ * if |max_frame_size| is outside 16384..2^24-1 or |block_len| > SIZE_MAX/2. */
 size_t h2_frame_block_size(size_t first_extra, size_t block_len, uint32_t max_frame_size);
 
 /* h2_frame_encode writes the decoded frame |f| back to wire form, keeping

@@ -521,6 +521,43 @@ static void test_hdr_and_sizes(void **state) {
   free(p);
 }
 
+/* All vectors back to back, made available one byte at a time (as a
+ * transport might deliver them): every frame comes out exactly once, in
+ * order, with the same result as decoding it alone. */
+static void test_sequence_byte_at_a_time(void **state) {
+  (void)state;
+  size_t nv = sizeof vecs / sizeof vecs[0];
+  uint8_t *all = malloc(nv * 256);
+  size_t *ends = malloc(nv * sizeof *ends);
+  assert_non_null(all);
+  assert_non_null(ends);
+  size_t total = 0;
+  for (size_t i = 0; i < nv; i++) {
+    total += hex(vecs[i].hex, all + total, 256);
+    ends[i] = total;
+  }
+  size_t start = 0, next = 0;
+  for (size_t avail = 0; avail <= total; avail++) {
+    h2_cbs in;
+    h2_frame f;
+    h2_cbs_init(&in, all + start, avail - start);
+    int rv = h2_frame_parse(&in, MAXF, &f);
+    if (rv == H2_ERR_INCOMPLETE) {
+      assert_int_equal(h2_cbs_len(&in), avail - start);
+      continue;
+    }
+    assert_true(next < nv);
+    if (avail != ends[next]) fail_msg("line %d: frame ended at %zu, want %zu", vecs[next].line, avail, ends[next]);
+    if (rv != vecs[next].rv || f.ignore != vecs[next].ignore) fail_msg("line %d: rv %d", vecs[next].line, rv);
+    assert_int_equal(h2_cbs_len(&in), 0);
+    start = avail;
+    next++;
+  }
+  assert_int_equal(next, nv);
+  free(ends);
+  free(all);
+}
+
 /* --- serializers --- */
 
 static void expect_write(int line, int rv, const h2_cbb *b, int want_rv, const char *want_hex,
@@ -737,12 +774,15 @@ static void test_block_split(void **state) {
   assert_int_equal(h2_frame_block_size(0, 16385, 16384), 18 + 16385);
   assert_int_equal(h2_frame_block_size(5, 16380, 16384), 18 + 5 + 16380);
   assert_int_equal(h2_frame_block_size(0, 1, 100), 0);
+  assert_int_equal(h2_frame_block_size(0, SIZE_MAX - 5, 16384), 0);
   uint8_t out[64];
   h2_cbb b;
   h2_cbb_init(&b, out, sizeof out);
   assert_int_equal(h2_frame_write_headers_block(&b, 1, 0, NULL, NULL, 0, 100), H2_ERR_INVALID_ARG);
   assert_int_equal(h2_frame_write_headers_block(&b, 0, 0, NULL, NULL, 0, 16384), H2_ERR_INVALID_ARG);
   assert_int_equal(h2_frame_write_push_promise_block(&b, 1, 0, NULL, 0, 16384), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_frame_write_headers_block(&b, 1, 0, NULL, out, SIZE_MAX - 5, 16384),
+                   H2_ERR_INVALID_ARG);
   assert_int_equal(b.len, 0);
 }
 
@@ -865,6 +905,7 @@ int main(void) {
       cmocka_unit_test(test_vectors_reencode_and_prefixes),
       cmocka_unit_test(test_decoded_fields),
       cmocka_unit_test(test_hdr_and_sizes),
+      cmocka_unit_test(test_sequence_byte_at_a_time),
       cmocka_unit_test(test_writers),
       cmocka_unit_test(test_writers_buffer_too_small),
       cmocka_unit_test(test_block_split),
