@@ -250,6 +250,18 @@ static const decode_fn decoders[] = {
     [H2_FRAME_PRIORITY_UPDATE] = decode_priority_update,
 };
 
+static decode_fn decoder_for(uint8_t type) {
+  return type < sizeof decoders / sizeof decoders[0] ? decoders[type] : NULL;
+}
+
+/* start_frame zeroes |out| and records the header and the frame type. */
+static void start_frame(h2_frame *out, const h2_frame_hdr *hdr) {
+  memset(out, 0, sizeof *out);
+  out->hdr = *hdr;
+  out->hdr.stream_id &= H2_MAX_STREAM_ID;
+  out->type = decoder_for(hdr->type) ? hdr->type : H2_FRAME_UNKNOWN;
+}
+
 int h2_frame_parse_hdr(const uint8_t *buf, size_t len, h2_frame_hdr *out) {
   h2_cbs c;
   uint32_t length, sid;
@@ -274,9 +286,7 @@ int h2_frame_check_hdr(const h2_frame_hdr *hdr, uint32_t max_frame_size) {
 
 int h2_frame_decode(const h2_frame_hdr *hdr, const uint8_t *payload, size_t payload_len,
                     uint32_t max_frame_size, h2_frame *out) {
-  memset(out, 0, sizeof *out);
-  out->hdr = *hdr;
-  out->hdr.stream_id &= H2_MAX_STREAM_ID;
+  start_frame(out, hdr);
   if (payload_len != hdr->length || (payload == NULL && payload_len != 0)) {
     out->err_desc = "payload length does not match the frame header";
     return H2_ERR_INVALID_ARG;
@@ -289,14 +299,12 @@ int h2_frame_decode(const h2_frame_hdr *hdr, const uint8_t *payload, size_t payl
   if (rv) return conn_err(out, rv, "frame larger than SETTINGS_MAX_FRAME_SIZE");
   h2_cbs p;
   h2_cbs_init(&p, payload, payload_len);
-  decode_fn fn = hdr->type < sizeof decoders / sizeof decoders[0] ? decoders[hdr->type] : NULL;
+  decode_fn fn = decoder_for(hdr->type);
   if (fn == NULL) {
-    out->type = H2_FRAME_UNKNOWN;
     out->u.unknown.payload = payload;
     out->u.unknown.payload_len = payload_len;
     return 0;
   }
-  out->type = hdr->type;
   return fn(out, &p);
 }
 
@@ -310,16 +318,14 @@ int h2_frame_parse(h2_cbs *in, uint32_t max_frame_size, h2_frame *out) {
   }
   rv = h2_frame_check_hdr(&hdr, max_frame_size);
   if (rv) {
-    memset(out, 0, sizeof *out);
-    out->hdr = hdr;
+    start_frame(out, &hdr);
     out->err_desc = rv == H2_ERR_FRAME_SIZE ? "frame larger than SETTINGS_MAX_FRAME_SIZE"
                                             : "max_frame_size out of range";
     return rv;
   }
   h2_cbs c = *in, payload;
   if (!h2_cbs_skip(&c, H2_FRAME_HEADER_LEN) || !h2_cbs_get_bytes(&c, &payload, hdr.length)) {
-    memset(out, 0, sizeof *out);
-    out->hdr = hdr;
+    start_frame(out, &hdr);
     out->err_desc = "incomplete frame payload";
     return H2_ERR_INCOMPLETE;
   }

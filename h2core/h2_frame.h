@@ -235,8 +235,8 @@ int h2_frame_decode(const h2_frame_hdr *hdr, const uint8_t *payload, size_t payl
  * not hold the whole frame, H2_ERR_FRAME_SIZE (|in| unchanged) for an
  * oversized frame, otherwise advances |in| past the frame and returns what
  * h2_frame_decode() returned. |out| points into |in|'s bytes. On
- * INCOMPLETE and FRAME_SIZE |out| is zeroed except out->hdr (when 9 bytes
- * were there) and out->err_desc. */
+ * INCOMPLETE and on an oversized frame |out| is zeroed except err_desc and,
+ * when the 9 header bytes were there, hdr and type. */
 int h2_frame_parse(h2_cbs *in, uint32_t max_frame_size, h2_frame *out);
 
 /* h2_frame_error_is_stream returns 1 when the error h2_frame_decode() just

@@ -502,6 +502,8 @@ static void test_hdr_and_sizes(void **state) {
     h2_cbs_init(&in, p, big);
     assert_int_equal(h2_frame_parse(&in, 16384, &f), H2_ERR_FRAME_SIZE);
     assert_int_equal(f.stream_error, 0);
+    assert_int_equal(f.type, frame_type_of(types[i]));
+    assert_int_equal(f.hdr.length, 16385);
     assert_int_equal(h2_cbs_len(&in), big);
     h2_frame_hdr hh;
     assert_int_equal(h2_frame_parse_hdr(p, big, &hh), 0);
