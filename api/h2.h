@@ -1,0 +1,552 @@
+/* h2.h: the public API of h2, an HTTP/2 library with the shape of Node.js's
+ * `http2` module.
+ *
+ * Objects (opaque handles):
+ *   h2_server   listens (h2c prior knowledge and/or TLS with ALPN "h2") and
+ *               creates one server h2_session per accepted connection.
+ *   h2_session  one HTTP/2 connection (server or client).
+ *   h2_stream   one request/response exchange on a session.
+ *
+ * Events are callbacks. A session has one h2_session_callbacks table; each
+ * stream may get its own h2_stream_callbacks table (h2_stream_on). Every
+ * callback is optional (NULL = not listening) and gets the user pointer set
+ * with the table. Callbacks run on the loop's thread, never re-entrantly for
+ * the same session; inside any callback every API function may be called,
+ * including ones that close or destroy the very session or stream (the object
+ * stays valid until its close callback has returned).
+ *
+ * Two ways to run a session:
+ *   1. Over h2's own event loop and transports (h2_loop from evloop/,
+ *      h2_tls from tls/): h2_server_* and h2_connect do everything.
+ *   2. Over ANY byte transport the application owns (its own event loop, a
+ *      pipe, a test harness, QUIC-less tunnels...): h2_session_new creates a
+ *      transport-less session; the application feeds received bytes with
+ *      h2_session_feed and takes bytes to send with h2_session_pending /
+ *      h2_session_consumed, and tells the session when the transport ended
+ *      (h2_session_transport_closed). h2_session_transport callbacks tell the
+ *      application when output became available and when to close.
+ *   Both kinds behave identically above the transport.
+ *
+ * Lifetime and ownership:
+ *   - A session is freed after its on_close callback returns (h2_connect'ed
+ *     and server sessions), or by h2_session_free (transport-less sessions,
+ *     after h2_session_destroy or once on_close ran).
+ *   - A stream is freed after its on_close callback returns. Handles must
+ *     not be used after that.
+ *   - Header arrays passed to callbacks are valid only during the callback.
+ *   - Header arrays passed to API functions are copied (HPACK-encoded) before
+ *     the function returns.
+ *   - h2_stream_write does NOT copy: the bytes must stay valid until the
+ *     write's completion callback runs (h2_stream_write_copy copies).
+ *
+ * Errors: every function that can fail returns a negative h2_err (h2_err.h);
+ * validation failures return H2_ERR_INVALID_ARG and leave a message for
+ * h2_last_error_message(). Asynchronous failures arrive through on_error
+ * callbacks.
+ *
+ * Threads: a session, its streams and its server belong to one loop thread.
+ * h2_loop_post (evloop/h2_loop.h) is how other threads hand work over. */
+#ifndef H2_H
+#define H2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "h2_err.h"
+#include "h2_mem.h"
+
+typedef struct h2_loop h2_loop;
+typedef struct h2_tls_ctx h2_tls_ctx;
+
+typedef struct h2_server h2_server;
+typedef struct h2_session h2_session;
+typedef struct h2_stream h2_stream;
+
+/* ---- Headers -------------------------------------------------------------- */
+
+/* One header field. Names are lower-case on the wire: API calls lower-case
+ * outbound names for you; inbound names are lower-case already (RFC 9113
+ * rejects upper case). Neither name nor value needs a NUL terminator; inbound
+ * ones do carry one (at name[name_len] / value[value_len]) for convenience. */
+typedef struct h2_header {
+  const char *name;
+  size_t name_len;
+  const char *value;
+  size_t value_len;
+  unsigned flags; /* H2_HEADER_SENSITIVE: never index (HPACK never-indexed) */
+} h2_header;
+
+enum { H2_HEADER_SENSITIVE = 1 };
+
+/* H2_HDR builds an h2_header from two C strings. */
+#define H2_HDR(n, v) ((h2_header){(n), sizeof(n) - 1, (v), __builtin_strlen(v), 0})
+
+/* h2_header_find returns the first header named |name| (lower-case, NUL-
+ * terminated) in |hdrs|, or NULL. */
+const h2_header *h2_header_find(const h2_header *hdrs, size_t n, const char *name);
+
+/* Flags given with received header blocks (Node's `flags` argument). */
+enum {
+  H2_FLAG_END_STREAM_RCVD = 0x1, /* the block carried END_STREAM */
+};
+
+/* ---- Settings (Node's names; RFC 9113 §6.5.2) ------------------------------ */
+
+typedef struct h2_settings {
+  uint32_t header_table_size;      /* default 4096 */
+  uint32_t enable_push;            /* 0 or 1; default 1 (a server sends 0) */
+  uint32_t max_concurrent_streams; /* default 0xffffffff (= unlimited) */
+  uint32_t initial_window_size;    /* default 65535, max 2^31-1 */
+  uint32_t max_frame_size;         /* 16384 .. 2^24-1, default 16384 */
+  uint32_t max_header_list_size;   /* default 65535 */
+  uint32_t enable_connect_protocol;/* 0 or 1, default 0 (RFC 8441) */
+} h2_settings;
+
+/* h2_settings_default fills |s| with the defaults above (Node's
+ * getDefaultSettings). */
+void h2_settings_default(h2_settings *s);
+
+/* h2_settings_validate checks every field against its range and returns 0,
+ * or H2_ERR_INVALID_ARG with a message naming the field and the range
+ * (h2_last_error_message). */
+int h2_settings_validate(const h2_settings *s);
+
+/* h2_settings_pack writes all seven settings as a SETTINGS payload (6 octets
+ * each, Node's getPackedSettings) into |out| (capacity |cap|, 42 is enough).
+ * Returns the length, or H2_ERR_BUF_TOO_SMALL / H2_ERR_INVALID_ARG. */
+int h2_settings_pack(uint8_t *out, size_t cap, const h2_settings *s);
+
+/* h2_settings_unpack applies a packed SETTINGS payload to |s| (start from
+ * h2_settings_default for Node's getUnpackedSettings). Unknown ids are
+ * ignored. Returns 0, H2_ERR_FRAME_SIZE (length not a multiple of 6) or
+ * H2_ERR_INVALID_ARG (a value out of range). */
+int h2_settings_unpack(h2_settings *s, const uint8_t *in, size_t len);
+
+/* ---- Options ---------------------------------------------------------------- */
+
+typedef struct h2_options {
+  /* Initial SETTINGS sent to the peer (Node's `settings`): set has_settings
+   * and fill |settings| (start from h2_settings_default). has_settings = 0
+   * means the defaults. */
+  int has_settings;
+  h2_settings settings;
+
+  uint32_t max_deflate_dynamic_table_size; /* encoder table cap; 0 = 4096 */
+  uint32_t max_session_memory_mb;          /* 0 = 10; min 1 */
+  uint32_t max_header_list_pairs;          /* 0 = 128; min 4 */
+  uint32_t max_outstanding_pings;          /* 0 = 10 */
+  uint32_t max_send_header_block_length;   /* 0 = 64 KiB */
+  uint32_t peer_max_concurrent_streams;    /* 0 = 100 */
+  uint32_t max_session_invalid_frames;     /* server; 0 = 1000 */
+  uint32_t max_session_rejected_streams;   /* server; 0 = 100 */
+  uint32_t max_reserved_remote_streams;    /* client; 0 = 200 */
+
+  /* Per-stream write buffering above which h2_stream_write reports
+   * back-pressure (returns 0). 0 = 64 KiB. */
+  uint32_t stream_high_water_mark;
+
+  /* Connection-level receive window we advertise with a WINDOW_UPDATE right
+   * after the preface (0 = keep 65535). Large values speed up downloads. */
+  uint32_t connection_window_size;
+
+  /* Client only: TLS context to use for https:// (NULL: h2_connect makes
+   * one that verifies against the system store); insecure = 1 is curl -k;
+   * ca_file adds trust anchors. */
+  h2_tls_ctx *tls_ctx;
+  int insecure;
+  const char *ca_file;
+
+  /* Allocator for everything the session allocates (NULL: libc). */
+  const h2_mem *mem;
+} h2_options;
+
+/* h2_options_default zeroes |o| (every field's default applies). */
+void h2_options_default(h2_options *o);
+
+/* h2_options_validate checks |o| (including its settings) and returns 0 or
+ * H2_ERR_INVALID_ARG with a message (h2_last_error_message). */
+int h2_options_validate(const h2_options *o);
+
+/* h2_last_error_message returns the message of the last validation error of
+ * the calling thread ("" if none). Static thread-local storage. */
+const char *h2_last_error_message(void);
+
+/* ---- Session events ------------------------------------------------------ */
+
+typedef struct h2_session_callbacks {
+  /* 'connect': the connection is up (TLS handshake done, preface sent). */
+  void (*on_connect)(h2_session *s, void *user);
+  /* 'stream': a new stream from the peer: a request on a server (|hdrs| are
+   * the request headers), a pushed stream on a client (|hdrs| are the
+   * promised request headers). Set the stream's callbacks here. */
+  void (*on_stream)(h2_session *s, h2_stream *st, const h2_header *hdrs, size_t n,
+                    unsigned flags, void *user);
+  /* 'localSettings': the peer ACKed our SETTINGS; they are in effect now. */
+  void (*on_local_settings)(h2_session *s, const h2_settings *settings, void *user);
+  /* 'remoteSettings': the peer sent SETTINGS (already applied and ACKed). */
+  void (*on_remote_settings)(h2_session *s, const h2_settings *settings, void *user);
+  /* 'ping': the peer sent a PING (the ACK is sent automatically). */
+  void (*on_ping)(h2_session *s, const uint8_t payload[8], void *user);
+  /* 'goaway': the peer sent GOAWAY. The session then shuts down by itself
+   * once the streams it may still finish are done. */
+  void (*on_goaway)(h2_session *s, uint32_t error_code, uint32_t last_stream_id,
+                    const uint8_t *opaque, size_t opaque_len, void *user);
+  /* 'frameError': a frame could not be sent (stream_id 0: the session goes
+   * down right after). */
+  void (*on_frame_error)(h2_session *s, unsigned type, int err, uint32_t stream_id,
+                         void *user);
+  /* 'timeout': no activity for the h2_session_set_timeout period. */
+  void (*on_timeout)(h2_session *s, void *user);
+  /* 'error': the session failed (protocol error from the peer, transport
+   * failure, TLS failure...). on_close follows. */
+  void (*on_error)(h2_session *s, int err, const char *message, void *user);
+  /* 'close': the session is gone; last callback; the handle is freed after
+   * it returns (loop-driven sessions). */
+  void (*on_close)(h2_session *s, void *user);
+} h2_session_callbacks;
+
+/* ---- Stream events ------------------------------------------------------- */
+
+typedef struct h2_stream_callbacks {
+  /* 'response' (client): the final response headers. */
+  void (*on_response)(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags,
+                      void *user);
+  /* 'headers': an informational (1xx) block; 'continue' is a 100 here. */
+  void (*on_headers)(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags,
+                     void *user);
+  /* 'push' (client, pushed stream): the pushed response's headers. */
+  void (*on_push)(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags,
+                  void *user);
+  /* 'data': body bytes (valid during the call). Consumed (the flow-control
+   * window reopened) when the callback returns unless the stream is paused
+   * (h2_stream_pause): then call h2_stream_consume yourself. */
+  void (*on_data)(h2_stream *st, const uint8_t *data, size_t len, void *user);
+  /* 'end': the peer ended its side (END_STREAM). */
+  void (*on_end)(h2_stream *st, void *user);
+  /* 'trailers': trailing headers (END_STREAM follows implicitly). */
+  void (*on_trailers)(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags,
+                      void *user);
+  /* 'wantTrailers': all data queued with H2_WAIT_FOR_TRAILERS was sent;
+   * call h2_stream_send_trailers (or h2_stream_close). */
+  void (*on_want_trailers)(h2_stream *st, void *user);
+  /* 'drain': buffered outbound bytes fell below the high-water mark after a
+   * write returned 0. */
+  void (*on_drain)(h2_stream *st, void *user);
+  /* 'aborted': reset mid-exchange while our side was still writable. */
+  void (*on_aborted)(h2_stream *st, void *user);
+  /* 'timeout': no activity for the h2_stream_set_timeout period. */
+  void (*on_timeout)(h2_stream *st, void *user);
+  /* 'error': the stream failed (RST from the peer with a non-zero code,
+   * frame error, ...). on_close follows. */
+  void (*on_error)(h2_stream *st, int err, void *user);
+  /* 'close': last callback; |rst_code| is the RST_STREAM code (0 = clean).
+   * The handle is freed after it returns. */
+  void (*on_close)(h2_stream *st, uint32_t rst_code, void *user);
+} h2_stream_callbacks;
+
+/* ---- Server ------------------------------------------------------------- */
+
+typedef struct h2_server_callbacks {
+  /* Every server session gets these callbacks (user = server's user). */
+  h2_session_callbacks session;
+  /* 'session': a new session was created (before any stream). */
+  void (*on_session)(h2_server *srv, h2_session *s, void *user);
+  /* 'sessionError' / 'unknownProtocol': connection-level failures before or
+   * outside a session (accept failure, TLS handshake failure, no "h2"). */
+  void (*on_session_error)(h2_server *srv, int err, const char *message, void *user);
+} h2_server_callbacks;
+
+/* h2_server_new creates a server on |loop|. |opts| (copied, may be NULL) is
+ * given to every session; |cbs| is copied. Returns 0, H2_ERR_NOMEM or
+ * H2_ERR_INVALID_ARG (options). */
+int h2_server_new(h2_server **out, h2_loop *loop, const h2_options *opts,
+                  const h2_server_callbacks *cbs, void *user);
+
+/* h2_server_listen starts listening on |host| (numeric IPv4/IPv6 or a name;
+ * NULL = all interfaces) |port| (0 = pick a free one; h2_server_port tells).
+ * With |tls| (not NULL, must outlive the server; certificates added) the
+ * listener speaks TLS with ALPN "h2", else h2c with prior knowledge. May be
+ * called several times (e.g. h2c on one port, TLS on another). Returns the
+ * listener index (>= 0) or H2_ERR_IO (errno set) / H2_ERR_NOMEM. */
+int h2_server_listen(h2_server *srv, const char *host, uint16_t port, h2_tls_ctx *tls);
+
+/* h2_server_port returns the port of listener |index| (0 if none). */
+uint16_t h2_server_port(const h2_server *srv, int index);
+
+/* h2_server_close stops accepting (Node's server.close): existing sessions
+ * go on; |done| (may be NULL) runs once the last one has closed. */
+void h2_server_close(h2_server *srv, void (*done)(h2_server *srv, void *user));
+
+/* h2_server_free closes every listener and destroys every session at once
+ * (their on_close callbacks run), then frees |srv|. NULL is fine. */
+void h2_server_free(h2_server *srv);
+
+/* h2_server_set_timeout sets the inactivity timeout for new sessions (ms,
+ * 0 = none; Node's server.setTimeout). */
+void h2_server_set_timeout(h2_server *srv, uint64_t ms);
+
+/* h2_server_num_sessions returns the number of live sessions. */
+size_t h2_server_num_sessions(const h2_server *srv);
+
+/* ---- Client ------------------------------------------------------------- */
+
+/* h2_connect starts a client session to |authority| ("https://host[:port]"
+ * or "http://host[:port]"; user-info, path, query and fragment ignored;
+ * without a scheme https is assumed). http:// uses h2c prior knowledge.
+ * Name resolution is synchronous (getaddrinfo); connecting, the TLS
+ * handshake and the preface are asynchronous: on_connect fires when done.
+ * Requests may be made at once (they are queued). Returns 0 and the session
+ * in |*out|, or H2_ERR_INVALID_ARG (bad URL / options, message set),
+ * H2_ERR_IO (resolution or socket failure), H2_ERR_TLS, H2_ERR_NOMEM. */
+int h2_connect(h2_session **out, h2_loop *loop, const char *authority,
+               const h2_options *opts, const h2_session_callbacks *cbs, void *user);
+
+/* Flags for h2_session_request, h2_stream_respond, h2_stream_push. */
+enum {
+  H2_END_STREAM = 1,        /* no body follows (Node's endStream) */
+  H2_WAIT_FOR_TRAILERS = 2, /* emit on_want_trailers instead of ending */
+};
+
+/* Priority (RFC 7540 tree) for requests and h2_stream_priority. */
+typedef struct h2_priority {
+  uint32_t parent;   /* stream id depended on; 0 = root */
+  uint16_t weight;   /* 1..256; 0 = 16 */
+  int exclusive;
+  int silent;        /* h2_stream_priority: change locally, send no PRIORITY */
+} h2_priority;
+
+/* h2_session_request (client) opens a stream with |hdrs|; :method defaults
+ * to GET, :path to /, :scheme and :authority to the session's. |prio| may
+ * be NULL. The stream is returned in |*out| at once (Node: pending until the
+ * session is up). Returns 0, H2_ERR_STATE (not a client session, or closing),
+ * H2_ERR_INVALID_ARG (bad header), H2_ERR_LIMIT (stream ids exhausted),
+ * H2_ERR_NOMEM. */
+int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, size_t n,
+                       unsigned flags, const h2_priority *prio);
+
+/* ---- Session operations -------------------------------------------------- */
+
+/* h2_session_settings sends a SETTINGS frame with |settings| (validated);
+ * they take effect when ACKed (on_local_settings). */
+int h2_session_settings(h2_session *s, const h2_settings *settings);
+
+/* h2_session_ping sends a PING with |payload| (8 bytes, or NULL for an
+ * 8-byte timestamp). |cb| runs with the round-trip time in milliseconds when
+ * the ACK arrives (err 0), or with an error if the session ends first.
+ * Returns 0, H2_ERR_LIMIT (max_outstanding_pings reached: Node returns
+ * false), H2_ERR_STATE, H2_ERR_NOMEM. */
+typedef void (*h2_ping_cb)(h2_session *s, int err, double rtt_ms, const uint8_t payload[8],
+                           void *user);
+int h2_session_ping(h2_session *s, const uint8_t *payload, h2_ping_cb cb, void *user);
+
+/* h2_session_goaway sends a GOAWAY without closing (Node's goaway()).
+ * |last_stream_id| UINT32_MAX means "the last stream we processed". */
+int h2_session_goaway(h2_session *s, uint32_t code, uint32_t last_stream_id,
+                      const uint8_t *opaque, size_t opaque_len);
+
+/* h2_session_close closes gracefully: GOAWAY(NO_ERROR), no new streams,
+ * existing streams finish, then the session closes (on_close). */
+void h2_session_close(h2_session *s);
+
+/* h2_session_destroy tears the session down now: GOAWAY with |code| (if the
+ * transport is up), every stream closed (their on_close with CANCEL), then
+ * the session's on_close. */
+void h2_session_destroy(h2_session *s, uint32_t code);
+
+/* h2_session_set_timeout arms an inactivity timer (ms; 0 disarms). Without
+ * an on_timeout callback the session is closed when it fires. */
+void h2_session_set_timeout(h2_session *s, uint64_t ms);
+
+/* h2_session_ref / h2_session_unref: whether this session keeps its loop
+ * alive (default: yes). */
+void h2_session_ref(h2_session *s);
+void h2_session_unref(h2_session *s);
+
+/* Node's session.state and friends. */
+typedef struct h2_session_state {
+  int64_t effective_local_window_size;
+  int64_t effective_recv_data_length;
+  uint32_t next_stream_id;
+  int64_t local_window_size;
+  uint32_t last_proc_stream_id;
+  int64_t remote_window_size;
+  size_t outbound_queue_size;      /* bytes waiting to be sent */
+  size_t deflate_dynamic_table_size;
+  size_t inflate_dynamic_table_size;
+  size_t num_streams;              /* open streams */
+} h2_session_state;
+
+/* h2_session_get_state fills |out|. */
+void h2_session_get_state(const h2_session *s, h2_session_state *out);
+
+/* h2_session_local_settings / h2_session_remote_settings copy the settings
+ * in effect. */
+void h2_session_local_settings(const h2_session *s, h2_settings *out);
+void h2_session_remote_settings(const h2_session *s, h2_settings *out);
+
+/* Flags and accessors. */
+int h2_session_is_server(const h2_session *s);
+int h2_session_closed(const h2_session *s);     /* close() or destroy() began */
+int h2_session_connecting(const h2_session *s);
+int h2_session_encrypted(const h2_session *s);
+int h2_session_pending_settings_ack(const h2_session *s);
+const char *h2_session_alpn_protocol(const h2_session *s); /* "h2", "h2c", NULL */
+void *h2_session_user(const h2_session *s);
+void h2_session_set_user(h2_session *s, void *user);
+h2_server *h2_session_server(const h2_session *s);
+
+/* h2_session_set_frame_trace installs a function that sees every frame sent
+ * (|out| = 1) and received (|out| = 0) as a printable line (h2_frame_print
+ * format): `h2 get -v`. NULL removes it. */
+void h2_session_set_frame_trace(h2_session *s,
+                                void (*trace)(h2_session *s, int out, const char *line,
+                                              void *user),
+                                void *user);
+
+/* ---- Transport-agnostic sessions ----------------------------------------- */
+
+typedef struct h2_session_transport {
+  /* Output became available (h2_session_pending would return bytes). Called
+   * at most once per iteration of feeding/API calls; may be NULL (poll). */
+  void (*want_write)(h2_session *s, void *user);
+  /* The session is done with the transport: close it after sending what
+   * h2_session_pending still returns. */
+  void (*close)(h2_session *s, void *user);
+  void *user;
+} h2_session_transport;
+
+/* h2_session_new creates a session that runs over the caller's transport:
+ * |is_server| selects the role. The client preface / server SETTINGS are
+ * queued at once. on_connect fires right away (the transport is up). |tr|
+ * (copied) may be NULL. Free with h2_session_free. */
+int h2_session_new(h2_session **out, int is_server, const h2_options *opts,
+                   const h2_session_callbacks *cbs, void *user, const h2_session_transport *tr);
+
+/* h2_session_feed processes |len| received bytes at time |now_ms| (any
+ * monotonic millisecond clock). Returns 0 or a negative h2_err when the
+ * session failed (it then queued a GOAWAY: send it, then close). */
+int h2_session_feed(h2_session *s, const uint8_t *data, size_t len, uint64_t now_ms);
+
+/* h2_session_pending returns bytes ready to be sent (valid until the next
+ * call on |s|) and their count in |*len|; NULL when there are none. */
+const uint8_t *h2_session_pending(h2_session *s, size_t *len);
+
+/* h2_session_consumed drops the first |n| bytes returned by
+ * h2_session_pending (they were written to the transport). */
+void h2_session_consumed(h2_session *s, size_t n);
+
+/* h2_session_transport_closed tells the session the transport ended (|err|
+ * 0 for a clean EOF). The session closes its streams and calls on_close. */
+void h2_session_transport_closed(h2_session *s, int err);
+
+/* h2_session_tick runs timers (session/stream timeouts, SETTINGS timeout)
+ * at |now_ms|; call it now and then (once a second is enough). */
+void h2_session_tick(h2_session *s, uint64_t now_ms);
+
+/* h2_session_free frees a transport-less session (NULL is fine). Streams
+ * still open get their on_close first. Do not call it for loop-driven
+ * sessions. */
+void h2_session_free(h2_session *s);
+
+/* ---- Stream operations ---------------------------------------------------- */
+
+/* h2_stream_on sets the stream's callbacks (copied) and user pointer. */
+void h2_stream_on(h2_stream *st, const h2_stream_callbacks *cbs, void *user);
+
+/* h2_stream_respond (server) sends the response headers (:status required,
+ * numeric, 200..599). |flags|: H2_END_STREAM (no body), H2_WAIT_FOR_TRAILERS.
+ * Returns 0, H2_ERR_STATE (already responded / closed), H2_ERR_INVALID_ARG. */
+int h2_stream_respond(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags);
+
+/* h2_stream_additional_headers (server) sends an informational 1xx block
+ * before the response. */
+int h2_stream_additional_headers(h2_stream *st, const h2_header *hdrs, size_t n);
+
+/* h2_stream_write queues |len| bytes (not copied: keep them valid until |cb|
+ * runs) to send as DATA, subject to flow control. |cb| (may be NULL) runs
+ * when the bytes were handed to the transport (err 0) or dropped (err < 0:
+ * the stream closed first). Returns 1 if the buffered amount is below the
+ * high-water mark, 0 if it is at or above it (back-pressure: wait for
+ * on_drain), or a negative h2_err (H2_ERR_STATE after end/close). */
+typedef void (*h2_write_cb)(h2_stream *st, int err, void *user);
+int h2_stream_write(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb cb,
+                    void *user);
+
+/* h2_stream_write_copy is h2_stream_write on a private copy of the bytes. */
+int h2_stream_write_copy(h2_stream *st, const uint8_t *data, size_t len);
+
+/* h2_stream_source pulls body bytes on demand (Node's respondWithFD): the
+ * session calls |read| when the flow-control window allows; it fills up to
+ * |cap| bytes into |buf| and returns the count, or 0 with *eof = 1 at the
+ * end, or H2_ERR_WOULD_BLOCK (call h2_stream_resume_source later), or
+ * another negative h2_err (the stream is reset with INTERNAL_ERROR). */
+typedef int (*h2_source_read_fn)(h2_stream *st, uint8_t *buf, size_t cap, int *eof,
+                                 void *user);
+int h2_stream_set_source(h2_stream *st, h2_source_read_fn read, void *user);
+void h2_stream_resume_source(h2_stream *st);
+
+/* h2_stream_end ends our side: END_STREAM after the queued data (or
+ * on_want_trailers with H2_WAIT_FOR_TRAILERS). */
+int h2_stream_end(h2_stream *st);
+
+/* h2_stream_send_trailers sends trailers (no pseudo-headers) with
+ * END_STREAM after the queued data. */
+int h2_stream_send_trailers(h2_stream *st, const h2_header *hdrs, size_t n);
+
+/* h2_stream_close resets the stream with RST_STREAM |code| (Node's
+ * close(code)); on_close follows. */
+void h2_stream_close(h2_stream *st, uint32_t code);
+
+/* h2_stream_priority changes the stream's priority (PRIORITY frame unless
+ * prio->silent). */
+int h2_stream_priority(h2_stream *st, const h2_priority *prio);
+
+/* h2_stream_push (server) promises a pushed stream with request headers
+ * |hdrs| on |st| and returns it in |*out| (respond on it like on a
+ * request). H2_ERR_STATE when the client disabled push or |st| is pushed. */
+int h2_stream_push(h2_stream *st, h2_stream **out, const h2_header *hdrs, size_t n);
+
+/* h2_stream_pause stops automatic consumption of received data (the peer
+ * stalls once the window is used up); h2_stream_consume reopens the window
+ * by |n| bytes; h2_stream_resume returns to automatic consumption. */
+void h2_stream_pause(h2_stream *st);
+void h2_stream_resume(h2_stream *st);
+void h2_stream_consume(h2_stream *st, size_t n);
+
+/* h2_stream_set_timeout arms an inactivity timer (ms; 0 disarms). Without
+ * an on_timeout callback the stream is reset with CANCEL. */
+void h2_stream_set_timeout(h2_stream *st, uint64_t ms);
+
+/* Node's stream.state. */
+typedef struct h2_stream_state {
+  int64_t local_window_size;
+  int state;        /* H2_STREAM_STATE_* */
+  int local_close;  /* our side ended */
+  int remote_close; /* peer's side ended */
+  uint32_t sum_dependency_weight;
+  uint16_t weight;
+} h2_stream_state;
+
+enum {
+  H2_STREAM_STATE_IDLE = 0,
+  H2_STREAM_STATE_RESERVED_LOCAL = 1,
+  H2_STREAM_STATE_RESERVED_REMOTE = 2,
+  H2_STREAM_STATE_OPEN = 3,
+  H2_STREAM_STATE_HALF_CLOSED_LOCAL = 4,
+  H2_STREAM_STATE_HALF_CLOSED_REMOTE = 5,
+  H2_STREAM_STATE_CLOSED = 6,
+};
+
+void h2_stream_get_state(const h2_stream *st, h2_stream_state *out);
+uint32_t h2_stream_id(const h2_stream *st);          /* 0 while pending */
+size_t h2_stream_buffer_size(const h2_stream *st);   /* bytes queued to send */
+int h2_stream_headers_sent(const h2_stream *st);
+int h2_stream_push_allowed(const h2_stream *st);
+int h2_stream_end_after_headers(const h2_stream *st);
+int h2_stream_aborted(const h2_stream *st);
+uint32_t h2_stream_rst_code(const h2_stream *st);
+h2_session *h2_stream_session(const h2_stream *st);
+void *h2_stream_user(const h2_stream *st);
+void h2_stream_set_user(h2_stream *st, void *user);
+
+#endif
