@@ -1,0 +1,612 @@
+/* h2_conn.h: the sans-IO HTTP/2 connection engine (RFC 9113).
+ *
+ * An h2_conn is one HTTP/2 connection, client or server, without sockets,
+ * clocks or threads: bytes in (h2_conn_recv), bytes out (h2_conn_output /
+ * h2_conn_output_done, or h2_conn_send), events out through ONE callback, and
+ * the current time passed in as |now_ms| arguments (any monotonic
+ * millisecond clock). libc only; all memory through the h2_mem given to
+ * h2_conn_new (counted, see h2_conn_memory). Not thread-safe; distinct
+ * connections may be used from distinct threads.
+ *
+ * What the engine does by itself: the connection preface both ways, SETTINGS
+ * (validation, ACK, several of ours in flight, each applied when acked),
+ * PING ACK, the §5.1 stream state machine, stream id rules,
+ * MAX_CONCURRENT_STREAMS both ways, CONTINUATION assembly and HPACK decoding
+ * of every header block (even for refused streams, to keep the table in
+ * sync), the §8 HTTP message checks (malformed -> RST_STREAM PROTOCOL_ERROR),
+ * flow control both ways (windows kept in 64 bits), DATA framing within the
+ * windows and the peer's MAX_FRAME_SIZE, GOAWAY, and the abuse limits of
+ * h2_conn_config (token buckets on |now_ms|). Stream errors become
+ * RST_STREAM; connection errors become GOAWAY, after which the connection is
+ * closed once that GOAWAY has been written out.
+ *
+ * Calling rules: the event callback runs synchronously inside h2_conn_recv,
+ * h2_conn_output, h2_conn_output_done, h2_conn_send, h2_conn_timeout and
+ * h2_conn_free (only H2_CONN_EV_DATA_RELEASED there). From inside the
+ * callback the application may call any h2_conn_submit_*, h2_conn_consume,
+ * h2_conn_stream_set_user and every query, but NOT h2_conn_recv,
+ * h2_conn_output*, h2_conn_send, h2_conn_timeout or h2_conn_free
+ * (those return H2_ERR_STATE when nested). Submit calls never emit events
+ * themselves; their effects show up as events from the next output call. */
+#ifndef H2_CONN_H
+#define H2_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "h2_err.h"
+#include "h2_frame.h"
+#include "h2_hpack.h"
+#include "h2_mem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct h2_conn h2_conn;
+
+/* Roles. */
+typedef enum h2_conn_role {
+  H2_CONN_SERVER = 0,
+  H2_CONN_CLIENT = 1,
+} h2_conn_role;
+
+/* h2_conn_settings is one side's SETTINGS (RFC 9113 §6.5.2, RFC 8441,
+ * RFC 9218). A value of H2_CONN_UNLIMITED for max_concurrent_streams or
+ * max_header_list_size means "no limit" (the initial value per the RFC). */
+#define H2_CONN_UNLIMITED 0xffffffffu
+typedef struct h2_conn_settings {
+  uint32_t header_table_size;       /* default 4096 */
+  uint32_t enable_push;             /* 0/1, default 1 (servers send 0... see config) */
+  uint32_t max_concurrent_streams;  /* default H2_CONN_UNLIMITED */
+  uint32_t initial_window_size;     /* default 65535, <= 2^31-1 */
+  uint32_t max_frame_size;          /* default 16384, 16384..2^24-1 */
+  uint32_t max_header_list_size;    /* default H2_CONN_UNLIMITED */
+  uint32_t enable_connect_protocol; /* RFC 8441, 0/1, default 0 */
+  uint32_t no_rfc7540_priorities;   /* RFC 9218, 0/1, default 0 */
+} h2_conn_settings;
+
+/* h2_conn_settings_default fills |s| with the RFC initial values (what a peer
+ * is assumed to use before its SETTINGS arrive). */
+void h2_conn_settings_default(h2_conn_settings *s);
+
+/* Limit identifiers, reported by H2_CONN_EV_LIMIT (h2_conn_event.u.limit).
+ * Unless noted, tripping one ends the connection with GOAWAY
+ * ENHANCE_YOUR_CALM. */
+typedef enum h2_conn_limit {
+  H2_CONN_LIMIT_CONTROL_QUEUE = 1,  /* queued PING/SETTINGS ACKs etc. not written out (flood) */
+  H2_CONN_LIMIT_SETTINGS_ENTRIES,   /* entries in one SETTINGS frame */
+  H2_CONN_LIMIT_SETTINGS_RATE,      /* SETTINGS frames per second */
+  H2_CONN_LIMIT_PING_RATE,          /* PING frames per second */
+  H2_CONN_LIMIT_RST_RATE,           /* RST_STREAM received (CVE-2023-44487 rapid reset) */
+  H2_CONN_LIMIT_LOCAL_RST_RATE,     /* RST_STREAM we send because of the peer (CVE-2025-8671) */
+  H2_CONN_LIMIT_CONTINUATIONS,      /* CONTINUATION frames in one header block */
+  H2_CONN_LIMIT_HEADER_BLOCK,       /* compressed header block bytes */
+  H2_CONN_LIMIT_HEADER_LIST,        /* decoded header list (stream refused, connection lives) */
+  H2_CONN_LIMIT_EMPTY_FRAMES,       /* DATA/HEADERS/CONTINUATION with no payload, no END_* */
+  H2_CONN_LIMIT_PRIORITY_RATE,      /* PRIORITY / PRIORITY_UPDATE churn */
+  H2_CONN_LIMIT_WINDOW_UPDATE_RATE, /* WINDOW_UPDATE frames per second */
+  H2_CONN_LIMIT_CONCURRENT_STREAMS, /* peer exceeded our MAX_CONCURRENT_STREAMS (REFUSED_STREAM, lives) */
+  H2_CONN_LIMIT_REFUSED_STREAMS,    /* too many streams refused in a row */
+  H2_CONN_LIMIT_RESERVED_STREAMS,   /* pushed streams held in reserved (remote) state (refused, lives) */
+  H2_CONN_LIMIT_MEMORY,             /* total memory: new streams refused, then GOAWAY if still over */
+  H2_CONN_LIMIT_SEND_QUEUE,         /* not a peer limit: h2_conn_submit_data hit the stream queue limit */
+} h2_conn_limit;
+
+/* h2_conn_config configures a connection. Always start from
+ * h2_conn_config_init(); fields added later get safe defaults there.
+ * Rates are token buckets: |*_burst| tokens, refilled at |*_per_sec| per
+ * second of |now_ms|. A zero burst disables that limit. */
+typedef struct h2_conn_config {
+  /* Local SETTINGS sent in the first SETTINGS frame. Defaults: RFC initial
+   * values except max_concurrent_streams 100, max_header_list_size 65536,
+   * enable_push 0 for servers (a server never receives pushes; clients 1),
+   * initial_window_size 65535. Only values that differ from the RFC initial
+   * ones are sent, plus MAX_CONCURRENT_STREAMS always. */
+  h2_conn_settings settings;
+  /* Local connection receive window (default 65535; larger values are sent
+   * as a WINDOW_UPDATE on stream 0 right after the preface). */
+  uint32_t connection_window;
+  /* auto_window_update: 1 (default 0): received DATA counts as consumed as
+   * soon as its H2_CONN_EV_DATA event returns (no h2_conn_consume needed).
+   * With 0 the application calls h2_conn_consume() when it has used data;
+   * until then the peer's window shrinks (backpressure). Padding and DATA
+   * the application never sees (closed/reset streams) are always returned
+   * automatically. */
+  uint8_t auto_window_update;
+  /* window_update_threshold: percent (1..100, default 50) of a receive
+   * window that must be consumed before a WINDOW_UPDATE is sent for it. */
+  uint8_t window_update_threshold;
+  /* validate_http: 1 (default): apply the §8 message checks (h2_http_check);
+   * 0: only the framing rules (for proxies/tests). */
+  uint8_t validate_http;
+  /* send_queue_limit: bytes of DATA queued per stream before
+   * h2_conn_submit_data returns H2_ERR_WOULD_BLOCK (default 1 MiB). A single
+   * submit is accepted whenever the queue is below the limit. */
+  size_t send_queue_limit;
+  /* max_memory: total bytes the connection may hold from its allocator,
+   * HPACK tables and queued copies included (default 16 MiB). Over it, new
+   * peer streams get REFUSED_STREAM and submits fail with H2_ERR_NOMEM-like
+   * H2_ERR_LIMIT. */
+  size_t max_memory;
+  /* output_high_water: h2_conn_output stops producing frames once this many
+   * bytes are pending (default 65536; DATA referenced, not copied). */
+  size_t output_high_water;
+  /* settings_timeout_ms: our SETTINGS must be acked within this long, else
+   * h2_conn_timeout ends the connection with SETTINGS_TIMEOUT (default
+   * 10000; 0 disables). */
+  uint32_t settings_timeout_ms;
+
+  /* Abuse limits (defaults in brackets). */
+  uint32_t max_control_queue;        /* [10000] queued control frames */
+  uint32_t max_settings_entries;     /* [32] per SETTINGS frame */
+  uint32_t settings_burst, settings_per_sec;   /* [100, 10] */
+  uint32_t ping_burst, ping_per_sec;           /* [100, 10] */
+  uint32_t rst_burst, rst_per_sec;             /* [1000, 33] received RST_STREAM */
+  uint32_t local_rst_burst, local_rst_per_sec; /* [1000, 33] RSTs the peer caused */
+  uint32_t max_continuations;        /* [64] CONTINUATION frames per block */
+  uint32_t max_header_block;         /* [262144] compressed bytes per block */
+  uint32_t max_header_fields;        /* [256] fields per block (HPACK limit) */
+  uint32_t empty_frame_burst, empty_frame_per_sec; /* [1000, 100] */
+  uint32_t priority_burst, priority_per_sec;       /* [10000, 1000] */
+  uint32_t window_update_burst, window_update_per_sec; /* [10000, 1000] */
+  uint32_t max_closed_streams;       /* [1000] recently closed ids remembered */
+  uint32_t max_refused_streams;      /* [100] REFUSED_STREAMs in a row before GOAWAY */
+  uint32_t max_reserved_streams;     /* [100] client: pushed streams in reserved state */
+  uint32_t hpack_encoder_table_limit;/* [4096] cap on our encoder's table */
+} h2_conn_config;
+
+/* h2_conn_config_init fills |cfg| with the defaults above for |role|. */
+void h2_conn_config_init(h2_conn_config *cfg, h2_conn_role role);
+
+/* ---- Events ------------------------------------------------------------ */
+
+typedef enum h2_conn_event_type {
+  /* The peer's SETTINGS frame was applied (u.settings.settings = the peer's
+   * settings now in force; an ACK has been queued). */
+  H2_CONN_EV_SETTINGS = 1,
+  /* The peer acked one of our SETTINGS frames; u.settings.settings = our
+   * settings now in force. */
+  H2_CONN_EV_SETTINGS_ACK,
+  /* A complete, validated header block (u.headers). stream_id is the stream
+   * it belongs to; for H2_CONN_HEADERS_PUSH_PROMISE, u.headers.promised_id
+   * is the new reserved stream and the fields are the promised request. */
+  H2_CONN_EV_HEADERS,
+  /* DATA payload (u.data). The bytes point into the buffer passed to
+   * h2_conn_recv (or engine memory) and are valid only during the callback.
+   * One DATA frame may be delivered in several pieces when the input was
+   * split; concatenation is what matters. Padding is never delivered. */
+  H2_CONN_EV_DATA,
+  /* The peer ended its side of the stream (END_STREAM received), after the
+   * last DATA/HEADERS event of that stream. */
+  H2_CONN_EV_STREAM_END,
+  /* The stream was reset (u.reset): by the peer (remote = 1, RST_STREAM
+   * received) or by us (remote = 0: h2_conn_submit_rst or a stream error we
+   * detected; the RST_STREAM has been written out). Followed by
+   * H2_CONN_EV_STREAM_CLOSED. */
+  H2_CONN_EV_STREAM_RESET,
+  /* The stream is closed and its state freed (u.closed). After this event
+   * the stream id is unknown to every call (H2_ERR_NOT_FOUND). Every stream
+   * that was opened gets exactly one. */
+  H2_CONN_EV_STREAM_CLOSED,
+  /* PING received (not an ACK); the ACK is queued automatically (u.ping). */
+  H2_CONN_EV_PING,
+  /* PING ACK received that matches one we sent (u.ping.rtt_ms set). */
+  H2_CONN_EV_PING_ACK,
+  /* GOAWAY received (u.goaway). Streams above last_stream_id that we
+   * opened are closed (STREAM_CLOSED with reason H2_CONN_CLOSE_GOAWAY). */
+  H2_CONN_EV_GOAWAY,
+  /* The peer opened our send window (u.window: stream_id 0 = connection). */
+  H2_CONN_EV_WINDOW_UPDATE,
+  /* The stream's send queue dropped below send_queue_limit after a submit
+   * returned H2_ERR_WOULD_BLOCK: the application may write again. */
+  H2_CONN_EV_WRITABLE,
+  /* A buffer given to h2_conn_submit_data is no longer referenced
+   * (u.released): its bytes were written out (sent = 1) or the stream died
+   * first (sent = 0). Emitted once per submit call that queued a buffer
+   * (also for copied ones, so the count always matches). */
+  H2_CONN_EV_DATA_RELEASED,
+  /* Frame traces (u.frame.frame): every frame received (after decoding,
+   * before processing; DATA with u.data.data NULL) and every frame written
+   * out (emitted from h2_conn_output_done/h2_conn_send when its last byte is
+   * done). Only emitted when h2_conn_set_trace(conn, 1). */
+  H2_CONN_EV_FRAME_RECV,
+  H2_CONN_EV_FRAME_SENT,
+  /* A connection error (u.error): GOAWAY with u.error.error_code is queued
+   * (sent = 1) or was received (remote = 1); the connection is now going
+   * away; h2_conn_recv returns u.error.err. */
+  H2_CONN_EV_CONN_ERROR,
+  /* An abuse limit tripped (u.limit). */
+  H2_CONN_EV_LIMIT,
+  /* A frame of an unknown type arrived (u.frame.frame, type
+   * H2_FRAME_UNKNOWN; ignored otherwise). */
+  H2_CONN_EV_UNKNOWN_FRAME,
+  /* A PRIORITY frame or HEADERS priority (u.priority) or PRIORITY_UPDATE
+   * (u.priority.update_value) arrived; already applied. */
+  H2_CONN_EV_PRIORITY,
+  /* ALTSVC received (u.altsvc); client only, server ignores it. */
+  H2_CONN_EV_ALTSVC,
+  /* ORIGIN received (u.origin); client only. */
+  H2_CONN_EV_ORIGIN,
+} h2_conn_event_type;
+
+/* Header block categories (u.headers.category). */
+typedef enum h2_conn_headers_cat {
+  H2_CONN_HEADERS_REQUEST = 1,  /* server: a request opening a stream */
+  H2_CONN_HEADERS_RESPONSE,     /* client: final response (:status >= 200) */
+  H2_CONN_HEADERS_INFO,         /* client: 1xx informational response */
+  H2_CONN_HEADERS_TRAILERS,     /* either side: trailers (END_STREAM set) */
+  H2_CONN_HEADERS_PUSH_PROMISE, /* client: a promised request */
+} h2_conn_headers_cat;
+
+/* Stream close reasons (u.closed.reason). */
+typedef enum h2_conn_close_reason {
+  H2_CONN_CLOSE_DONE = 1,     /* both sides ended normally */
+  H2_CONN_CLOSE_RESET_REMOTE, /* the peer sent RST_STREAM */
+  H2_CONN_CLOSE_RESET_LOCAL,  /* we sent RST_STREAM */
+  H2_CONN_CLOSE_GOAWAY,       /* above the last_stream_id of a GOAWAY */
+  H2_CONN_CLOSE_CONNECTION,   /* the connection ended (error or free) */
+} h2_conn_close_reason;
+
+typedef struct h2_conn_event {
+  h2_conn_event_type type;
+  uint32_t stream_id; /* 0 for connection-level events */
+  void *stream_user;  /* the stream's user pointer, NULL if none */
+  union {
+    struct {
+      const h2_conn_settings *settings;
+    } settings;
+    struct {
+      const h2_hpack_field *fields; /* valid during the callback only */
+      size_t num_fields;
+      h2_conn_headers_cat category;
+      int end_stream;
+      uint32_t promised_id; /* PUSH_PROMISE only */
+      const h2_frame_prio *prio; /* HEADERS with PRIORITY flag, else NULL */
+    } headers;
+    struct {
+      const uint8_t *data; /* valid during the callback only */
+      size_t len;
+      int end_stream; /* set on the piece that ends the frame with END_STREAM */
+    } data;
+    struct {
+      uint32_t error_code; /* RFC 9113 wire code */
+      int remote;
+    } reset;
+    struct {
+      h2_conn_close_reason reason;
+      uint32_t error_code;
+    } closed;
+    struct {
+      uint8_t opaque[8];
+      uint64_t rtt_ms; /* PING_ACK only */
+    } ping;
+    struct {
+      uint32_t last_stream_id;
+      uint32_t error_code;
+      const uint8_t *debug;
+      size_t debug_len;
+    } goaway;
+    struct {
+      uint32_t increment;
+    } window;
+    struct {
+      const void *data; /* the pointer given to h2_conn_submit_data */
+      size_t len;
+      void *user;       /* the |user| given to h2_conn_submit_data */
+      int sent;
+    } released;
+    struct {
+      const h2_frame *frame; /* pointers inside valid during the callback */
+    } frame;
+    struct {
+      int err;             /* negative h2_err */
+      uint32_t error_code; /* wire code in the GOAWAY */
+      const char *message; /* static */
+      int remote;
+    } error;
+    struct {
+      h2_conn_limit which;
+      uint64_t value; /* the value seen, when meaningful */
+    } limit;
+    struct {
+      h2_frame_prio prio; /* RFC 7540 (PRIORITY frame or HEADERS) */
+      const uint8_t *update_value; /* RFC 9218 PRIORITY_UPDATE, else NULL */
+      size_t update_len;
+    } priority;
+    struct {
+      const uint8_t *origin;
+      size_t origin_len;
+      const uint8_t *value;
+      size_t value_len;
+    } altsvc;
+    struct {
+      const h2_frame *frame; /* iterate with h2_frame_origin_next */
+    } origin;
+  } u;
+} h2_conn_event;
+
+/* h2_conn_event_cb receives every event. Return 0. A negative h2_err ends the
+ * connection: GOAWAY INTERNAL_ERROR is queued and the running call returns
+ * that error. */
+typedef int (*h2_conn_event_cb)(h2_conn *conn, const h2_conn_event *ev, void *user);
+
+/* ---- Lifecycle --------------------------------------------------------- */
+
+/* h2_conn_new creates a connection for |role|. |cfg| NULL means
+ * h2_conn_config_init(role) defaults; it is copied. |mem| (NULL = default)
+ * must outlive the connection; the engine wraps it to count its memory.
+ * |cb| (required) gets every event with |user|. The preface (client magic for
+ * a client) and our SETTINGS are queued at once, so h2_conn_output has bytes
+ * to send immediately. Returns NULL when out of memory or |cfg| is invalid
+ * (settings outside their RFC ranges). */
+h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem *mem,
+                     h2_conn_event_cb cb, void *user);
+
+/* h2_conn_free frees |conn| and everything it owns. Each referenced DATA
+ * buffer still queued gets H2_CONN_EV_DATA_RELEASED (sent = 0) first; no
+ * other event is emitted. NULL is a no-op. */
+void h2_conn_free(h2_conn *conn);
+
+/* h2_conn_set_trace turns frame trace events (H2_CONN_EV_FRAME_RECV/SENT)
+ * on (1) or off (0, default). */
+void h2_conn_set_trace(h2_conn *conn, int on);
+
+/* ---- Input ------------------------------------------------------------- */
+
+/* h2_conn_recv consumes |len| bytes read from the peer, emitting events
+ * synchronously. Input may be split anywhere: feeding the same bytes whole,
+ * in pieces or one byte at a time gives the same events (DATA possibly in
+ * more pieces) and the same output. Partial frames are buffered internally
+ * (bounded by our MAX_FRAME_SIZE; DATA payload is never buffered).
+ * Returns |len| (everything is always consumed) or a negative h2_err on a
+ * connection error: the GOAWAY is queued, H2_CONN_EV_CONN_ERROR was
+ * emitted, later input is ignored (returns H2_ERR_CLOSED); keep calling
+ * h2_conn_output until it returns 0 so the GOAWAY gets out, then close.
+ * H2_ERR_STATE when called from the event callback. */
+int h2_conn_recv(h2_conn *conn, const uint8_t *in, size_t len, uint64_t now_ms);
+
+/* h2_conn_recv_eof tells the engine the transport was closed by the peer.
+ * Every open stream is closed (H2_CONN_CLOSE_CONNECTION) and the connection
+ * is closed. Returns 0. */
+int h2_conn_recv_eof(h2_conn *conn, uint64_t now_ms);
+
+/* ---- Output ------------------------------------------------------------ */
+
+/* h2_iov is one piece of output (like struct iovec). */
+typedef struct h2_iov {
+  const uint8_t *base;
+  size_t len;
+} h2_iov;
+
+/* h2_conn_output fills |iov| (at most |max_iov| entries, >= 1) with the bytes
+ * to send next, producing frames as needed: control frames first, then
+ * HEADERS, then DATA per stream as the windows, the peer's MAX_FRAME_SIZE and
+ * the scheduler allow. Frame headers and control frames live in engine
+ * memory; DATA payloads point to the application's buffers (not copied).
+ * Returns the number of entries filled (0 = nothing to send now) or a
+ * negative h2_err (H2_ERR_STATE when nested in the callback). The entries
+ * stay valid until the next call to h2_conn_output, h2_conn_output_done,
+ * h2_conn_send, h2_conn_recv or h2_conn_free. Calling it again without
+ * output_done returns the same bytes first (plus possibly more). */
+int h2_conn_output(h2_conn *conn, h2_iov *iov, int max_iov, uint64_t now_ms);
+
+/* h2_conn_output_done records that the first |nbytes| bytes of what
+ * h2_conn_output returned were written. Emits H2_CONN_EV_FRAME_SENT,
+ * H2_CONN_EV_DATA_RELEASED, H2_CONN_EV_STREAM_RESET/CLOSED (for RST_STREAM
+ * and END_STREAM frames now written) as they complete. Returns 0, or
+ * H2_ERR_INVALID_ARG if |nbytes| exceeds the pending bytes. */
+int h2_conn_output_done(h2_conn *conn, size_t nbytes);
+
+/* h2_conn_send copies up to |cap| bytes of output into |buf| and marks them
+ * written (h2_conn_output + memcpy + h2_conn_output_done). Returns the byte
+ * count (0 = nothing to send) or a negative h2_err. */
+int h2_conn_send(h2_conn *conn, uint8_t *buf, size_t cap, uint64_t now_ms);
+
+/* h2_conn_pending returns the bytes produced but not yet marked written. */
+size_t h2_conn_pending(const h2_conn *conn);
+
+/* ---- Time -------------------------------------------------------------- */
+
+/* h2_conn_timeout checks the deadlines at |now_ms| (SETTINGS ACK timeout:
+ * connection error SETTINGS_TIMEOUT). Returns 0 or the connection error. */
+int h2_conn_timeout(h2_conn *conn, uint64_t now_ms);
+
+/* h2_conn_next_deadline returns the |now_ms| value at which h2_conn_timeout
+ * has work to do, or UINT64_MAX when none. */
+uint64_t h2_conn_next_deadline(const h2_conn *conn);
+
+/* ---- Submitting -------------------------------------------------------- */
+
+/* Flags for h2_conn_submit_data. */
+#define H2_CONN_DATA_END_STREAM 0x1 /* END_STREAM on the last DATA frame */
+#define H2_CONN_DATA_COPY 0x2       /* copy |data| now (else referenced) */
+
+/* h2_conn_submit_request (client) opens a new stream with the request
+ * |fields| (:method, :scheme, :authority, :path first; validated like
+ * received ones, H2_ERR_INVALID_ARG if malformed; the fields are encoded at
+ * once, so they need not outlive the call). |prio| (may be NULL) adds
+ * RFC 7540 priority to the HEADERS. |end_stream|: no body. |stream_user| is
+ * stored as the stream's user pointer. Returns the new stream id (> 0) or:
+ * H2_ERR_STATE (server, or GOAWAY sent/received), H2_ERR_REFUSED_STREAM
+ * (the peer's MAX_CONCURRENT_STREAMS is reached: retry after a stream
+ * closes), H2_ERR_LIMIT (stream ids exhausted, memory limit),
+ * H2_ERR_NOMEM. */
+int32_t h2_conn_submit_request(h2_conn *conn, const h2_hpack_field *fields, size_t num_fields,
+                               const h2_frame_prio *prio, int end_stream, void *stream_user);
+
+/* h2_conn_submit_response (server) sends the final response HEADERS
+ * (:status >= 200 first) on the peer-opened |stream_id|. H2_ERR_NOT_FOUND
+ * (no such stream), H2_ERR_STATE (already responded / our side ended),
+ * H2_ERR_INVALID_ARG (malformed fields), H2_ERR_NOMEM. */
+int h2_conn_submit_response(h2_conn *conn, uint32_t stream_id, const h2_hpack_field *fields,
+                            size_t num_fields, int end_stream);
+
+/* h2_conn_submit_info (server) sends a 1xx informational HEADERS (:status
+ * 100..199, not 101) before the response. Errors as submit_response. */
+int h2_conn_submit_info(h2_conn *conn, uint32_t stream_id, const h2_hpack_field *fields,
+                        size_t num_fields);
+
+/* h2_conn_submit_trailers sends trailers (no pseudo-headers) with
+ * END_STREAM after the queued DATA. Errors as submit_response. */
+int h2_conn_submit_trailers(h2_conn *conn, uint32_t stream_id, const h2_hpack_field *fields,
+                            size_t num_fields);
+
+/* h2_conn_submit_data queues |len| bytes of body on |stream_id| (after its
+ * HEADERS). Without H2_CONN_DATA_COPY the bytes are referenced and must stay
+ * valid and unchanged until H2_CONN_EV_DATA_RELEASED with this |user|.
+ * H2_CONN_DATA_END_STREAM ends our side after these bytes (|len| may be 0).
+ * Returns 0, H2_ERR_WOULD_BLOCK (queue at send_queue_limit: nothing queued,
+ * wait for H2_CONN_EV_WRITABLE), H2_ERR_NOT_FOUND, H2_ERR_STATE (our side
+ * ended, no HEADERS yet, or reset), H2_ERR_NOMEM. */
+int h2_conn_submit_data(h2_conn *conn, uint32_t stream_id, const uint8_t *data, size_t len,
+                        unsigned flags, void *user);
+
+/* h2_conn_submit_rst resets |stream_id| with wire |error_code| (queued
+ * DATA is dropped and released). The stream stops delivering events except
+ * H2_CONN_EV_STREAM_RESET (remote = 0) and H2_CONN_EV_STREAM_CLOSED when the
+ * RST_STREAM is written. Returns 0, H2_ERR_NOT_FOUND. */
+int h2_conn_submit_rst(h2_conn *conn, uint32_t stream_id, uint32_t error_code);
+
+/* h2_conn_submit_ping sends a PING with |opaque| (NULL: an 8-byte counter);
+ * the matching ACK gives H2_CONN_EV_PING_ACK with the RTT measured from
+ * |now_ms| at submit to |now_ms| at receipt. At most 16 pings may be
+ * outstanding (H2_ERR_LIMIT). Returns 0. */
+int h2_conn_submit_ping(h2_conn *conn, const uint8_t *opaque, uint64_t now_ms);
+
+/* h2_conn_submit_settings sends a SETTINGS frame with |num| entries (values
+ * checked: H2_ERR_INVALID_ARG; ENABLE_CONNECT_PROTOCOL cannot go from 1 to
+ * 0: H2_ERR_STATE). Up to 8 may be in flight (H2_ERR_LIMIT); each is
+ * applied to our local settings when acked (H2_CONN_EV_SETTINGS_ACK).
+ * |now_ms| starts its ACK timeout. */
+int h2_conn_submit_settings(h2_conn *conn, const h2_frame_setting *entries, size_t num,
+                            uint64_t now_ms);
+
+/* h2_conn_submit_goaway sends GOAWAY. |error_code| 0 is graceful: the last
+ * stream id is the highest peer stream we processed (or |last_stream_id| if
+ * lower, use H2_MAX_STREAM_ID for "all"), new peer streams above it are
+ * ignored, and streams at or below it run to completion; the connection is
+ * closed (h2_conn_is_closed) once none remain and the output is flushed.
+ * A non-zero |error_code| closes every stream at once (CLOSED with
+ * H2_CONN_CLOSE_CONNECTION when written) and the connection after the
+ * flush. |debug| (may be NULL) is copied. Returns 0 or H2_ERR_NOMEM;
+ * H2_ERR_STATE after a non-graceful GOAWAY. May be called twice (graceful
+ * first with a high id, then the final one). */
+int h2_conn_submit_goaway(h2_conn *conn, uint32_t error_code, uint32_t last_stream_id,
+                          const uint8_t *debug, size_t debug_len);
+
+/* h2_conn_consume returns |n| received DATA bytes of |stream_id| to the
+ * flow-control windows (stream and connection); WINDOW_UPDATE is sent when
+ * the threshold is reached. Not needed with auto_window_update. Returns 0;
+ * H2_ERR_NOT_FOUND for an unknown stream still credits the connection. */
+int h2_conn_consume(h2_conn *conn, uint32_t stream_id, size_t n);
+
+/* h2_conn_set_local_window_size sets the connection receive window
+ * (Node's setLocalWindowSize): growing sends WINDOW_UPDATE for the
+ * difference at once; shrinking takes effect as data arrives. |size| <=
+ * 2^31-1 else H2_ERR_INVALID_ARG. */
+int h2_conn_set_local_window_size(h2_conn *conn, uint32_t size);
+
+/* h2_conn_submit_priority sends an RFC 7540 PRIORITY frame for |stream_id|
+ * (any id, even idle) and applies it to the local scheduler. Returns 0,
+ * H2_ERR_INVALID_ARG (self dependency, weight out of 1..256). */
+int h2_conn_submit_priority(h2_conn *conn, uint32_t stream_id, const h2_frame_prio *prio);
+
+/* h2_conn_submit_push_promise (server) promises a pushed response on the
+ * peer-opened |assoc_stream_id| with the request |fields| (safe, cacheable
+ * method: GET or HEAD; :scheme, :authority, :path; no body). Returns the
+ * promised (even) stream id, now reserved (local); send its response with
+ * h2_conn_submit_response. Errors: H2_ERR_STATE (the peer disabled push,
+ * we are a client, |assoc_stream_id| is itself pushed or not open),
+ * H2_ERR_INVALID_ARG, H2_ERR_REFUSED_STREAM (peer's concurrency limit). */
+int32_t h2_conn_submit_push_promise(h2_conn *conn, uint32_t assoc_stream_id,
+                                    const h2_hpack_field *fields, size_t num_fields,
+                                    void *stream_user);
+
+/* h2_conn_submit_altsvc (server) sends ALTSVC on stream 0 with |origin| or
+ * on |stream_id| > 0 with an empty origin (RFC 7838). */
+int h2_conn_submit_altsvc(h2_conn *conn, uint32_t stream_id, const char *origin, size_t origin_len,
+                          const char *value, size_t value_len);
+
+/* h2_conn_submit_origin (server) sends an ORIGIN frame (RFC 8336) listing
+ * |num| origins. */
+int h2_conn_submit_origin(h2_conn *conn, const char *const *origins, const size_t *lens,
+                          size_t num);
+
+/* ---- Queries ----------------------------------------------------------- */
+
+/* Stream states of RFC 9113 §5.1. */
+typedef enum h2_stream_state {
+  H2_STREAM_IDLE = 0,
+  H2_STREAM_RESERVED_LOCAL,
+  H2_STREAM_RESERVED_REMOTE,
+  H2_STREAM_OPEN,
+  H2_STREAM_HALF_CLOSED_LOCAL,
+  H2_STREAM_HALF_CLOSED_REMOTE,
+  H2_STREAM_CLOSED,
+} h2_stream_state;
+
+/* h2_conn_stream_state returns the state of |stream_id|: a live stream's
+ * state, H2_STREAM_CLOSED for an id at or below the highest used by its
+ * initiator, else H2_STREAM_IDLE. */
+h2_stream_state h2_conn_stream_state(const h2_conn *conn, uint32_t stream_id);
+
+/* h2_stream_state_name returns "idle", "open", ... (static). */
+const char *h2_stream_state_name(h2_stream_state s);
+
+/* h2_conn_stream_set_user / _user: the application pointer of a live
+ * stream. set returns 0 or H2_ERR_NOT_FOUND; get returns NULL if none. */
+int h2_conn_stream_set_user(h2_conn *conn, uint32_t stream_id, void *user);
+void *h2_conn_stream_user(const h2_conn *conn, uint32_t stream_id);
+
+/* Window selectors for h2_conn_window. */
+#define H2_CONN_WINDOW_SEND 0 /* what we may still send (peer's window) */
+#define H2_CONN_WINDOW_RECV 1 /* what the peer may still send us */
+
+/* h2_conn_window returns the flow-control window |which| of |stream_id| (0 =
+ * connection). May be negative (a lowered INITIAL_WINDOW_SIZE). INT64_MIN
+ * for an unknown stream. */
+int64_t h2_conn_window(const h2_conn *conn, uint32_t stream_id, int which);
+
+/* h2_conn_stream_queued returns the DATA bytes queued on |stream_id| and not
+ * yet framed (0 for unknown streams). */
+size_t h2_conn_stream_queued(const h2_conn *conn, uint32_t stream_id);
+
+/* h2_conn_num_streams returns the live streams (open, half-closed,
+ * reserved) opened by us (|local| = 1) or by the peer (|local| = 0). */
+uint32_t h2_conn_num_streams(const h2_conn *conn, int local);
+
+/* h2_conn_local_settings returns our settings in force (acked);
+ * h2_conn_remote_settings the peer's (RFC initial values until its SETTINGS
+ * arrive). Valid as long as |conn|. */
+const h2_conn_settings *h2_conn_local_settings(const h2_conn *conn);
+const h2_conn_settings *h2_conn_remote_settings(const h2_conn *conn);
+
+/* h2_conn_hpack_sizes stores the HPACK dynamic table sizes of our decoder
+ * and encoder (either pointer may be NULL). */
+void h2_conn_hpack_sizes(const h2_conn *conn, uint32_t *decoder, uint32_t *encoder);
+
+/* h2_conn_memory returns the bytes |conn| holds from its allocator. */
+size_t h2_conn_memory(const h2_conn *conn);
+
+/* h2_conn_want_read: 1 while input is still useful (not closed, no fatal
+ * error). h2_conn_want_write: 1 when h2_conn_output would return bytes.
+ * h2_conn_is_closed: 1 once nothing more will happen (GOAWAY both ways and
+ * no stream left, or a connection error or EOF, and output flushed). */
+int h2_conn_want_read(const h2_conn *conn);
+int h2_conn_want_write(const h2_conn *conn);
+int h2_conn_is_closed(const h2_conn *conn);
+
+/* h2_conn_last_stream_id returns the highest stream id opened by the peer
+ * (for GOAWAY); h2_conn_next_stream_id the id our next stream will get. */
+uint32_t h2_conn_last_peer_stream_id(const h2_conn *conn);
+uint32_t h2_conn_next_stream_id(const h2_conn *conn);
+
+/* h2_conn_role_of returns the role given to h2_conn_new. */
+h2_conn_role h2_conn_role_of(const h2_conn *conn);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
