@@ -150,6 +150,40 @@ static void test_decode_all_implementations(void **state) {
   assert_true(total_cases > 0);
 }
 
+/* The checks above can fail: a changed expected value, a dropped size
+ * update and a cut wire are each reported, naming the case. */
+static void test_decode_detects_errors(void **state) {
+  (void)state;
+  h2_story s;
+  char err[1024];
+  load_story("nghttp2-change-table-size", "story_00.json", &s);
+  assert_true(s.num_cases >= 2);
+  /* A different expected value in case 0, field 2. */
+  h2_story_field *f = &s.cases[0].fields[2];
+  char saved = f->value[0];
+  f->value[0] = (char)(saved ^ 1);
+  assert_int_equal(h2_story_decode(&s, 0, 1, NULL, err, sizeof err), -1);
+  if (!strstr(err, "seqno 0: field 2: expected")) fail_msg("message: %s", err);
+  f->value[0] = saved;
+  assert_int_equal(h2_story_decode(&s, 0, 1, NULL, err, sizeof err), (long)s.num_cases);
+  /* Case 1 lowers header_table_size; its wire opens with the size update
+   * (3f b6 0a = 1365). Without it the block must be refused. */
+  h2_story_case *c1 = &s.cases[1];
+  assert_true(c1->has_table_size && c1->header_table_size < 4096);
+  assert_true(c1->wire_len > 3);
+  assert_memory_equal(c1->wire, "\x3f\xb6\x0a", 3);
+  memmove(c1->wire, c1->wire + 3, c1->wire_len - 3);
+  c1->wire_len -= 3;
+  assert_int_equal(h2_story_decode(&s, 0, 1, NULL, err, sizeof err), -1);
+  if (!strstr(err, "seqno 1: decoding failed")) fail_msg("message: %s", err);
+  /* A block cut inside a representation. */
+  c1->wire_len = 0;
+  s.cases[0].wire_len -= 2; /* inside the Huffman string of :authority */
+  assert_int_equal(h2_story_decode(&s, 1, 1, NULL, err, sizeof err), -1);
+  if (!strstr(err, "seqno 0: decoding failed")) fail_msg("message: %s", err);
+  h2_story_free(&s);
+}
+
 /* round_trip encodes every raw-data story with |opts| and decodes it back,
  * whole and one octet at a time. Returns the total encoded size. */
 static size_t round_trip(const h2_story_encode_opts *opts) {
@@ -255,6 +289,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stories_present),
       cmocka_unit_test(test_decode_all_implementations),
+      cmocka_unit_test(test_decode_detects_errors),
       cmocka_unit_test(test_round_trip_4096),
       cmocka_unit_test(test_round_trip_256),
       cmocka_unit_test(test_round_trip_0),
