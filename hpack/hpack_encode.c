@@ -129,8 +129,38 @@ static int rarely_repeats(const h2_hpack_field *f) {
 }
 
 /* put_int writes an integer; the caller reserved the room (bound). */
-static void put_int(h2_cbb *out, unsigned prefix_bits, uint8_t first_bits, uint32_t v) {
+static inline void put_int(h2_cbb *out, unsigned prefix_bits, uint8_t first_bits, uint32_t v) {
+  if (v < (1u << prefix_bits) - 1) {
+    out->buf[out->len++] = (uint8_t)(first_bits | v);
+    return;
+  }
   (void)h2_hpack_int_encode(out, prefix_bits, first_bits, v);
+}
+
+/* put_str writes a string literal; the room (6 + len octets) is reserved.
+ * Short strings try Huffman straight into place and fall back to raw. */
+static void put_str(h2_cbb *out, const char *s, size_t len, int huff) {
+  if (len < 127 && huff != H2_HPACK_HUFFMAN_NEVER) {
+    uint8_t *dst = out->buf + out->len;
+    size_t limit = huff == H2_HPACK_HUFFMAN_AUTO ? len - (len > 0) : len;
+    size_t n = len ? hpack_huff_encode_limited(dst + 1, s, len, limit) : SIZE_MAX;
+    if (n != SIZE_MAX && (huff != H2_HPACK_HUFFMAN_AUTO || n < len)) {
+      dst[0] = (uint8_t)(0x80 | n);
+      out->len += 1 + n;
+      return;
+    }
+    dst[0] = (uint8_t)len;
+    if (len) memcpy(dst + 1, s, len);
+    out->len += 1 + len;
+    return;
+  }
+  if (len < 127) {
+    out->buf[out->len++] = (uint8_t)len;
+    if (len) memcpy(out->buf + out->len, s, len);
+    out->len += len;
+    return;
+  }
+  (void)h2_hpack_string_encode(out, s, len, huff);
 }
 
 static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *field) {
@@ -177,19 +207,23 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
     }
   }
   put_int(out, prefix, first, nidx);
-  if (!nidx) (void)h2_hpack_string_encode(out, f->name, f->name_len, huff);
-  (void)h2_hpack_string_encode(out, f->value, f->value_len, huff);
+  if (!nidx) put_str(out, f->name, f->name_len, huff);
+  put_str(out, f->value, f->value_len, huff);
 }
 
 int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fields, size_t n) {
   if (!out || (n && !fields)) return H2_ERR_INVALID_ARG;
-  for (size_t i = 0; i < n; i++)
-    if (fields[i].name_len > MAX_STRING || fields[i].value_len > MAX_STRING ||
-        (fields[i].name_len && !fields[i].name) || (fields[i].value_len && !fields[i].value))
+  /* One pass: check the fields and add up the bound. */
+  size_t b = UPDATES_OVERHEAD;
+  for (size_t i = 0; i < n; i++) {
+    const h2_hpack_field *f = &fields[i];
+    if (f->name_len > MAX_STRING || f->value_len > MAX_STRING || (f->name_len && !f->name) ||
+        (f->value_len && !f->value))
       return H2_ERR_INVALID_ARG;
-  size_t b = h2_hpack_encode_bound(fields, n);
+    b += f->name_len + f->value_len + FIELD_OVERHEAD;
+    if (b > (size_t)0x7fffffff) return H2_ERR_INVALID_ARG;
+  }
   if (!h2_cbb_ok(out) || out->cap - out->len < b) return H2_ERR_BUF_TOO_SMALL;
-  if (b > (size_t)0x7fffffff) return H2_ERR_INVALID_ARG;
   size_t start = out->len;
   if (e->update_pending) {
     if (e->min_pending < e->t.max) put_int(out, 5, 0x20, e->min_pending);

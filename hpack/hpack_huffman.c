@@ -38,6 +38,35 @@ static void huff_write(uint8_t *dst, const uint8_t *p, size_t len) {
   if (n) *dst = (uint8_t)((acc << (8 - n)) | (0xffu >> n)); /* pad with EOS's ones */
 }
 
+size_t hpack_huff_encode_limited(uint8_t *dst, const char *s, size_t len, size_t limit) {
+  const uint8_t *p = (const uint8_t *)s;
+  uint8_t *d = dst;
+  uint64_t acc = 0;
+  unsigned n = 0;
+  for (size_t i = 0; i < len; i++) {
+    acc = (acc << h2_hpack_huff_bits[p[i]]) | h2_hpack_huff_code[p[i]];
+    n += h2_hpack_huff_bits[p[i]];
+    if (n >= 32) {
+      n -= 32;
+      uint32_t w = (uint32_t)(acc >> n);
+      d[0] = (uint8_t)(w >> 24);
+      d[1] = (uint8_t)(w >> 16);
+      d[2] = (uint8_t)(w >> 8);
+      d[3] = (uint8_t)w;
+      d += 4;
+      if ((size_t)(d - dst) > limit) return SIZE_MAX;
+    }
+  }
+  size_t total = (size_t)(d - dst) + (n + 7) / 8;
+  if (total > limit) return SIZE_MAX;
+  while (n >= 8) {
+    n -= 8;
+    *d++ = (uint8_t)(acc >> n);
+  }
+  if (n) *d = (uint8_t)((acc << (8 - n)) | (0xffu >> n));
+  return total;
+}
+
 int h2_hpack_huffman_encode(h2_cbb *out, const char *s, size_t len) {
   size_t n = h2_hpack_huffman_encoded_len(s, len);
   uint8_t *dst = h2_cbb_space(out, n);

@@ -56,26 +56,37 @@ static inline int hpack_int_read(const uint8_t *p, size_t len, unsigned prefix_b
 }
 
 /* hpack_hash hashes |n| octets at |p| starting from |seed| (8 octets per
- * step; not cryptographic, the encoder hashes only its own input). */
+ * step, the tail as one overlapping 8-octet load when |n| >= 8; not
+ * cryptographic: the encoder hashes only its own input). */
 static inline uint64_t hpack_hash(const void *p, size_t n, uint64_t seed) {
   const uint8_t *s = (const uint8_t *)p;
   uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
-  while (n >= 8) {
-    uint64_t v;
-    memcpy(&v, s, 8);
-    h = (h ^ v) * 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
-    s += 8;
-    n -= 8;
-  }
-  if (n) {
-    uint64_t v = 0;
+  uint64_t v;
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      memcpy(&v, s + i, 8);
+      h = (h ^ v) * 0xff51afd7ed558ccdull;
+      h ^= h >> 32;
+    }
+    if (i < n) {
+      memcpy(&v, s + n - 8, 8);
+      h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+      h ^= h >> 29;
+    }
+  } else if (n) {
+    v = 0;
     for (size_t i = 0; i < n; i++) v |= (uint64_t)s[i] << (8 * i);
     h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
   }
   return h;
 }
+
+/* hpack_huff_encode_limited writes the Huffman code of |len| octets to
+ * |dst| unless it is longer than |limit| octets. Returns its length, or
+ * SIZE_MAX (then up to |limit| + 4 octets of |dst| were scribbled on). */
+size_t hpack_huff_encode_limited(uint8_t *dst, const char *s, size_t len, size_t limit);
 
 /* hpack_entry: one dynamic table entry; name then value are stored
  * contiguously in the table's byte buffer at absolute offset |off|. */
