@@ -10,11 +10,12 @@ Output:
 The decoder is a state machine over the 256 internal nodes of the code tree
 (state 0 = root). Entry [s][b] tells what reading octet b in state s does,
 packed in a uint32:
-  bits  0..7   next state
-  bits  8..9   number of symbols completed (0..2)
-  bit   10     ACCEPT: the next state is a valid place for the string to
+  bits  0..1   number of symbols completed (0..2)
+  bit   2      ACCEPT: the next state is a valid place for the string to
                end (the root, or at most 7 one-bits into a code: padding)
-  bit   11     FAIL: the EOS symbol was completed
+  bit   3      FAIL: the EOS symbol was completed
+  bits  8..15  next state (so (entry & 0xff00) | octet indexes the table
+               flattened to [256 * 256])
   bits 16..23  first symbol, bits 24..31 second symbol.
 
 Usage: python3 hpack/gen_huffman.py > hpack/hpack_huffman_table.h
@@ -116,7 +117,7 @@ def build():
             assert len(syms) <= 2
             s0 = syms[0] if len(syms) > 0 else 0
             s1 = syms[1] if len(syms) > 1 else 0
-            e = n | (len(syms) << 8) | ((1 if n in accept else 0) << 10) | (fail << 11)
+            e = len(syms) | ((1 if n in accept else 0) << 2) | (fail << 3) | (n << 8)
             e |= (s0 << 16) | (s1 << 24)
             row.append(e)
         table.append(row)
@@ -137,9 +138,10 @@ def main():
     w("")
     w("#include <stdint.h>")
     w("")
-    w("#define H2_HUFF_NSYM_SHIFT 8")
-    w("#define H2_HUFF_ACCEPT 0x400u")
-    w("#define H2_HUFF_FAIL 0x800u")
+    w("#define H2_HUFF_NSYM_MASK 0x3u")
+    w("#define H2_HUFF_ACCEPT 0x4u")
+    w("#define H2_HUFF_FAIL 0x8u")
+    w("#define H2_HUFF_STATE_MASK 0xff00u")
     w("")
     w("static const uint32_t h2_hpack_huff_code[257] = {")
     for i in range(0, 257, 8):
@@ -151,13 +153,12 @@ def main():
         w("  " + " ".join("%d," % b for _, b in CODES[i:i + 16]))
     w("};")
     w("")
-    w("static const uint32_t h2_hpack_huff_dec[256][256] = {")
+    w("static const uint32_t h2_hpack_huff_dec[256 * 256] = {")
     for s in range(256):
-        w("  { /* state %d */" % s)
+        w("  /* state %d */" % s)
         row = table[s]
         for i in range(0, 256, 8):
-            w("    " + " ".join("0x%x," % e for e in row[i:i + 8]))
-        w("  },")
+            w("  " + " ".join("0x%x," % e for e in row[i:i + 8]))
     w("};")
     w("")
     w("#endif")

@@ -177,8 +177,10 @@ static int incomplete(h2_hpack_decoder *d, size_t *need, size_t n, int in_string
 
 /* huff_cap is the scratch room decoding Huffman string |s| takes. */
 static size_t huff_cap(const h2_hpack_decoder *d, const str_ref *s) {
-  size_t cap = (size_t)s->len * 8 / 5 + 1;
-  if (cap > bound(d) + 1) cap = bound(d) + 1;
+  /* Twice the input lets h2_hpack_huffman_decode run its fast loop to the
+   * end; bound() + 2 is enough to tell a string over bound(). */
+  size_t cap = 2 * (size_t)s->len;
+  if (cap > bound(d) + 2) cap = bound(d) + 2;
   return cap;
 }
 

@@ -78,28 +78,28 @@ int h2_hpack_huffman_encode(h2_cbb *out, const char *s, size_t len) {
 int h2_hpack_huffman_decode(char *out, size_t out_cap, const uint8_t *in, size_t in_len) {
   uint8_t *o = (uint8_t *)out;
   uint8_t *oend = o + out_cap;
-  uint32_t state = 0, fail = 0, e = H2_HUFF_ACCEPT;
+  uint32_t e = H2_HUFF_ACCEPT, fail = 0;
+  /* Fast loop: while two symbols per octet surely fit, write both
+   * unconditionally; the only loop-carried dependency is the state. */
+  size_t fast = in_len < out_cap / 2 ? in_len : out_cap / 2;
   size_t i = 0;
-  /* Fast loop: room for two symbols per step, written unconditionally. */
-  for (; i < in_len && oend - o >= 2; i++) {
-    e = h2_hpack_huff_dec[state][in[i]];
+  for (; i < fast; i++) {
+    e = h2_hpack_huff_dec[(e & H2_HUFF_STATE_MASK) | in[i]];
     o[0] = (uint8_t)(e >> 16);
     o[1] = (uint8_t)(e >> 24);
-    o += (e >> H2_HUFF_NSYM_SHIFT) & 3;
-    state = e & 0xff;
+    o += e & H2_HUFF_NSYM_MASK;
     fail |= e;
   }
   for (; i < in_len; i++) {
-    e = h2_hpack_huff_dec[state][in[i]];
-    unsigned ns = (e >> H2_HUFF_NSYM_SHIFT) & 3;
+    e = h2_hpack_huff_dec[(e & H2_HUFF_STATE_MASK) | in[i]];
+    unsigned ns = e & H2_HUFF_NSYM_MASK;
     if ((size_t)(oend - o) < ns) {
-      if (e & H2_HUFF_FAIL) return H2_ERR_HPACK_HUFFMAN_EOS;
+      if ((e | fail) & H2_HUFF_FAIL) return H2_ERR_HPACK_HUFFMAN_EOS;
       return H2_ERR_BUF_TOO_SMALL;
     }
     if (ns > 0) o[0] = (uint8_t)(e >> 16);
     if (ns > 1) o[1] = (uint8_t)(e >> 24);
     o += ns;
-    state = e & 0xff;
     fail |= e;
   }
   if (fail & H2_HUFF_FAIL) return H2_ERR_HPACK_HUFFMAN_EOS;
