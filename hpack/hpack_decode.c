@@ -104,7 +104,7 @@ static void soft(h2_hpack_decoder *d, int err) {
 }
 
 /* emit delivers a field unless a limit was passed in this block. */
-static int emit(h2_hpack_decoder *d, const char *name, size_t nlen, const char *value,
+static inline int emit(h2_hpack_decoder *d, const char *name, size_t nlen, const char *value,
                 size_t vlen, uint32_t flags) {
   if (d->soft_err) return 0;
   if (d->nfields >= d->max_fields) {
@@ -151,7 +151,7 @@ typedef struct str_ref {
 /* parse_str reads a string header at |p|[*pos..len). Returns 0 with |s|
  * set and *pos after the header, or H2_ERR_HPACK_TRUNCATED, or an int
  * error. */
-static int parse_str(const h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t *pos,
+static inline int parse_str(const h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t *pos,
                      str_ref *s) {
   size_t used;
   uint32_t n;
@@ -207,7 +207,7 @@ static int decode_str(h2_hpack_decoder *d, const uint8_t *p, const str_ref *s, s
 }
 
 /* lookup finds HPACK index |idx| in the static then dynamic table. */
-static int lookup(const h2_hpack_decoder *d, uint32_t idx, const char **name, size_t *nlen,
+static inline int lookup(const h2_hpack_decoder *d, uint32_t idx, const char **name, size_t *nlen,
                   const char **value, size_t *vlen, int *dynamic) {
   if (idx == 0) return H2_ERR_HPACK_INDEX_ZERO;
   if (idx <= H2_HPACK_STATIC_COUNT) {
