@@ -1,0 +1,117 @@
+/* prio_internal.h: the data shared by prio_table.c (object, id hash,
+ * node lifetime, inactive bound), prio_tree.c (RFC 7540 tree), prio_sched.c
+ * (the send scheduler) and prio_field.c (RFC 9218 signals). Not installed. */
+#ifndef H2_PRIO_INTERNAL_H
+#define H2_PRIO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "h2_prio.h"
+
+typedef struct prio_node prio_node;
+
+struct prio_node {
+  uint32_t id;
+  uint16_t weight; /* 1..256 */
+  uint8_t state;   /* H2_PRIO_STATE_* */
+  uint8_t ready;   /* has a frame to send (active nodes only) */
+  uint8_t queued;  /* tree: in parent->queue; 9218: in its bucket */
+  uint8_t urgency;
+  uint8_t incremental;
+  uint8_t update_seen; /* a PRIORITY_UPDATE set urgency: header ignored */
+
+  /* The dependency tree. */
+  prio_node *parent; /* NULL only for the root */
+  prio_node *first_child, *next_sib, *prev_sib;
+  uint32_t num_children;
+  uint32_t sum_child_weight;
+
+  /* The inactive (idle + closed) FIFO, oldest first. */
+  prio_node *in_prev, *in_next;
+
+  /* Membership in one scheduling structure: the parent's pairing heap
+   * (tree mode), a bucket's id heap or round-robin ring (9218 mode). */
+  prio_node *hp_child, *hp_next, *hp_prev;
+  uint64_t key;   /* tree: virtual finish time; 9218 heap: stream id */
+  uint64_t seq;   /* tie-break: insertion order */
+  uint32_t rem;   /* carried remainder of bytes * scale / weight */
+
+  /* Tree mode: this node's own queue, a pairing heap of queued children,
+   * and its virtual time (the key of the child served last). */
+  prio_node *queue;
+  uint64_t vt;
+};
+
+typedef struct prio_bucket {
+  prio_node *seq_heap; /* non-incremental, by stream id */
+  prio_node *rr;       /* incremental: ring, rr = the next one to serve */
+} prio_bucket;
+
+struct h2_prio {
+  const h2_mem *mem;
+  int mode;
+  uint32_t max_inactive;
+  size_t mem_bytes;
+
+  prio_node root;
+
+  /* id -> node, open addressing with linear probing, load <= 1/2. */
+  prio_node **slots;
+  size_t cap;   /* power of two, or 0 */
+  size_t count; /* nodes in the table */
+
+  prio_node *in_head, *in_tail;
+  size_t num_inactive;
+
+  uint64_t seq;
+  prio_bucket buckets[8];
+  uint8_t bucket_bits; /* bit u set: bucket u non-empty */
+};
+
+/* prio_table.c */
+prio_node *prio_find(const h2_prio *p, uint32_t id);
+/* prio_reserve makes room in the hash table for |n| more nodes. 0 or
+ * H2_ERR_NOMEM. */
+int prio_reserve(h2_prio *p, size_t n);
+/* prio_node_alloc returns a zeroed node (not yet in the table) or NULL. */
+prio_node *prio_node_alloc(h2_prio *p);
+void prio_node_dealloc(h2_prio *p, prio_node *n);
+/* prio_table_add inserts |n| (room reserved). */
+void prio_table_add(h2_prio *p, prio_node *n);
+void prio_table_del(h2_prio *p, prio_node *n);
+void prio_table_maybe_shrink(h2_prio *p);
+void prio_inactive_push(h2_prio *p, prio_node *n);
+void prio_inactive_unlink(h2_prio *p, prio_node *n);
+/* prio_make_room evicts the oldest inactive nodes other than |keep1| and
+ * |keep2| until one more inactive node fits. Returns 1 if it fits, 0 if
+ * not (the bound is 0, or only kept nodes are inactive). */
+int prio_make_room(h2_prio *p, const prio_node *keep1, const prio_node *keep2);
+/* prio_enforce_bound evicts oldest inactive nodes while over the bound. */
+void prio_enforce_bound(h2_prio *p);
+/* prio_new_node creates, registers and links under the root a node with
+ * the default priority; room must have been reserved and |n| allocated. */
+void prio_init_node(h2_prio *p, prio_node *n, uint32_t id, uint8_t state);
+
+/* prio_tree.c */
+void prio_tree_link(prio_node *parent, prio_node *c, uint16_t weight);
+void prio_tree_unlink(prio_node *c);
+/* prio_node_remove removes |n| from everything, re-parents its children
+ * (§5.3.4) and frees it. */
+void prio_node_remove(h2_prio *p, prio_node *n);
+
+/* prio_sched.c */
+/* prio_sched_before_move takes |n| out of its parent's queue (tree mode)
+ * before a tree change; prio_sched_after_move puts it back in its new
+ * parent's queue if it or a descendant is ready. */
+void prio_sched_before_move(h2_prio *p, prio_node *n);
+void prio_sched_after_move(h2_prio *p, prio_node *n);
+/* prio_sched_unready makes |n| not ready and unscheduled (close/remove). */
+void prio_sched_unready(h2_prio *p, prio_node *n);
+/* prio_sched_set_urgency changes |n|'s RFC 9218 fields, moving it between
+ * buckets if it is queued in 9218 mode. */
+void prio_sched_set_urgency(h2_prio *p, prio_node *n, uint8_t urgency, uint8_t incremental);
+
+static inline int prio_valid_id(uint32_t id) { return id != 0 && id <= H2_PRIO_MAX_STREAM_ID; }
+
+#endif
