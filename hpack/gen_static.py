@@ -130,7 +130,7 @@ def main():
     w("    default:")
     w("      return 0;")
     w("  }")
-    w("  return memcmp(hpack_static_table[i].name, name, len) == 0 ? i : 0;")
+    w("  return hpack_eq(hpack_static_table[i].name, name, len) ? i : 0;")
     w("}")
     sys.stdout.write("\n".join(out) + "\n")
 

@@ -55,6 +55,36 @@ static inline int hpack_int_read(const uint8_t *p, size_t len, unsigned prefix_b
   return H2_ERR_HPACK_INT_OVERFLOW;
 }
 
+/* hpack_eq tells whether |n| octets at |a| and |b| are equal, with word
+ * loads instead of a call (names and values are mostly short). */
+static inline int hpack_eq(const void *a, const void *b, size_t n) {
+  const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+  if (n >= 8) {
+    uint64_t u, v;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      memcpy(&u, x + i, 8);
+      memcpy(&v, y + i, 8);
+      if (u != v) return 0;
+    }
+    if (i == n) return 1;
+    memcpy(&u, x + n - 8, 8);
+    memcpy(&v, y + n - 8, 8);
+    return u == v;
+  }
+  if (n >= 4) {
+    uint32_t u1, v1, u2, v2;
+    memcpy(&u1, x, 4);
+    memcpy(&v1, y, 4);
+    memcpy(&u2, x + n - 4, 4);
+    memcpy(&v2, y + n - 4, 4);
+    return u1 == v1 && u2 == v2;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != y[i]) return 0;
+  return 1;
+}
+
 /* hpack_hash hashes |n| octets at |p| starting from |seed| (8 octets per
  * step, the tail as one overlapping 8-octet load when |n| >= 8; not
  * cryptographic: the encoder hashes only its own input). */

@@ -26,7 +26,7 @@ uint32_t h2_hpack_static_find(const char *name, size_t name_len, const char *val
   if (!first) return 0;
   for (uint32_t i = first; i < first + static_span[first]; i++) {
     const hpack_static_entry *e = &hpack_static_table[i];
-    if (e->value_len == value_len && (value_len == 0 || memcmp(e->value, value, value_len) == 0))
+    if (e->value_len == value_len && hpack_eq(e->value, value, value_len))
       return i;
   }
   return 0;

@@ -225,5 +225,5 @@ static uint32_t static_name_index(const char *name, size_t len) {
     default:
       return 0;
   }
-  return memcmp(hpack_static_table[i].name, name, len) == 0 ? i : 0;
+  return hpack_eq(hpack_static_table[i].name, name, len) ? i : 0;
 }

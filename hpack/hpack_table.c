@@ -75,7 +75,13 @@ static void hash_link(hpack_table *t, uint32_t seq) {
 /* grow_ring doubles the ring (and the hash index) so it can hold |need|
  * entries. Returns 0 or H2_ERR_NOMEM with nothing changed. */
 static int grow_ring(hpack_table *t, uint32_t need) {
-  uint32_t cap = ring_cap(t) ? ring_cap(t) : 8;
+  uint32_t cap = ring_cap(t);
+  if (!cap) {
+    /* First use: room for a table of small entries (at most 256). */
+    uint32_t want = t->max / 64 < 256 ? t->max / 64 : 256;
+    for (cap = 8; cap < want; cap *= 2) {
+    }
+  }
   while (cap < need) cap *= 2;
   hpack_entry *ring = h2_mem_malloc(t->mem, (size_t)cap * sizeof *ring);
   if (!ring) return H2_ERR_NOMEM;
@@ -144,6 +150,7 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
     } else {
       size_t cap = 2 * (live + len);
       if (cap < 256) cap = 256;
+      if (!t->buf && cap < t->max) cap = t->max; /* first use */
       char *nb = h2_mem_malloc(t->mem, cap);
       if (!nb) return H2_ERR_NOMEM;
       if (live) memcpy(nb, t->buf + (live_start - t->base), live);
@@ -184,7 +191,7 @@ uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_le
     const hpack_entry *e = &t->ring[s & t->ring_mask];
     if (h->hash_nv == hash_nv && e->name_len == name_len && e->value_len == value_len) {
       const char *p = hpack_table_name(t, e);
-      if (memcmp(p, name, name_len) == 0 && memcmp(p + name_len, value, value_len) == 0)
+      if (hpack_eq(p, name, name_len) && hpack_eq(p + name_len, value, value_len))
         return t->next_seq - s;
     }
     uint32_t next = h->next_nv;
@@ -195,8 +202,7 @@ uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_le
   for (uint32_t s = t->bucket_n[hash_n & bmask]; seq_live(t, s);) {
     const hpack_hnode *h = &t->hnodes[s & t->ring_mask];
     const hpack_entry *e = &t->ring[s & t->ring_mask];
-    if (h->hash_n == hash_n && e->name_len == name_len &&
-        memcmp(hpack_table_name(t, e), name, name_len) == 0) {
+    if (h->hash_n == hash_n && e->name_len == name_len && hpack_eq(hpack_table_name(t, e), name, name_len)) {
       *name_idx = t->next_seq - s;
       break;
     }
