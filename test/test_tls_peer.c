@@ -296,7 +296,10 @@ static int tool_connect(int argc, char **argv) {
           body += (size_t)rd;
           continue;
         }
-        if (rd != H2_ERR_WOULD_BLOCK) break;
+        if (rd != H2_ERR_WOULD_BLOCK) {
+          if (rd != H2_ERR_EOF) printf("READ error %s\n", h2_tls_conn_errmsg(c));
+          break;
+        }
         if (fill_once(fd, c) < 0) break;
       }
       if (get) printf("BODY %zu bytes\n", body);

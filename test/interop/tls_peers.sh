@@ -184,4 +184,20 @@ O=$TMP/o6.out
 timeout 30 "$BIN" connect "$PORT" --insecure --name wrong.example > "$O" 2>&1
 check "insecure switch: handshake succeeds anyway" "$O" grep -q '^CONNECT ok alpn=h2' "$O"
 
+# Renegotiation is refused (RFC 9113 9.2.1): s_server asks for it ("r" on its
+# stdin) while our TLS 1.2 client waits for a reply.
+SS=$TMP/ss5.out
+(sleep 2; echo r; sleep 4) | timeout 60 openssl s_server -accept 127.0.0.1:0 -cert "$TMP/cert.pem" \
+  -key "$TMP/key.pem" -alpn h2 -tls1_2 -naccept 1 > "$SS" 2>&1 &
+PIDS="$PIDS $!"
+if wait_line "$SS" '^ACCEPT '; then
+  PORT=$(sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' "$SS")
+  O=$TMP/o7.out
+  timeout 30 "$BIN" connect "$PORT" --ca "$TMP/cert.pem" --tls12 --get > "$O" 2>&1
+  check "a server's renegotiation request makes our client fail clearly" "$O" \
+    sh -c "grep -q '^CONNECT ok alpn=h2 resumed=0 version=TLSv1.2' '$O' && grep -q '^READ error .*RENEGOTIATION' '$O'"
+else
+  notok "renegotiation: s_server did not start" "$SS"
+fi
+
 exit 0
