@@ -53,6 +53,7 @@
 #include <stdint.h>
 
 #include "h2_err.h"
+#include "h2_hpack.h"
 #include "h2_mem.h"
 
 typedef struct h2_loop h2_loop;
@@ -64,22 +65,21 @@ typedef struct h2_stream h2_stream;
 
 /* ---- Headers -------------------------------------------------------------- */
 
-/* One header field. Names are lower-case on the wire: API calls lower-case
- * outbound names for you; inbound names are lower-case already (RFC 9113
- * rejects upper case). Neither name nor value needs a NUL terminator; inbound
- * ones do carry one (at name[name_len] / value[value_len]) for convenience. */
-typedef struct h2_header {
-  const char *name;
-  size_t name_len;
-  const char *value;
-  size_t value_len;
-  unsigned flags; /* H2_HEADER_SENSITIVE: never index (HPACK never-indexed) */
-} h2_header;
+/* One header field: the HPACK field type (hpack/h2_hpack.h): name,
+ * name_len, value, value_len, flags. Names are lower-case on the wire: API
+ * calls lower-case outbound names for you (copying only when needed);
+ * inbound names are lower-case already (RFC 9113 rejects upper case). Names
+ * and values are not NUL-terminated. */
+typedef h2_hpack_field h2_header;
 
-enum { H2_HEADER_SENSITIVE = 1 };
+/* flags: H2_HEADER_SENSITIVE sends the field as an HPACK never-indexed
+ * literal (Node's sensitive headers); inbound it marks fields that arrived
+ * that way. */
+#define H2_HEADER_SENSITIVE H2_HPACK_NEVER_INDEXED
 
 /* H2_HDR builds an h2_header from two C strings. */
 #define H2_HDR(n, v) ((h2_header){(n), sizeof(n) - 1, (v), __builtin_strlen(v), 0})
+
 
 /* h2_header_find returns the first header named |name| (lower-case, NUL-
  * terminated) in |hdrs|, or NULL. */
@@ -518,14 +518,14 @@ void h2_stream_consume(h2_stream *st, size_t n);
 void h2_stream_set_timeout(h2_stream *st, uint64_t ms);
 
 /* Node's stream.state. */
-typedef struct h2_stream_state {
+typedef struct h2_stream_status {
   int64_t local_window_size;
   int state;        /* H2_STREAM_STATE_* */
   int local_close;  /* our side ended */
   int remote_close; /* peer's side ended */
   uint32_t sum_dependency_weight;
   uint16_t weight;
-} h2_stream_state;
+} h2_stream_status;
 
 enum {
   H2_STREAM_STATE_IDLE = 0,
@@ -537,7 +537,7 @@ enum {
   H2_STREAM_STATE_CLOSED = 6,
 };
 
-void h2_stream_get_state(const h2_stream *st, h2_stream_state *out);
+void h2_stream_get_state(const h2_stream *st, h2_stream_status *out);
 uint32_t h2_stream_id(const h2_stream *st);          /* 0 while pending */
 size_t h2_stream_buffer_size(const h2_stream *st);   /* bytes queued to send */
 int h2_stream_headers_sent(const h2_stream *st);

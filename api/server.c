@@ -1,0 +1,198 @@
+/* server.c: h2_server: listeners on h2_loop (h2c and TLS), one server
+ * session per accepted connection, graceful close. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session_internal.h"
+
+#define MAX_LISTENERS 8
+#define ACCEPT_BATCH 64
+
+typedef struct listener {
+  h2_server *srv;
+  h2_loop_io *io;
+  int fd;
+  uint16_t port;
+  h2_tls_ctx *tls;
+} listener;
+
+struct h2_server {
+  h2_loop *loop;
+  h2_options opts;
+  int has_opts;
+  h2_server_callbacks cbs;
+  void *user;
+  listener lis[MAX_LISTENERS];
+  int num_lis;
+  h2_session *sessions;
+  size_t num_sessions;
+  uint64_t timeout_ms;
+  int closing;
+  int freeing;
+  void (*done)(h2_server *srv, void *user);
+};
+
+int h2_server_new(h2_server **out, h2_loop *loop, const h2_options *opts,
+                  const h2_server_callbacks *cbs, void *user) {
+  if (opts) {
+    int rc = h2_options_validate(opts);
+    if (rc) return rc;
+  }
+  h2_server *srv = calloc(1, sizeof *srv);
+  if (!srv) return H2_ERR_NOMEM;
+  srv->loop = loop;
+  if (opts) {
+    srv->opts = *opts;
+    srv->has_opts = 1;
+  }
+  if (cbs) srv->cbs = *cbs;
+  srv->user = user;
+  *out = srv;
+  return 0;
+}
+
+static void report(h2_server *srv, int err, const char *msg) {
+  if (srv->cbs.on_session_error) srv->cbs.on_session_error(srv, err, msg, srv->user);
+}
+
+static void new_session(h2_server *srv, listener *l, int fd) {
+  h2_session *s = calloc(1, sizeof *s);
+  if (!s) {
+    close(fd);
+    report(srv, H2_ERR_NOMEM, "out of memory");
+    return;
+  }
+  int rc = h2_session_init_(s, 1, srv->has_opts ? &srv->opts : NULL, &srv->cbs.session,
+                            srv->user);
+  if (rc) {
+    free(s);
+    close(fd);
+    report(srv, rc, "cannot create a session");
+    return;
+  }
+  h2_tls_conn *tc = NULL;
+  if (l->tls) {
+    tc = h2_tls_conn_new(l->tls, NULL);
+    if (!tc) {
+      h2_conn_free(s->conn);
+      free(s);
+      close(fd);
+      report(srv, H2_ERR_NOMEM, "cannot create a TLS connection");
+      return;
+    }
+  }
+  s->server = srv;
+  s->connecting = 1;
+  snprintf(s->scheme, sizeof s->scheme, "%s", l->tls ? "https" : "http");
+  h2_xport *xp;
+  rc = h2_xport_new(&xp, srv->loop, fd, tc, &h2_session_xport_events_, s);
+  if (rc) {
+    h2_conn_free(s->conn);
+    free(s);
+    report(srv, rc, "cannot watch the connection");
+    return;
+  }
+  h2_session_attach_(s, srv->loop, xp);
+  s->srv_next = srv->sessions;
+  if (srv->sessions) srv->sessions->srv_prev = s;
+  srv->sessions = s;
+  srv->num_sessions++;
+  if (srv->timeout_ms) h2_session_set_timeout(s, srv->timeout_ms);
+  if (srv->cbs.on_session) srv->cbs.on_session(srv, s, srv->user);
+}
+
+void h2_server_session_gone_(h2_server *srv, h2_session *s) {
+  if (s->srv_prev) s->srv_prev->srv_next = s->srv_next;
+  else if (srv->sessions == s) srv->sessions = s->srv_next;
+  if (s->srv_next) s->srv_next->srv_prev = s->srv_prev;
+  s->srv_next = s->srv_prev = NULL;
+  s->server = NULL;
+  srv->num_sessions--;
+  if (srv->closing && srv->num_sessions == 0 && srv->done && !srv->freeing) {
+    void (*done)(h2_server *, void *) = srv->done;
+    srv->done = NULL;
+    done(srv, srv->user);
+  }
+}
+
+static void on_accept(h2_loop_io *io, int fd, unsigned events, void *user) {
+  (void)io; (void)events; (void)fd;
+  listener *l = user;
+  int fds[ACCEPT_BATCH];
+  int n = h2_loop_tcp_accept(l->fd, fds, NULL, ACCEPT_BATCH);
+  if (n < 0) {
+    report(l->srv, n, "accept failed");
+    return;
+  }
+  for (int i = 0; i < n; i++) new_session(l->srv, l, fds[i]);
+}
+
+int h2_server_listen(h2_server *srv, const char *host, uint16_t port, h2_tls_ctx *tls) {
+  if (srv->num_lis >= MAX_LISTENERS || srv->closing) return H2_ERR_STATE;
+  char hp[300];
+  h2_loop_addr addr;
+  if (!host || !*host) host = "*";
+  if (strchr(host, ':') && host[0] != '[') snprintf(hp, sizeof hp, "[%s]:%u", host, port);
+  else snprintf(hp, sizeof hp, "%s:%u", host, port);
+  int rc = h2_loop_addr_resolve(&addr, hp);
+  if (rc) return h2_api_fail("cannot resolve listen address %s", hp);
+  int fd;
+  rc = h2_loop_tcp_listen(&fd, &addr, 0, 0);
+  if (rc) return rc;
+  listener *l = &srv->lis[srv->num_lis];
+  l->srv = srv;
+  l->fd = fd;
+  l->tls = tls;
+  h2_loop_addr local;
+  l->port = h2_loop_tcp_local_addr(fd, &local) == 0 ? h2_loop_addr_port(&local) : port;
+  rc = h2_loop_io_new(srv->loop, &l->io, fd, H2_LOOP_IO_OWN_FD, on_accept, l);
+  if (rc) {
+    close(fd);
+    return rc;
+  }
+  h2_loop_io_set(l->io, H2_LOOP_READ);
+  return srv->num_lis++;
+}
+
+uint16_t h2_server_port(const h2_server *srv, int index) {
+  if (index < 0 || index >= srv->num_lis) return 0;
+  return srv->lis[index].port;
+}
+
+static void close_listeners(h2_server *srv) {
+  for (int i = 0; i < srv->num_lis; i++) {
+    if (srv->lis[i].io) h2_loop_io_close(srv->lis[i].io, NULL);
+    srv->lis[i].io = NULL;
+  }
+}
+
+void h2_server_close(h2_server *srv, void (*done)(h2_server *srv, void *user)) {
+  srv->closing = 1;
+  srv->done = done;
+  close_listeners(srv);
+  for (h2_session *s = srv->sessions; s; s = s->srv_next) h2_session_close(s);
+  if (srv->num_sessions == 0 && srv->done) {
+    srv->done = NULL;
+    done(srv, srv->user);
+  }
+}
+
+void h2_server_free(h2_server *srv) {
+  if (!srv) return;
+  srv->freeing = 1;
+  srv->closing = 1;
+  close_listeners(srv);
+  /* Destroy sessions; they unlink themselves once their transport closes.
+   * Detach them from the server so nothing points back here. */
+  while (srv->sessions) {
+    h2_session *s = srv->sessions;
+    h2_server_session_gone_(srv, s);
+    h2_session_destroy(s, 0);
+  }
+  free(srv);
+}
+
+void h2_server_set_timeout(h2_server *srv, uint64_t ms) { srv->timeout_ms = ms; }
+size_t h2_server_num_sessions(const h2_server *srv) { return srv->num_sessions; }

@@ -1,0 +1,117 @@
+/* session_internal.h (internal to api/): the structs behind h2_session and
+ * h2_stream, shared by session.c, stream.c, server.c and client.c. */
+#ifndef H2_API_SESSION_INTERNAL_H
+#define H2_API_SESSION_INTERNAL_H
+
+#include "api_internal.h"
+#include "h2_conn.h"
+#include "h2_loop.h"
+#include "transport.h"
+
+typedef struct h2_write_rec h2_write_rec;
+
+/* One h2_stream_write: submitted to the engine (or held while the engine's
+ * stream queue is full) until DATA_RELEASED. */
+struct h2_write_rec {
+  h2_write_rec *next;      /* held-writes FIFO */
+  h2_stream *st;
+  const uint8_t *data;
+  size_t len;
+  h2_write_cb cb;
+  void *user;
+  unsigned flags;          /* H2_CONN_DATA_* to submit with */
+  uint8_t *owned;          /* h2_stream_write_copy: freed on release */
+};
+
+struct h2_stream {
+  h2_session *s;
+  uint32_t id;
+  h2_stream_callbacks cbs;
+  void *user;
+  h2_stream *next, *prev;  /* session's list of live streams */
+  unsigned paused : 1, headers_sent : 1, local_ended : 1, remote_ended : 1,
+      wait_trailers : 1, end_after_headers : 1, aborted : 1, closed : 1, is_push : 1,
+      end_pending : 1, trailers_sent : 1, want_trailers_fired : 1, rst_sent : 1;
+  uint32_t rst_code;
+  size_t buffered;         /* bytes written and not yet released */
+  int need_drain;
+  unsigned outstanding;    /* write records not yet released */
+  h2_write_rec *held, *held_tail;
+  /* pull source */
+  h2_source_read_fn src;
+  void *src_user;
+  uint8_t *src_bufs;       /* SRC_CHUNKS * SRC_CHUNK bytes */
+  unsigned src_inflight;   /* chunks submitted, not released */
+  unsigned src_next;       /* next chunk index to fill */
+  int src_eof, src_blocked;
+  uint64_t timeout_ms, last_activity;
+};
+
+typedef struct h2_ping_rec {
+  h2_ping_cb cb;
+  void *user;
+  uint8_t payload[8];
+} h2_ping_rec;
+
+#define H2_MAX_PINGS 16
+
+struct h2_session {
+  h2_conn *conn;
+  int is_server;
+  h2_session_callbacks cbs;
+  void *user;
+  h2_options opts;
+  const h2_mem *mem;
+  /* transport */
+  h2_loop *loop;           /* NULL for transport-less sessions */
+  h2_xport *xp;
+  h2_session_transport tr; /* transport-less */
+  h2_loop_defer flush_defer;
+  h2_loop_timer timer;
+  uint64_t now;            /* transport-less clock */
+  /* server link */
+  h2_server *server;
+  h2_session *srv_next, *srv_prev;
+  /* client */
+  char scheme[8];
+  char authority[300];
+  h2_tls_ctx *own_tls;     /* client context made by h2_connect */
+  /* state */
+  int connecting, closed, destroyed, finished, engine_depth, goaway_sent, transport_gone;
+  int errored, want_write_notified, refd, in_close_cb;
+  uint32_t destroy_code;
+  h2_stream *streams;      /* live streams */
+  size_t num_streams;
+  h2_ping_rec pings[H2_MAX_PINGS];
+  unsigned ping_head, ping_count;
+  uint64_t timeout_ms, last_activity;
+  void (*trace)(h2_session *s, int out, const char *line, void *user);
+  void *trace_user;
+  const uint8_t *tl_pending; /* transport-less: piece returned by pending */
+};
+
+/* session.c */
+uint64_t h2_session_now_(h2_session *s);
+void h2_session_schedule_flush_(h2_session *s);
+int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
+                     const h2_session_callbacks *cbs, void *user);
+void h2_session_attach_(h2_session *s, h2_loop *loop, h2_xport *xp);
+extern const h2_xport_events h2_session_xport_events_;
+
+/* stream.c */
+h2_stream *h2_stream_new_(h2_session *s, uint32_t id);
+void h2_stream_on_closed_(h2_stream *st, uint32_t code);
+void h2_stream_released_(h2_write_rec *w, int sent);
+void h2_stream_writable_(h2_stream *st);
+void h2_stream_maybe_free_(h2_stream *st);
+void h2_stream_pump_source_(h2_stream *st);
+/* h2_fields_prepare copies |hdrs| into |out| (capacity |cap|) with names
+ * lower-cased (into |arena|) and pseudo-headers first. Returns the count or
+ * H2_ERR_INVALID_ARG / H2_ERR_BUF_TOO_SMALL. */
+int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t arena_cap,
+                       const h2_header *hdrs, size_t n);
+
+/* server.c */
+void h2_server_session_gone_(h2_server *srv, h2_session *s);
+
+#endif

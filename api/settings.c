@@ -1,0 +1,120 @@
+/* settings.c: Node-style settings and options: defaults, validation with
+ * clear messages, pack/unpack to the SETTINGS payload form. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+static _Thread_local char last_error[256];
+
+const char *h2_last_error_message(void) { return last_error; }
+
+/* Sets the thread's validation message; returns H2_ERR_INVALID_ARG. */
+int h2_api_fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return H2_ERR_INVALID_ARG;
+}
+
+void h2_settings_default(h2_settings *s) {
+  s->header_table_size = 4096;
+  s->enable_push = 1;
+  s->max_concurrent_streams = 0xffffffffu;
+  s->initial_window_size = 65535;
+  s->max_frame_size = 16384;
+  s->max_header_list_size = 65535;
+  s->enable_connect_protocol = 0;
+}
+
+int h2_settings_validate(const h2_settings *s) {
+  if (s->enable_push > 1)
+    return h2_api_fail("settings.enablePush must be 0 or 1 (got %u)", s->enable_push);
+  if (s->initial_window_size > 0x7fffffffu)
+    return h2_api_fail("settings.initialWindowSize must be 0..2147483647 (got %u)",
+                       s->initial_window_size);
+  if (s->max_frame_size < 16384 || s->max_frame_size > 16777215)
+    return h2_api_fail("settings.maxFrameSize must be 16384..16777215 (got %u)", s->max_frame_size);
+  if (s->enable_connect_protocol > 1)
+    return h2_api_fail("settings.enableConnectProtocol must be 0 or 1 (got %u)",
+                       s->enable_connect_protocol);
+  return 0;
+}
+
+static void put_setting(uint8_t *p, uint16_t id, uint32_t v) {
+  p[0] = (uint8_t)(id >> 8);
+  p[1] = (uint8_t)id;
+  p[2] = (uint8_t)(v >> 24);
+  p[3] = (uint8_t)(v >> 16);
+  p[4] = (uint8_t)(v >> 8);
+  p[5] = (uint8_t)v;
+}
+
+int h2_settings_pack(uint8_t *out, size_t cap, const h2_settings *s) {
+  int rc = h2_settings_validate(s);
+  if (rc) return rc;
+  if (cap < 42) return H2_ERR_BUF_TOO_SMALL;
+  put_setting(out + 0, 0x1, s->header_table_size);
+  put_setting(out + 6, 0x2, s->enable_push);
+  put_setting(out + 12, 0x3, s->max_concurrent_streams);
+  put_setting(out + 18, 0x4, s->initial_window_size);
+  put_setting(out + 24, 0x5, s->max_frame_size);
+  put_setting(out + 30, 0x6, s->max_header_list_size);
+  put_setting(out + 36, 0x8, s->enable_connect_protocol);
+  return 42;
+}
+
+int h2_settings_unpack(h2_settings *s, const uint8_t *in, size_t len) {
+  if (len % 6) return h2_api_fail("packed settings length %zu is not a multiple of 6", len),
+                      H2_ERR_FRAME_SIZE;
+  h2_settings t = *s;
+  for (size_t i = 0; i < len; i += 6) {
+    uint16_t id = (uint16_t)(in[i] << 8 | in[i + 1]);
+    uint32_t v = (uint32_t)in[i + 2] << 24 | (uint32_t)in[i + 3] << 16 |
+                 (uint32_t)in[i + 4] << 8 | in[i + 5];
+    switch (id) {
+      case 0x1: t.header_table_size = v; break;
+      case 0x2: t.enable_push = v; break;
+      case 0x3: t.max_concurrent_streams = v; break;
+      case 0x4: t.initial_window_size = v; break;
+      case 0x5: t.max_frame_size = v; break;
+      case 0x6: t.max_header_list_size = v; break;
+      case 0x8: t.enable_connect_protocol = v; break;
+      default: break; /* unknown ids are ignored (RFC 9113 §6.5.2) */
+    }
+  }
+  int rc = h2_settings_validate(&t);
+  if (rc) return rc;
+  *s = t;
+  return 0;
+}
+
+void h2_options_default(h2_options *o) { memset(o, 0, sizeof *o); }
+
+int h2_options_validate(const h2_options *o) {
+  if (o->has_settings) {
+    int rc = h2_settings_validate(&o->settings);
+    if (rc) return rc;
+  }
+  if (o->max_header_list_pairs && o->max_header_list_pairs < 4)
+    return h2_api_fail("maxHeaderListPairs must be at least 4 (got %u)", o->max_header_list_pairs);
+  if (o->max_session_memory_mb > 1u << 20)
+    return h2_api_fail("maxSessionMemory must be 1..1048576 megabytes (got %u)",
+                       o->max_session_memory_mb);
+  if (o->connection_window_size > 0x7fffffffu)
+    return h2_api_fail("connectionWindowSize must be at most 2147483647 (got %u)",
+                       o->connection_window_size);
+  if (o->max_send_header_block_length && o->max_send_header_block_length < 64)
+    return h2_api_fail("maxSendHeaderBlockLength must be at least 64 (got %u)",
+                       o->max_send_header_block_length);
+  return 0;
+}
+
+const h2_header *h2_header_find(const h2_header *hdrs, size_t n, const char *name) {
+  size_t len = strlen(name);
+  for (size_t i = 0; i < n; i++)
+    if (hdrs[i].name_len == len && memcmp(hdrs[i].name, name, len) == 0) return &hdrs[i];
+  return NULL;
+}
