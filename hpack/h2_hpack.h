@@ -262,10 +262,12 @@ size_t h2_hpack_encode_bound(const h2_hpack_field *fields, size_t n);
  * literal is never-indexed for H2_HPACK_NEVER_INDEXED fields and, by
  * default, for authorization, proxy-authorization and cookie values shorter
  * than 20 octets; it is added to the table unless H2_HPACK_NO_INDEX is set,
- * or, without H2_HPACK_INDEX, the field is one that rarely repeats (:path,
- * content-length, age, etag, if-modified-since, if-none-match, location,
- * set-cookie, as nghttp2 does) or its entry would take more than 3/4 of the
- * table. Strings use Huffman per the Huffman mode. Names should be
+ * or, without H2_HPACK_INDEX, its entry would take more than 3/4 of the
+ * table, or it is a field whose values seldom repeat (:path, content-length,
+ * age, etag, if-none-match, set-cookie) sent for the first time lately:
+ * those are indexed only when the same name and value come again while
+ * the encoder still remembers them (64 recent hashes), so one-off values do
+ * not evict useful entries. Strings use Huffman per the Huffman mode. Names should be
  * lowercase (HTTP/2); the encoder does not check.
  *
  * The call is atomic: if |out| has less room than h2_hpack_encode_bound()

@@ -8,6 +8,8 @@
 #include "h2_hpack.h"
 #include "hpack_internal.h"
 
+#define SEEN_SLOTS 64
+
 /* Strings must keep every length and the returned octet count in an int. */
 #define MAX_STRING ((size_t)0x7fffff00)
 
@@ -19,6 +21,9 @@ struct h2_hpack_encoder {
   uint32_t min_pending; /* the smallest size since the last block */
   int update_pending;
   int huffman;
+  /* Hashes of recently sent fields that seldom repeat: such a field is
+   * indexed only when it comes again while still remembered here. */
+  uint32_t seen[SEEN_SLOTS];
 };
 
 h2_hpack_encoder *h2_hpack_encoder_new(const h2_mem *mem) {
@@ -113,19 +118,27 @@ static int never_index(const h2_hpack_field *f) {
   }
 }
 
-/* rarely_repeats: fields whose values seldom recur, kept out of the table. */
+/* rarely_repeats: fields whose values seldom recur: indexed only on their
+ * second sighting (see |seen|), so one-off values do not push out entries
+ * that would have been reused. */
 static int rarely_repeats(const h2_hpack_field *f) {
   switch (f->name_len) {
     case 3: return NAME_IS(f, "age");
     case 4: return NAME_IS(f, "etag");
     case 5: return NAME_IS(f, ":path");
-    case 8: return NAME_IS(f, "location");
     case 10: return NAME_IS(f, "set-cookie");
     case 13: return NAME_IS(f, "if-none-match");
     case 14: return NAME_IS(f, "content-length");
-    case 17: return NAME_IS(f, "if-modified-since");
     default: return 0;
   }
+}
+
+/* seen_again records field hash |h| and tells whether it was remembered. */
+static int seen_again(h2_hpack_encoder *e, uint32_t h) {
+  uint32_t *slot = &e->seen[h % SEEN_SLOTS];
+  int again = *slot == (h | 1);
+  *slot = h | 1;
+  return again;
 }
 
 /* put_int writes an integer; the caller reserved the room (bound). */
@@ -198,8 +211,11 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
     first = 0x10;
   } else if (!(f->flags & H2_HPACK_NO_INDEX)) {
     size_t esz = f->name_len + f->value_len + H2_HPACK_ENTRY_OVERHEAD;
-    int index = (f->flags & H2_HPACK_INDEX) ? esz <= e->t.max
-                                            : (esz <= (size_t)e->t.max * 3 / 4 && !rarely_repeats(f));
+    int index;
+    if (f->flags & H2_HPACK_INDEX)
+      index = esz <= e->t.max;
+    else
+      index = esz <= (size_t)e->t.max * 3 / 4 && (!rarely_repeats(f) || seen_again(e, hnv));
     /* The index was computed before the insert, as the decoder reads it. */
     if (index && hpack_table_add(&e->t, f->name, f->name_len, f->value, f->value_len, hn, hnv) == 1) {
       first = 0x40;
