@@ -106,6 +106,10 @@ void prio_node_remove(h2_prio *p, prio_node *n);
  * parent's queue if it or a descendant is ready. */
 void prio_sched_before_move(h2_prio *p, prio_node *n);
 void prio_sched_after_move(h2_prio *p, prio_node *n);
+/* prio_sched_rebase (tree mode) restarts the virtual time of |n| (just
+ * linked, not queued) at its new parent's; in RFC 9218 mode |n| may sit in
+ * a bucket keyed by id and is left alone. */
+void prio_sched_rebase(h2_prio *p, prio_node *n);
 /* prio_sched_unready makes |n| not ready and unscheduled (close/remove). */
 void prio_sched_unready(h2_prio *p, prio_node *n);
 /* prio_sched_set_urgency changes |n|'s RFC 9218 fields, moving it between

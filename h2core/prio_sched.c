@@ -175,6 +175,12 @@ void prio_sched_after_move(h2_prio *p, prio_node *n) {
   if (p->mode == H2_PRIO_MODE_TREE && !n->queued && (n->ready || n->queue)) tq_insert(p, n);
 }
 
+void prio_sched_rebase(h2_prio *p, prio_node *n) {
+  if (p->mode != H2_PRIO_MODE_TREE) return;
+  n->key = n->parent->vt;
+  n->rem = 0;
+}
+
 void prio_sched_unready(h2_prio *p, prio_node *n) {
   if (!n->ready) return;
   n->ready = 0;

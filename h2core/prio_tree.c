@@ -34,8 +34,7 @@ static void move(h2_prio *p, prio_node *c, prio_node *np, uint16_t weight) {
   prio_sched_before_move(p, c);
   prio_tree_unlink(c);
   prio_tree_link(np, c, weight);
-  c->key = np->vt;
-  c->rem = 0;
+  prio_sched_rebase(p, c);
   prio_sched_after_move(p, c);
 }
 
@@ -71,8 +70,7 @@ static void apply(h2_prio *p, prio_node *x, prio_node *np, uint16_t w, int excl)
   prio_sched_before_move(p, x);
   prio_tree_unlink(x);
   prio_tree_link(np, x, w); /* x is now np->first_child */
-  x->key = np->vt;
-  x->rem = 0;
+  prio_sched_rebase(p, x);
   if (excl) {
     prio_node *c;
     while ((c = x->next_sib) != NULL) move(p, c, x, c->weight);
