@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -720,6 +721,59 @@ static void test_self_signed_and_write(void **state) {
   h2_tls_ctx_free(sc);
 }
 
+/* Contexts are shared by connections on several threads (the client
+ * session cache is locked); no cmocka asserts inside the threads. */
+typedef struct thread_job {
+  h2_tls_ctx *cc, *sc;
+  int ok, resumed;
+} thread_job;
+
+static void *thread_main(void *arg) {
+  thread_job *j = arg;
+  for (int i = 0; i < 10; i++) {
+    h2_tls_conn *c = h2_tls_conn_new(j->cc, "localhost");
+    h2_tls_conn *s = h2_tls_conn_new(j->sc, NULL);
+    if (c == NULL || s == NULL) {
+      h2_tls_conn_free(c);
+      h2_tls_conn_free(s);
+      continue;
+    }
+    int rc_c, rc_s;
+    handshake(c, s, SIZE_MAX, &rc_c, &rc_s);
+    if (rc_c == 1 && rc_s == 1 && h2_tls_conn_alpn(c) == H2_TLS_PROTO_H2) {
+      j->ok++;
+      j->resumed += h2_tls_conn_resumed(c);
+      uint8_t buf[16];
+      move(s, c, SIZE_MAX); /* tickets */
+      (void)h2_tls_conn_read(c, buf, sizeof buf);
+    }
+    h2_tls_conn_free(c);
+    h2_tls_conn_free(s);
+  }
+  return NULL;
+}
+
+static void test_shared_ctx_threads(void **state) {
+  fixture *f = *state;
+  h2_tls_ctx *cc = client_ctx(f);
+  thread_job jobs[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    jobs[i] = (thread_job){.cc = cc, .sc = f->srv};
+    assert_int_equal(pthread_create(&th[i], NULL, thread_main, &jobs[i]), 0);
+  }
+  int ok = 0, resumed = 0;
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(pthread_join(th[i], NULL), 0);
+    ok += jobs[i].ok;
+    resumed += jobs[i].resumed;
+  }
+  assert_int_equal(ok, 40);
+  print_message("threads: %d of 40 handshakes resumed\n", resumed);
+  assert_true(resumed >= 1); /* tickets are single use: threads race for them */
+  h2_tls_ctx_free(cc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_handshake_h2_and_data),
@@ -736,6 +790,7 @@ int main(void) {
       cmocka_unit_test(test_buffers_and_states),
       cmocka_unit_test(test_keylog),
       cmocka_unit_test(test_self_signed_and_write),
+      cmocka_unit_test(test_shared_ctx_threads),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
