@@ -7,6 +7,7 @@
 #include "h2_frame.h"
 #include "h2_hpack.h"
 #include "h2_mem.h"
+#include "h2_prio.h"
 
 int main(void) {
   const h2_mem *m = h2_mem_default();
@@ -38,6 +39,14 @@ int main(void) {
     h2_cbs_init(&in, fb, b.len);
     if (h2_frame_parse(&in, H2_DEFAULT_MAX_FRAME_SIZE, &fr) != 0) return 1;
     if (h2_frame_print(line, sizeof line, &fr) == 0) return 1;
+  }
+  /* prio: two ready streams; the scheduler picks one. */
+  {
+    h2_prio *pr = h2_prio_new(NULL, NULL);
+    h2_prio_spec heavy = {0, 200, 0};
+    if (!pr || h2_prio_open(pr, 1, NULL) || h2_prio_open(pr, 3, &heavy)) return 1;
+    if (h2_prio_set_ready(pr, 1, 1) || h2_prio_set_ready(pr, 3, 1) || h2_prio_next(pr) == 0) return 1;
+    h2_prio_free(pr);
   }
   printf("libc_check: libh2core.a links with libc only\n");
   return 0;
