@@ -17,9 +17,10 @@
  *      one fd in one iteration cost at most one system call), then poll: with
  *      timeout 0 if deferred work, posted work, pending close callbacks or a
  *      stop request exist, else until the nearest timer, else forever;
- *   5. update "now"; dispatch the ready fds (an fd handle closed during the
- *      batch gets no further events from that batch, even if its fd number is
- *      reused at once);
+ *   5. update "now"; report failed registrations (H2_LOOP_ERROR); dispatch
+ *      the ready fds (an fd handle closed during the batch gets no further
+ *      events from that batch, even if its fd number is reused at once);
+ *      then run the timers that became due while polling;
  *   6. run the close callbacks of handles closed so far, then free them.
  *
  * Threads: every function is for the loop's thread only, except
@@ -68,11 +69,12 @@ typedef struct h2_loop_config {
 int h2_loop_new(h2_loop **out_loop, const h2_loop_config *config);
 
 /* h2_loop_free destroys |loop| (NULL is allowed). It must not be called from
- * inside a callback of |loop|. fd handles still open are closed first: their
- * fds are closed if they own them and their close callbacks run. Deferred
- * and posted callbacks that have not run are dropped without being called.
- * Timers still started are detached (they become inactive; their memory is
- * the caller's and is not touched after this). */
+ * inside a callback of |loop|. Timers still started are detached first (they
+ * become inactive; their memory is the caller's and is not touched after
+ * this), and so are scheduled deferred callbacks (dropped, not called). Then
+ * fd handles still open are closed without a close callback (fds they own
+ * are closed), the close callbacks already requested run, and every handle
+ * is freed. Posted callbacks that have not run are dropped. */
 void h2_loop_free(h2_loop *loop);
 
 typedef enum h2_loop_run_mode {

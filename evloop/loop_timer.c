@@ -1,0 +1,178 @@
+/* loop_timer.c: timers in a binary min-heap ordered by (due, start order).
+ *
+ * Timers are caller-owned; the heap holds pointers and each timer knows its
+ * heap index, so start and stop are O(log n) with no allocation except when
+ * the heap array grows (amortized) and no system call. */
+#include <limits.h>
+#include <stdint.h>
+
+#include "loop_internal.h"
+
+enum {
+  T_UNREF = 1,   /* does not keep the loop alive */
+  T_COUNTED = 2, /* counted in loop->nactive */
+};
+
+#define NOT_IN_HEAP SIZE_MAX
+
+static int less(const h2_loop_timer *a, const h2_loop_timer *b) {
+  if (a->due_ != b->due_) return a->due_ < b->due_;
+  return a->seq_ < b->seq_;
+}
+
+static void place(h2_loop *loop, size_t i, h2_loop_timer *t) {
+  loop->heap[i] = t;
+  t->heap_idx_ = i;
+}
+
+static void sift_up(h2_loop *loop, size_t i) {
+  h2_loop_timer *t = loop->heap[i];
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!less(t, loop->heap[parent])) break;
+    place(loop, i, loop->heap[parent]);
+    i = parent;
+  }
+  place(loop, i, t);
+}
+
+static void sift_down(h2_loop *loop, size_t i) {
+  h2_loop_timer *t = loop->heap[i];
+  size_t n = loop->nheap;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && less(loop->heap[c + 1], loop->heap[c])) c++;
+    if (!less(loop->heap[c], t)) break;
+    place(loop, i, loop->heap[c]);
+    i = c;
+  }
+  place(loop, i, t);
+}
+
+static void heap_remove(h2_loop *loop, h2_loop_timer *t) {
+  size_t i = t->heap_idx_;
+  size_t last = --loop->nheap;
+  t->heap_idx_ = NOT_IN_HEAP;
+  if (i == last) return;
+  h2_loop_timer *m = loop->heap[last];
+  place(loop, i, m);
+  if (i > 0 && less(m, loop->heap[(i - 1) / 2])) {
+    sift_up(loop, i);
+  } else {
+    sift_down(loop, i);
+  }
+}
+
+/* heap_push inserts |t|; capacity must already be there. */
+static void heap_push(h2_loop *loop, h2_loop_timer *t) {
+  size_t i = loop->nheap++;
+  place(loop, i, t);
+  sift_up(loop, i);
+}
+
+static int heap_reserve(h2_loop *loop) {
+  if (loop->nheap < loop->heap_cap) return 0;
+  size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
+  if (cap > SIZE_MAX / sizeof(h2_loop_timer *)) return H2_ERR_NOMEM;
+  h2_loop_timer **h = h2_mem_realloc(loop->mem, loop->heap, cap * sizeof(*h));
+  if (h == NULL) return H2_ERR_NOMEM;
+  loop->heap = h;
+  loop->heap_cap = cap;
+  return 0;
+}
+
+/* recount keeps loop->nactive in step with "started and referenced". */
+static void recount(h2_loop_timer *t) {
+  int should = t->heap_idx_ != NOT_IN_HEAP && !(t->flags_ & T_UNREF);
+  int is = (t->flags_ & T_COUNTED) != 0;
+  if (should == is) return;
+  if (should) {
+    t->flags_ |= T_COUNTED;
+    h2_loop_active_add(t->loop_, 1);
+  } else {
+    t->flags_ &= ~(unsigned)T_COUNTED;
+    h2_loop_active_add(t->loop_, -1);
+  }
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+void h2_loop_timer_init(h2_loop *loop, h2_loop_timer *timer, h2_loop_timer_cb cb, void *user) {
+  timer->loop_ = loop;
+  timer->cb_ = cb;
+  timer->user_ = user;
+  timer->due_ = 0;
+  timer->repeat_ = 0;
+  timer->seq_ = 0;
+  timer->heap_idx_ = NOT_IN_HEAP;
+  timer->flags_ = 0;
+}
+
+int h2_loop_timer_start(h2_loop_timer *timer, uint64_t timeout_ms, uint64_t repeat_ms) {
+  h2_loop *loop = timer->loop_;
+  if (timer->heap_idx_ != NOT_IN_HEAP) heap_remove(loop, timer);
+  timer->due_ = add_sat(loop->now, timeout_ms);
+  timer->repeat_ = repeat_ms;
+  timer->seq_ = ++loop->timer_seq;
+  int rc = heap_reserve(loop);
+  if (rc == 0) heap_push(loop, timer);
+  recount(timer);
+  return rc;
+}
+
+void h2_loop_timer_stop(h2_loop_timer *timer) {
+  if (timer->heap_idx_ == NOT_IN_HEAP) return;
+  heap_remove(timer->loop_, timer);
+  recount(timer);
+}
+
+int h2_loop_timer_active(const h2_loop_timer *timer) { return timer->heap_idx_ != NOT_IN_HEAP; }
+
+uint64_t h2_loop_timer_due(const h2_loop_timer *timer) { return timer->due_; }
+
+void h2_loop_timer_ref(h2_loop_timer *timer) {
+  timer->flags_ &= ~(unsigned)T_UNREF;
+  recount(timer);
+}
+
+void h2_loop_timer_unref(h2_loop_timer *timer) {
+  timer->flags_ |= T_UNREF;
+  recount(timer);
+}
+
+void h2_loop_timers_run(h2_loop *loop) {
+  /* Timers (re)started by callbacks in this phase get a larger seq and wait
+   * for the next phase, so a callback re-arming with 0 cannot spin here. */
+  uint64_t last_seq = loop->timer_seq;
+  while (loop->nheap > 0) {
+    h2_loop_timer *t = loop->heap[0];
+    if (t->due_ > loop->now || t->seq_ > last_seq) break;
+    heap_remove(loop, t);
+    if (t->repeat_ > 0) {
+      uint64_t due = add_sat(t->due_, t->repeat_);
+      if (due <= loop->now) due = add_sat(loop->now, t->repeat_);
+      t->due_ = due;
+      t->seq_ = ++loop->timer_seq;
+      heap_push(loop, t); /* the slot just freed: no allocation */
+    }
+    recount(t);
+    t->cb_(t, t->user_);
+  }
+}
+
+int h2_loop_timers_timeout(const h2_loop *loop) {
+  if (loop->nheap == 0) return -1;
+  uint64_t due = loop->heap[0]->due_;
+  if (due <= loop->now) return 0;
+  uint64_t d = due - loop->now;
+  return d > INT_MAX ? INT_MAX : (int)d;
+}
+
+void h2_loop_timers_detach_all(h2_loop *loop) {
+  while (loop->nheap > 0) {
+    h2_loop_timer *t = loop->heap[--loop->nheap];
+    t->heap_idx_ = NOT_IN_HEAP;
+    recount(t);
+  }
+}
