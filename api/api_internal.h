@@ -8,4 +8,10 @@
  * and returns H2_ERR_INVALID_ARG. */
 int h2_api_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* h2_parse_authority splits "[scheme://][user@]host[:port][/...]" into
+ * |*tls| (1 for https or no scheme, 0 for http), |host| (NUL-terminated,
+ * IPv6 without brackets) and |*port| (default 443 / 80). Returns 0 or
+ * H2_ERR_INVALID_ARG with a message (h2_last_error_message). */
+int h2_parse_authority(const char *url, int *tls, char *host, size_t host_cap, uint16_t *port);
+
 #endif

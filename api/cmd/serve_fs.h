@@ -1,0 +1,55 @@
+/* serve_fs.h: the disk side of `h2 serve`: an h2_serve_lookup_fn over a
+ * root directory, with small files cached in memory (revalidated by size
+ * and mtime on every lookup: one stat per request). */
+#ifndef H2_SERVE_FS_H
+#define H2_SERVE_FS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "serve_files.h"
+
+#define H2_SERVE_FS_CACHE_SLOTS 256
+#define H2_SERVE_FS_CACHE_FILE_MAX (256u * 1024)
+#define H2_SERVE_FS_CACHE_MAX ((size_t)64 << 20)
+
+typedef struct h2_serve_fs_entry {
+  uint8_t *data;
+  uint64_t hash;
+  char path[256];
+  uint64_t size;
+  int64_t mtime;
+  long mtime_nsec;
+} h2_serve_fs_entry;
+
+typedef struct h2_serve_fs_retired {
+  uint8_t *data;
+  struct h2_serve_fs_retired *next;
+} h2_serve_fs_retired;
+
+typedef struct h2_serve_fs {
+  char root[PATH_MAX];
+  size_t root_len;
+  h2_serve_fs_entry cache[H2_SERVE_FS_CACHE_SLOTS];
+  size_t cache_bytes;
+  h2_serve_fs_retired *retired;
+} h2_serve_fs;
+
+/* h2_serve_fs_init resolves |root| (must be a directory). 0, or -1 with
+ * errno set. */
+int h2_serve_fs_init(h2_serve_fs *fs, const char *root);
+
+/* h2_serve_fs_lookup is the h2_serve_lookup_fn (|ctx| = the h2_serve_fs).
+ * Files up to H2_SERVE_FS_CACHE_FILE_MAX come back with |data| set (cache
+ * memory, valid until h2_serve_fs_free); larger ones with data NULL (read
+ * them with h2_serve_fs_full_path + open). */
+int h2_serve_fs_lookup(void *ctx, const char *path, h2_serve_entity *out);
+
+/* h2_serve_fs_full_path writes root + |path| into |out|. 0 or -1 (too long). */
+int h2_serve_fs_full_path(const h2_serve_fs *fs, const char *path, char *out, size_t cap);
+
+/* h2_serve_fs_free releases the cache. */
+void h2_serve_fs_free(h2_serve_fs *fs);
+
+#endif

@@ -1,0 +1,162 @@
+/* test_api_settings.c: Node-style settings (defaults, validation messages,
+ * pack/unpack) and authority URL parsing of the public API. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "api_internal.h"
+
+static void test_defaults(void **state) {
+  (void)state;
+  h2_settings s;
+  memset(&s, 0xab, sizeof s);
+  h2_settings_default(&s);
+  assert_int_equal(s.header_table_size, 4096);
+  assert_int_equal(s.enable_push, 1);
+  assert_int_equal(s.max_concurrent_streams, 0xffffffffu);
+  assert_int_equal(s.initial_window_size, 65535);
+  assert_int_equal(s.max_frame_size, 16384);
+  assert_int_equal(s.max_header_list_size, 65535);
+  assert_int_equal(s.enable_connect_protocol, 0);
+  assert_int_equal(h2_settings_validate(&s), 0);
+}
+
+static void test_validation_messages(void **state) {
+  (void)state;
+  h2_settings s;
+  h2_settings_default(&s);
+  s.max_frame_size = 16383;
+  assert_int_equal(h2_settings_validate(&s), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "maxFrameSize"));
+  assert_non_null(strstr(h2_last_error_message(), "16383"));
+  h2_settings_default(&s);
+  s.max_frame_size = 1u << 24;
+  assert_int_equal(h2_settings_validate(&s), H2_ERR_INVALID_ARG);
+  h2_settings_default(&s);
+  s.initial_window_size = 0x80000000u;
+  assert_int_equal(h2_settings_validate(&s), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "initialWindowSize"));
+  h2_settings_default(&s);
+  s.enable_push = 2;
+  assert_int_equal(h2_settings_validate(&s), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "enablePush"));
+  h2_settings_default(&s);
+  s.enable_connect_protocol = 7;
+  assert_int_equal(h2_settings_validate(&s), H2_ERR_INVALID_ARG);
+  h2_settings_default(&s);
+  s.initial_window_size = 0x7fffffffu;
+  s.max_frame_size = (1u << 24) - 1;
+  assert_int_equal(h2_settings_validate(&s), 0);
+
+  h2_options o;
+  h2_options_default(&o);
+  assert_int_equal(h2_options_validate(&o), 0);
+  o.max_header_list_pairs = 3;
+  assert_int_equal(h2_options_validate(&o), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "maxHeaderListPairs"));
+  h2_options_default(&o);
+  o.has_settings = 1;
+  h2_settings_default(&o.settings);
+  o.settings.max_frame_size = 5;
+  assert_int_equal(h2_options_validate(&o), H2_ERR_INVALID_ARG);
+}
+
+static void test_pack_unpack(void **state) {
+  (void)state;
+  h2_settings s, t;
+  h2_settings_default(&s);
+  s.enable_push = 0;
+  uint8_t buf[64];
+  int n = h2_settings_pack(buf, sizeof buf, &s);
+  assert_int_equal(n, 42);
+  /* enablePush = false packs as 00 02 00 00 00 00 (Node's test vector). */
+  const uint8_t push_off[6] = {0x00, 0x02, 0x00, 0x00, 0x00, 0x00};
+  assert_memory_equal(buf + 6, push_off, 6);
+  h2_settings_default(&t);
+  assert_int_equal(h2_settings_unpack(&t, buf, (size_t)n), 0);
+  assert_memory_equal(&s, &t, sizeof s);
+  /* Every field round-trips, including enableConnectProtocol. */
+  s.header_table_size = 1;
+  s.max_concurrent_streams = 7;
+  s.initial_window_size = 0x7fffffff;
+  s.max_frame_size = 65536;
+  s.max_header_list_size = 100;
+  s.enable_connect_protocol = 1;
+  n = h2_settings_pack(buf, sizeof buf, &s);
+  h2_settings_default(&t);
+  assert_int_equal(h2_settings_unpack(&t, buf, (size_t)n), 0);
+  assert_memory_equal(&s, &t, sizeof s);
+  /* Unknown ids are ignored; a bad length or value is refused unchanged. */
+  const uint8_t unknown[6] = {0x00, 0x99, 0x00, 0x00, 0x00, 0x05};
+  assert_int_equal(h2_settings_unpack(&t, unknown, 6), 0);
+  assert_memory_equal(&s, &t, sizeof s);
+  assert_int_equal(h2_settings_unpack(&t, unknown, 5), H2_ERR_FRAME_SIZE);
+  const uint8_t bad[6] = {0x00, 0x05, 0x00, 0x00, 0x00, 0x01}; /* maxFrameSize 1 */
+  assert_int_equal(h2_settings_unpack(&t, bad, 6), H2_ERR_INVALID_ARG);
+  assert_memory_equal(&s, &t, sizeof s);
+  assert_int_equal(h2_settings_pack(buf, 41, &s), H2_ERR_BUF_TOO_SMALL);
+}
+
+struct url_case { int line; const char *url; int ok; int tls; const char *host; unsigned port; };
+static const struct url_case url_cases[] = {
+  {__LINE__, "https://example.com", 1, 1, "example.com", 443},
+  {__LINE__, "http://example.com", 1, 0, "example.com", 80},
+  {__LINE__, "http://127.0.0.1:8080/path?q#f", 1, 0, "127.0.0.1", 8080},
+  {__LINE__, "https://user:pw@host:8443/x", 1, 1, "host", 8443},
+  {__LINE__, "https://[::1]:9000/", 1, 1, "::1", 9000},
+  {__LINE__, "http://[::1]", 1, 0, "::1", 80},
+  {__LINE__, "localhost:1234", 1, 1, "localhost", 1234},
+  {__LINE__, "ftp://host", 0, 0, NULL, 0},
+  {__LINE__, "http://:80", 0, 0, NULL, 0},
+  {__LINE__, "http://host:", 0, 0, NULL, 0},
+  {__LINE__, "http://host:65536", 0, 0, NULL, 0},
+  {__LINE__, "http://host:0", 0, 0, NULL, 0},
+  {__LINE__, "http://host:8x", 0, 0, NULL, 0},
+  {__LINE__, "http://[::1", 0, 0, NULL, 0},
+  {__LINE__, "http://[::1]x", 0, 0, NULL, 0},
+};
+
+static void test_authority(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof url_cases / sizeof url_cases[0]; i++) {
+    const struct url_case *c = &url_cases[i];
+    int tls = -1;
+    char host[64] = "";
+    uint16_t port = 0;
+    int rc = h2_parse_authority(c->url, &tls, host, sizeof host, &port);
+    if (c->ok) {
+      if (rc) fail_msg("line %d: %s rejected: %s", c->line, c->url, h2_last_error_message());
+      if (tls != c->tls || strcmp(host, c->host) || port != c->port)
+        fail_msg("line %d: %s -> tls=%d host=%s port=%u", c->line, c->url, tls, host, port);
+    } else if (rc != H2_ERR_INVALID_ARG) {
+      fail_msg("line %d: %s accepted", c->line, c->url);
+    }
+  }
+  char tiny[4];
+  int tls;
+  uint16_t port;
+  assert_int_equal(h2_parse_authority("http://longhost", &tls, tiny, sizeof tiny, &port),
+                   H2_ERR_INVALID_ARG);
+}
+
+static void test_header_find(void **state) {
+  (void)state;
+  h2_header h[] = {H2_HDR(":status", "200"), H2_HDR("content-type", "text/plain")};
+  assert_ptr_equal(h2_header_find(h, 2, "content-type"), &h[1]);
+  assert_null(h2_header_find(h, 2, "content"));
+  assert_null(h2_header_find(h, 0, ":status"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_defaults),
+    cmocka_unit_test(test_validation_messages),
+    cmocka_unit_test(test_pack_unpack),
+    cmocka_unit_test(test_authority),
+    cmocka_unit_test(test_header_find),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
