@@ -250,6 +250,14 @@ static int fail(h2_tls_conn *c, int ret, const char *what) {
              ERR_GET_REASON(first) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL) {
     tls_set_err(c->err, 1, "TLS %s failed: no common ALPN protocol (the server refused \"h2\")",
                 what);
+  } else if (c->ctx->role == H2_TLS_SERVER && !c->done &&
+             SSL_version(c->ssl) == TLS1_3_VERSION &&
+             ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC) {
+    /* TLS 1.3 clients that reject the certificate often send their alert
+     * before switching keys, so it arrives as an unreadable record. */
+    tls_set_err(c->err, 1,
+                "TLS %s failed: the client sent an unreadable record after our certificate; "
+                "most likely it does not trust the certificate", what);
   } else if (e == SSL_ERROR_SYSCALL) {
     tls_set_err(c->err, 1, "TLS %s failed: buffer I/O failure (out of memory or output limit)",
                 what);

@@ -118,7 +118,7 @@ check "application data round trip (our server echoes s_client's bytes)" "$C" \
 
 # Fallback server, curl.
 S2=$TMP/srv2.out
-ours_serve "$S2" --count 3 --fallback --cert "$TMP/cert.pem" --key "$TMP/key.pem"
+ours_serve "$S2" --count 4 --fallback --cert "$TMP/cert.pem" --key "$TMP/key.pem"
 C=$TMP/c7.out
 s_client "$C" -alpn http/1.1
 check "fallback server selects http/1.1 for an HTTP/1.1-only client" "$C" \
@@ -130,6 +130,12 @@ if command -v curl >/dev/null 2>&1; then
     "https://localhost:$PORT/" -o /dev/null > "$C" 2>&1
   check "curl --http2 --cacert: certificate verified, ALPN h2 accepted" "$C" \
     sh -c "grep -q 'ALPN: server accepted h2' '$C' && grep -q 'SSL certificate verify ok' '$C'"
+  C=$TMP/curl3.out
+  timeout 10 curl -sv --http2 --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/" \
+    -o /dev/null > "$C" 2>&1
+  sleep 0.3
+  check "curl without the CA: it refuses, our server says the client rejected the certificate" "$S2" \
+    sh -c "grep -q 'SSL certificate problem' '$C' && grep -q 'HANDSHAKE error .*does not trust the certificate' '$S2'"
   C=$TMP/curl2.out
   timeout 10 curl -sv --http2 -k "https://127.0.0.1:$PORT/" -o /dev/null > "$C" 2>&1
   check "curl --http2 -k: ALPN h2 accepted" "$C" grep -q 'ALPN: server accepted h2' "$C"
