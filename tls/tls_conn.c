@@ -236,11 +236,9 @@ static int fail(h2_tls_conn *c, int ret, const char *what) {
   }
   c->failed = H2_ERR_TLS;
   uint32_t first = ERR_peek_error();
-  if (c->err[0] != '\0' && !c->done) {
+  if (c->note[0] != '\0' && !c->done) {
     /* A callback (ALPN) already said why; keep it, add the queue. */
-    char note[H2_TLS_ERRMSG_LEN];
-    memcpy(note, c->err, sizeof note);
-    tls_set_err(c->err, 1, "TLS %s failed: %s", what, note);
+    tls_set_err(c->err, 1, "TLS %s failed: %s", what, c->note);
   } else if (ERR_GET_LIB(first) == ERR_LIB_SSL &&
              ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
     long vr = SSL_get_verify_result(c->ssl);

@@ -91,8 +91,8 @@ static int alpn_select_cb(SSL *ssl, const uint8_t **out, uint8_t *out_len,
   }
   h2_tls_conn *c = SSL_get_app_data(ssl);
   if (c != NULL)
-    tls_set_err(c->err, 0, "no common ALPN protocol: the client did not offer \"h2\"%s",
-                (ctx->alpn & H2_TLS_ALPN_HTTP11) ? " or \"http/1.1\"" : "");
+    snprintf(c->note, sizeof c->note, "no common ALPN protocol: the client did not offer \"h2\"%s",
+             (ctx->alpn & H2_TLS_ALPN_HTTP11) ? " or \"http/1.1\"" : "");
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 

@@ -62,6 +62,7 @@ struct h2_tls_conn {
   int closed;   /* close_notify queued */
   h2_tls_proto proto;
   char *server_name; /* client: the name given; NULL for servers */
+  char note[160];    /* why a callback failed the handshake ("" if none) */
   char err[H2_TLS_ERRMSG_LEN];
 };
 
