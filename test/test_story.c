@@ -237,6 +237,63 @@ static void test_prefixes_and_mutations(void **state) {
   assert_true(failed > 0);
 }
 
+/* Random damage (seeded, so runs repeat): several bytes changed, inserted or
+ * removed, and pure noise. Each input either parses or fails with a
+ * positioned message; ASan/valgrind catch any stray read. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (uint32_t)(rng_state >> 16);
+}
+
+static void test_random_damage(void **state) {
+  (void)state;
+  static const char alphabet[] = "{}[]\",:\\u0123456789abcdefABCDEFxnlrtue+-. \n\t\xc3\xa9\xed\xf0\x80";
+  size_t n = strlen(good);
+  char err[256];
+  int parsed = 0, failed = 0;
+  for (int iter = 0; iter < 20000; iter++) {
+    size_t cap = n + 64;
+    char *p = malloc(cap);
+    assert_non_null(p);
+    size_t len;
+    if (iter % 10 == 9) { /* noise from the alphabet */
+      len = rnd() % cap;
+      for (size_t i = 0; i < len; i++) p[i] = alphabet[rnd() % (sizeof alphabet - 1)];
+    } else {
+      memcpy(p, good, n);
+      len = n;
+      int edits = 1 + (int)(rnd() % 4);
+      for (int e = 0; e < edits; e++) {
+        size_t at = len ? rnd() % len : 0;
+        switch (rnd() % 3) {
+          case 0: if (len) p[at] = alphabet[rnd() % (sizeof alphabet - 1)]; break;
+          case 1: if (len < cap) { memmove(p + at + 1, p + at, len - at); p[at] = alphabet[rnd() % (sizeof alphabet - 1)]; len++; } break;
+          default: if (len) { memmove(p + at, p + at + 1, len - at - 1); len--; } break;
+        }
+      }
+    }
+    /* Copy to an exact-size buffer so an over-read is caught. */
+    char *q = malloc(len ? len : 1);
+    assert_non_null(q);
+    memcpy(q, p, len);
+    free(p);
+    h2_story st;
+    if (h2_story_parse(&st, q, len, err, sizeof err) == 0) {
+      parsed++;
+      h2_story_free(&st);
+    } else {
+      failed++;
+      if (strncmp(err, "line ", 5) != 0) fail_msg("unpositioned message: %s", err);
+    }
+    free(q);
+  }
+  assert_true(parsed > 0);
+  assert_true(failed > 0);
+}
+
 static int stories_equal(const h2_story *a, const h2_story *b) {
   if (a->num_cases != b->num_cases) return 0;
   if (!a->description != !b->description) return 0;
@@ -344,6 +401,7 @@ int main(void) {
       cmocka_unit_test(test_depth_limit),
       cmocka_unit_test(test_bom_and_blanks),
       cmocka_unit_test(test_prefixes_and_mutations),
+      cmocka_unit_test(test_random_damage),
       cmocka_unit_test(test_write_read_round_trip),
       cmocka_unit_test(test_write_string_escaping),
       cmocka_unit_test(test_load_errors),
