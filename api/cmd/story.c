@@ -180,6 +180,12 @@ static int parse_string(parser *ps, char **out, size_t *out_len) {
       fail_at(ps, i, "control character 0x%02x in a string must be escaped", c);
       goto err;
     }
+    if (c < 0x80 && c != '\\') { /* plain ASCII: the common case */
+      if (buf) buf[o] = c;
+      o++;
+      i++;
+      continue;
+    }
     if (c != '\\') {
       size_t n = utf8_len(ps->in + i, end - i);
       if (!n) {
