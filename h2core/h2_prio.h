@@ -30,6 +30,28 @@
  *   h2_prio_charge    that stream sent N bytes
  *   h2_prio_set_mode  the SETTINGS exchange decided the scheme
  *
+ * Engine call sequence (server or client, per connection):
+ *   new connection        h2_prio_new(mem, &cfg)
+ *   SETTINGS settled      both sides NO_RFC7540_PRIORITIES=1:
+ *                         h2_prio_set_mode(p, H2_PRIO_MODE_RFC9218)
+ *   HEADERS opens stream  h2_prio_open(p, id, PRIORITY flag ? &spec : NULL)
+ *                         (H2_ERR_PROTOCOL: RST_STREAM PROTOCOL_ERROR), then
+ *                         for a request with a `priority` field:
+ *                         h2_prio_set_header(p, id, value, len)
+ *   push / local request  h2_prio_open(p, id, options ? &spec : NULL)
+ *   PRIORITY frame        h2_prio_set(p, id, &spec) in any stream state
+ *                         (H2_ERR_PROTOCOL: RST_STREAM PROTOCOL_ERROR)
+ *   stream.priority()     h2_prio_set(p, id, &spec), then send PRIORITY
+ *                         unless silent
+ *   PRIORITY_UPDATE       h2_prio_update_field(p, prioritized_id, v, len)
+ *   data/headers queued and window > 0: h2_prio_set_ready(p, id, 1)
+ *   nothing left, or stream/conn window exhausted: h2_prio_set_ready(p,id,0)
+ *   writing               while ((id = h2_prio_next(p)) != 0) { build one
+ *                         frame for id; h2_prio_charge(p, id, len); update
+ *                         ready }   (connection window 0: stop asking)
+ *   stream closed         h2_prio_close(p, id)
+ *   connection gone       h2_prio_free(p)
+ *
  * Cost: h2_prio_next and h2_prio_charge are O(d log k) amortized, d being
  * the depth of the chosen stream in the tree and k the number of queued
  * siblings along its path (flat trees and RFC 9218 mode: O(log n); O(1) for
@@ -37,7 +59,9 @@
  * are not ready and never allocate. h2_prio_set_ready is O(d log k).
  * h2_prio_set is O(d) (the §5.3.3 descendant check) plus O(c log c) for an
  * exclusive insertion over c children. Removing a node moves its c children.
- * Lookup by id is a hash table (O(1) expected).
+ * Lookup by id is a hash table (O(1) expected). d and c are at most the
+ * number of nodes, i.e. open streams + max_inactive: a peer that builds a
+ * deep chain pays with one PRIORITY frame per level.
  *
  * Remembered nodes: PRIORITY frames may name idle and closed streams
  * (RFC 9113 §5.1, §6.3), and a PRIORITY_UPDATE may precede its request.
@@ -132,9 +156,9 @@ int h2_prio_mode(const h2_prio *p);
  * at 3, non-incremental, unless a PRIORITY_UPDATE arrived while idle.
  * Errors: H2_ERR_INVALID_ARG (id 0 or > 2^31-1, weight out of range),
  * H2_ERR_PROTOCOL (spec->parent == id: stream error, RST_STREAM
- * PROTOCOL_ERROR; the stream is then still registered with the default
- * priority), H2_ERR_STATE (already active or closed), H2_ERR_NOMEM (nothing
- * changed). */
+ * PROTOCOL_ERROR; the stream is still registered, as if |spec| were NULL,
+ * so the engine can h2_prio_close it like any other), H2_ERR_STATE
+ * (already active or closed), H2_ERR_NOMEM (nothing changed). */
 int h2_prio_open(h2_prio *p, uint32_t id, const h2_prio_spec *spec);
 
 /* h2_prio_set applies an RFC 7540 priority to stream |id|, in any state
@@ -177,27 +201,32 @@ int h2_prio_set_header(h2_prio *p, uint32_t id, const uint8_t *value, size_t len
 
 /* h2_prio_parse_field parses an RFC 9218 Priority field value (an RFC 8941
  * dictionary) into |*out_urgency| (0..7, default 3) and |*out_incremental|
- * (0/1, default 0). Unknown keys are ignored; a member whose value is not
- * valid for its key (u not an integer in 0..7, i not a boolean) is ignored
- * (the default or an earlier valid member stands); later members override
- * earlier ones; parameters are skipped. If the value is not a valid
- * dictionary at all the result is the defaults. Never fails: returns 1 if
- * the dictionary parsed, 0 if it was rejected (defaults given). Pure. */
+ * (0/1, default 0). Every member is syntax-checked (RFC 8941 §4.2), but
+ * only u and i are read; unknown keys and all parameters are ignored. As in
+ * any dictionary the last member with a given key wins; if that member's
+ * value is not valid for its key (u not an Integer in 0..7, i not a
+ * Boolean; a bare "i" is true) it is ignored and the default stands
+ * (RFC 9218 §4). If the value is not a valid dictionary at all (e.g. a
+ * trailing comma, an unterminated string, an upper-case key) the result is
+ * the defaults. Leading/trailing SP and HTAB are skipped. Never fails:
+ * returns 1 if the dictionary parsed, 0 if it was rejected (defaults
+ * given). Pure; |value| may be NULL when |len| is 0. */
 int h2_prio_parse_field(const uint8_t *value, size_t len, uint8_t *out_urgency, int *out_incremental);
 
 /* h2_prio_close marks active (or idle) stream |id| closed: it is no longer
  * scheduled, and it is remembered as a closed node so later PRIORITY
  * frames and dependencies on it keep their place; when the inactive bound
  * is exceeded the oldest inactive node is removed (§5.3.4 re-parenting).
- * Returns 0, H2_ERR_NOT_FOUND (unknown id) or H2_ERR_INVALID_ARG. Never
- * allocates, never fails otherwise. */
+ * Closing a closed node does nothing. Returns 0, H2_ERR_NOT_FOUND (unknown
+ * id; e.g. already evicted) or H2_ERR_INVALID_ARG. Cannot fail otherwise:
+ * the only allocation is an optional shrink of the hash table. */
 int h2_prio_close(h2_prio *p, uint32_t id);
 
 /* h2_prio_remove forgets node |id| now, whatever its state (§5.3.4): its
  * children move to its parent and share its weight in proportion to their
- * own weights (each at least 1). Returns 0, H2_ERR_NOT_FOUND or
- * H2_ERR_INVALID_ARG. Never allocates except to shrink the hash table
- * (whose failure is harmless). */
+ * own weights (w_child * w_removed / sum of the children's weights, rounded
+ * down, at least 1). Returns 0, H2_ERR_NOT_FOUND or H2_ERR_INVALID_ARG.
+ * Cannot fail otherwise (an optional table shrink may be skipped). */
 int h2_prio_remove(h2_prio *p, uint32_t id);
 
 /* h2_prio_set_ready tells the scheduler whether active stream |id| has a
