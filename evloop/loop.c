@@ -307,6 +307,7 @@ static void run_closing(h2_loop *loop) {
     loop->closing = io->next_closing;
     if (loop->closing == NULL) loop->closing_last = NULL;
     if (io->close_cb != NULL) io->close_cb(io, io->user);
+    if (io->on_free != NULL) io->on_free(io, io->user);
     h2_mem_free(loop->mem, io);
     loop->nhandles--;
   }

@@ -31,6 +31,7 @@ struct h2_loop_io {
   h2_loop_io_cb cb;
   void *user;
   h2_loop_close_cb close_cb;
+  h2_loop_close_cb on_free; /* internal owners: runs after close_cb, always */
   h2_loop_io *next_closing;
   h2_loop_io *next_err;
 };

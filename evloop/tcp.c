@@ -335,7 +335,7 @@ static void finish(h2_loop_connect *c, int status, int err) {
   } else {
     fd = -1;
   }
-  h2_loop_io_close(c->io, connect_freed); /* closes the socket on failure */
+  h2_loop_io_close(c->io, NULL); /* closes the socket on failure */
   errno = err;
   c->cb(c, fd, status, c->user);
 }
@@ -395,6 +395,7 @@ int h2_loop_tcp_connect(h2_loop *loop, h2_loop_connect **out_c, const h2_loop_ad
     h2_mem_free(loop->mem, c);
     return rc;
   }
+  c->io->on_free = connect_freed; /* also when h2_loop_free closes it */
   h2_loop_timer_init(loop, &c->timer, connect_timeout, c);
   h2_loop_defer_init(loop, &c->defer, connect_deferred, c);
   int r;
@@ -408,7 +409,7 @@ int h2_loop_tcp_connect(h2_loop *loop, h2_loop_connect **out_c, const h2_loop_ad
   } else {
     (void)h2_loop_io_set(c->io, H2_LOOP_WRITE);
     if (timeout_ms > 0 && h2_loop_timer_start(&c->timer, timeout_ms, 0) != 0) {
-      h2_loop_io_close(c->io, connect_freed);
+      h2_loop_io_close(c->io, NULL);
       return H2_ERR_NOMEM;
     }
   }
@@ -422,5 +423,5 @@ void h2_loop_connect_cancel(h2_loop_connect *c) {
   h2_loop_timer_stop(&c->timer);
   h2_loop_defer_cancel(&c->defer);
   c->fd = -1;
-  h2_loop_io_close(c->io, connect_freed);
+  h2_loop_io_close(c->io, NULL);
 }
