@@ -576,6 +576,56 @@ static void test_garbage_ciphertext(void **state) {
   h2_tls_conn_free(s);
 }
 
+static void test_after_handshake_failures(void **state) {
+  fixture *f = *state;
+  h2_tls_ctx *cc = client_ctx(f);
+  h2_tls_conn *c, *s;
+  int rc_c, rc_s;
+  uint8_t buf[64];
+
+  /* A forged application-data record: a fatal error with an alert to send,
+   * sticky for reads and writes. */
+  connect_pair(cc, f->srv, "localhost", &c, &s, &rc_c, &rc_s);
+  assert_int_equal(rc_s, 1);
+  settle(c, s);
+  uint8_t forged[5 + 40] = {0x17, 0x03, 0x03, 0x00, 40};
+  for (size_t i = 5; i < sizeof forged; i++) forged[i] = (uint8_t)i;
+  assert_int_equal(h2_tls_conn_feed(s, forged, sizeof forged), sizeof forged);
+  assert_int_equal(h2_tls_conn_read(s, buf, sizeof buf), H2_ERR_TLS);
+  assert_non_null(strstr(h2_tls_conn_errmsg(s), "DECRYPTION_FAILED"));
+  assert_true(h2_tls_conn_out_pending(s) > 0); /* the bad_record_mac alert */
+  assert_int_equal(h2_tls_conn_write(s, buf, 1), H2_ERR_TLS);
+  assert_int_equal(h2_tls_conn_read(s, buf, sizeof buf), H2_ERR_TLS);
+  move(s, c, SIZE_MAX);
+  assert_int_equal(h2_tls_conn_read(c, buf, sizeof buf), H2_ERR_TLS);
+  assert_non_null(strstr(h2_tls_conn_errmsg(c), "BAD_RECORD_MAC"));
+  h2_tls_conn_free(c);
+  h2_tls_conn_free(s);
+
+  /* The transport ends without close_notify (truncation). */
+  connect_pair(cc, f->srv, "localhost", &c, &s, &rc_c, &rc_s);
+  assert_int_equal(rc_s, 1);
+  transfer(c, s, 10);
+  h2_tls_conn_in_eof(s);
+  assert_int_equal(h2_tls_conn_read(s, buf, sizeof buf), H2_ERR_EOF);
+  assert_non_null(strstr(h2_tls_conn_errmsg(s), "without close_notify"));
+  h2_tls_conn_free(c);
+  h2_tls_conn_free(s);
+
+  /* Data queued before close_notify still arrives, then EOF. */
+  connect_pair(cc, f->srv, "localhost", &c, &s, &rc_c, &rc_s);
+  assert_int_equal(rc_s, 1);
+  assert_int_equal(h2_tls_conn_write(c, (const uint8_t *)"last words", 10), 10);
+  assert_int_equal(h2_tls_conn_close(c), 0);
+  move(c, s, SIZE_MAX);
+  assert_int_equal(h2_tls_conn_read(s, buf, sizeof buf), 10);
+  assert_memory_equal(buf, "last words", 10);
+  assert_int_equal(h2_tls_conn_read(s, buf, sizeof buf), H2_ERR_EOF);
+  h2_tls_conn_free(c);
+  h2_tls_conn_free(s);
+  h2_tls_ctx_free(cc);
+}
+
 static void test_buffers_and_states(void **state) {
   fixture *f = *state;
   h2_tls_conn *s = h2_tls_conn_new(f->srv, NULL);
@@ -787,6 +837,7 @@ int main(void) {
       cmocka_unit_test(test_verification),
       cmocka_unit_test(test_bad_inputs),
       cmocka_unit_test(test_garbage_ciphertext),
+      cmocka_unit_test(test_after_handshake_failures),
       cmocka_unit_test(test_buffers_and_states),
       cmocka_unit_test(test_keylog),
       cmocka_unit_test(test_self_signed_and_write),
