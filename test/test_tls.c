@@ -547,6 +547,11 @@ static void test_bad_inputs(void **state) {
   assert_int_equal(h2_tls_ctx_write_cert_pem(sc, 0, nodir, NULL, NULL), H2_ERR_IO);
   assert_non_null(strstr(h2_tls_ctx_errmsg(sc), nodir));
   assert_int_equal(h2_tls_ctx_set_keylog_file(sc, nodir), H2_ERR_IO);
+  /* A client context holds one (client) certificate. */
+  assert_int_equal(h2_tls_ctx_role(cc), H2_TLS_CLIENT);
+  assert_int_equal(h2_tls_ctx_add_self_signed(cc, "client.test"), 0);
+  assert_int_equal(h2_tls_ctx_add_self_signed(cc, "client2.test"), H2_ERR_LIMIT);
+  assert_int_equal(h2_tls_ctx_num_certs(cc), 1);
   unlink(garbage);
   h2_tls_ctx_free(cc);
   h2_tls_ctx_free(sc);
