@@ -171,7 +171,8 @@ int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max);
  * stays in sync (RFC 9113 §10.5.1: the connection may go on, the stream gets
  * refused); the error is returned by the call that ends the block and the
  * decoder stays usable. Nothing beyond the limits is allocated for the
- * fields that were not delivered. Takes effect at the next block. */
+ * fields that were not delivered. May be called at any time; the new
+ * values apply from the next representation decoded. */
 void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size,
                                  uint32_t max_fields, uint32_t max_field_len);
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "h2_hpack.h"
+#include "hpack_huffman_table.h" /* the code, for the reference decoder */
 #include "test_hpack_util.h"
 
 /* ---- C.1 integers ------------------------------------------------------- */
@@ -184,6 +185,72 @@ static void test_huffman_errors(void **state) {
     int rc = h2_hpack_huffman_decode(out, sizeof out, in, n);
     if (rc != v[i].want) fail_msg("line %d: got %d want %d", v[i].line, rc, v[i].want);
   }
+}
+
+/* ref_huffman_decode: a bit-at-a-time reference decoder straight from the
+ * code table, to check the table-driven one on arbitrary input. */
+static int ref_huffman_decode(char *out, const uint8_t *in, size_t len) {
+  uint32_t code = 0;
+  unsigned nbits = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < len * 8; i++) {
+    code = (code << 1) | ((in[i / 8] >> (7 - i % 8)) & 1);
+    nbits++;
+    for (int sym = 0; sym < 257; sym++) {
+      if (h2_hpack_huff_bits[sym] == nbits && h2_hpack_huff_code[sym] == code) {
+        if (sym == 256) return H2_ERR_HPACK_HUFFMAN_EOS;
+        out[n++] = (char)sym;
+        code = 0;
+        nbits = 0;
+        break;
+      }
+    }
+  }
+  if (nbits > 7 || code != (1u << nbits) - 1) return H2_ERR_HPACK_HUFFMAN_PADDING;
+  return (int)n;
+}
+
+static void test_huffman_against_reference(void **state) {
+  (void)state;
+  uint32_t seed = 777;
+  uint8_t in[12];
+  char a[64], b[64];
+  int counts[3] = {0, 0, 0};
+  for (int iter = 0; iter < 200000; iter++) {
+    size_t len;
+    if (iter & 1) {
+      /* Random octets, mostly ones so EOS prefixes and long codes come up. */
+      len = test_rand(&seed) % sizeof in;
+      for (size_t i = 0; i < len; i++) {
+        uint32_t r = test_rand(&seed);
+        in[i] = (uint8_t)(r % 3 ? (r >> 8) | (r >> 16) : r >> 8);
+      }
+      if (len >= 5 && iter % 3 == 0) /* 32 ones somewhere: EOS */
+        memset(in + test_rand(&seed) % (len - 4), 0xff, 4);
+    } else {
+      /* A valid encoding, then maybe one bit flipped. */
+      char src[8];
+      size_t sl = test_rand(&seed) % 5;
+      for (size_t i = 0; i < sl; i++) src[i] = (char)(test_rand(&seed) % 3 ? 'a' + test_rand(&seed) % 26 : test_rand(&seed));
+      h2_cbb cb;
+      h2_cbb_init(&cb, in, sizeof in);
+      if (h2_hpack_huffman_encode(&cb, src, sl) < 0) continue;
+      len = cb.len;
+      if (len && test_rand(&seed) % 2) in[test_rand(&seed) % len] ^= (uint8_t)(1u << (test_rand(&seed) % 8));
+    }
+    int want = ref_huffman_decode(a, in, len);
+    int got = h2_hpack_huffman_decode(b, sizeof b, in, len);
+    if (got != want) {
+      char hex[32];
+      bin_to_hex(in, len, hex);
+      fail_msg("%s: got %d want %d", hex, got, want);
+    }
+    if (want > 0) assert_memory_equal(a, b, (size_t)want);
+    counts[want >= 0 ? 0 : want == H2_ERR_HPACK_HUFFMAN_EOS ? 1 : 2]++;
+  }
+  /* The inputs exercised every outcome. */
+  if (counts[0] < 1000 || counts[1] < 1000 || counts[2] < 1000)
+    fail_msg("outcomes: %d ok, %d EOS, %d padding", counts[0], counts[1], counts[2]);
 }
 
 static void test_string_encode_modes(void **state) {
@@ -447,6 +514,7 @@ int main(void) {
       cmocka_unit_test(test_huffman_all_symbols),
       cmocka_unit_test(test_huffman_random),
       cmocka_unit_test(test_huffman_errors),
+      cmocka_unit_test(test_huffman_against_reference),
       cmocka_unit_test(test_string_encode_modes),
       cmocka_unit_test(test_static_table),
       cmocka_unit_test(test_c2_literals),
