@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "h2_loop.h"
+#include "h2_loop_tcp.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -915,6 +916,145 @@ static void test_ten_thousand_sockets(void **state) {
   free(sock_refs);
 }
 
+/* ---- failing allocations ------------------------------------------------ */
+
+typedef struct fail_mem {
+  long n;       /* allocations so far */
+  long fail_at; /* the allocation that fails (0-based), -1: none */
+  long live;
+  int failed;
+} fail_mem;
+
+static void *fm_malloc(size_t n, void *user) {
+  fail_mem *f = user;
+  if (f->n++ == f->fail_at) {
+    f->failed = 1;
+    return NULL;
+  }
+  void *p = malloc(n ? n : 1);
+  if (p) f->live++;
+  return p;
+}
+static void *fm_realloc(void *p, size_t n, void *user) {
+  fail_mem *f = user;
+  if (f->n++ == f->fail_at) {
+    f->failed = 1;
+    return NULL;
+  }
+  void *q = realloc(p, n ? n : 1);
+  if (q && !p) f->live++;
+  return q;
+}
+static void fm_free(void *p, void *user) {
+  fail_mem *f = user;
+  if (p) f->live--;
+  free(p);
+}
+
+static int count_fds(void) {
+  int n = 0;
+  for (int fd = 0; fd < 1024; fd++) {
+    if (fcntl(fd, F_GETFD) != -1) n++;
+  }
+  return n;
+}
+
+static void nop_post(h2_loop *loop, void *user) {
+  (void)loop;
+  (*(int *)user)++;
+}
+
+static void nop_timer(h2_loop_timer *t, void *user) {
+  (void)t;
+  (*(int *)user)++;
+}
+
+static int is_ok_or_nomem(int rc) { return rc == 0 || rc == H2_ERR_NOMEM; }
+
+/* Fail the n-th allocation, for every n, in a scenario that creates a loop,
+ * handles, a growing timer heap, posts and an output queue: every failure
+ * is reported as H2_ERR_NOMEM, nothing leaks (memory or fds), nothing
+ * crashes. */
+static void test_failing_allocations(void **state) {
+  (void)state;
+  int fds_before = count_fds();
+  int completed = 0;
+  long points = 0;
+  for (long at = 0; at < 2000 && !completed; at++, points++) {
+    fail_mem fm = {.fail_at = at};
+    h2_mem mem = {fm_malloc, fm_realloc, fm_free, &fm};
+    h2_loop_config cfg = {.mem = &mem, .clock = fake_clock};
+    h2_loop *loop = NULL;
+    int rc = h2_loop_new(&loop, &cfg);
+    assert_true(is_ok_or_nomem(rc));
+    if (rc != 0) {
+      assert_null(loop);
+      assert_int_equal(fm.live, 0);
+      assert_int_equal(count_fds(), fds_before);
+      continue;
+    }
+    int sv[3][2];
+    coalesce_ctx calls = {0};
+    h2_loop_io *io[3];
+    for (int i = 0; i < 3; i++) {
+      assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]), 0);
+      set_nonblock(sv[i][0]);
+      rc = h2_loop_io_new(loop, &io[i], sv[i][0], H2_LOOP_IO_OWN_FD, NULL, NULL);
+      assert_int_equal(rc, H2_ERR_INVALID_ARG); /* no callback */
+      rc = h2_loop_io_new(loop, &io[i], sv[i][0], H2_LOOP_IO_OWN_FD,
+                          count_cb, &calls);
+      assert_true(is_ok_or_nomem(rc));
+      if (rc == 0) {
+        assert_int_equal(h2_loop_io_set(io[i], H2_LOOP_WRITE), 0);
+      } else {
+        assert_null(io[i]);
+        close(sv[i][0]);
+      }
+    }
+    h2_loop_timer ts[200];
+    int tfired = 0, tstarted = 0;
+    for (int i = 0; i < 200; i++) {
+      h2_loop_timer_init(loop, &ts[i], nop_timer, &tfired);
+      rc = h2_loop_timer_start(&ts[i], (uint64_t)i % 7, 0);
+      assert_true(is_ok_or_nomem(rc));
+      assert_int_equal(h2_loop_timer_active(&ts[i]), rc == 0);
+      if (rc == 0) tstarted++;
+    }
+    int posted = 0, pran = 0;
+    for (int i = 0; i < 40; i++) {
+      rc = h2_loop_post(loop, nop_post, &pran);
+      assert_true(is_ok_or_nomem(rc));
+      if (rc == 0) posted++;
+    }
+    h2_loop_wbuf b;
+    h2_loop_wbuf_init(&b, &mem);
+    size_t queued = 0;
+    for (int i = 0; i < 100; i++) {
+      uint8_t frame[600];
+      memset(frame, i, sizeof(frame));
+      rc = h2_loop_wbuf_append(&b, frame, sizeof(frame));
+      assert_true(is_ok_or_nomem(rc));
+      if (rc == 0) queued += sizeof(frame);
+      assert_int_equal(h2_loop_wbuf_pending(&b), queued);
+    }
+    fake_now += 10;
+    assert_true(h2_loop_run(loop, H2_LOOP_RUN_NOWAIT) >= 0);
+    assert_int_equal(pran, posted);
+    assert_int_equal(tfired, tstarted);
+    h2_loop_wbuf_free(&b);
+    h2_loop_free(loop);
+    for (int i = 0; i < 3; i++) close(sv[i][1]);
+    assert_int_equal(fm.live, 0);
+    assert_int_equal(count_fds(), fds_before);
+    if (!fm.failed) {
+      completed = 1;
+      points--; /* this round failed nothing */
+    }
+  }
+  assert_true(completed); /* the scenario ran through with no failure */
+  printf("# %ld allocation points failed one at a time\n", points);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timers_fire_in_order_on_time),
@@ -932,6 +1072,7 @@ int main(void) {
       cmocka_unit_test(test_stop_from_thread),
       cmocka_unit_test(test_run_not_reentrant),
       cmocka_unit_test(test_ten_thousand_sockets),
+      cmocka_unit_test(test_failing_allocations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
