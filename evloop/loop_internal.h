@@ -36,6 +36,12 @@ struct h2_loop_io {
   h2_loop_io *next_err;
 };
 
+typedef struct h2_loop_heap_ent {
+  uint64_t due;
+  uint64_t seq;
+  h2_loop_timer *t;
+} h2_loop_heap_ent;
+
 typedef struct post_item {
   h2_loop_post_cb cb;
   void *user;
@@ -65,8 +71,9 @@ struct h2_loop {
   size_t refs;           /* h2_loop_ref count */
   int running;
 
-  /* Timers: a binary min-heap ordered by (due, seq). */
-  h2_loop_timer **heap;
+  /* Timers: a 4-ary min-heap ordered by (due, seq), keys stored inline so
+   * that sifting compares without touching the timers. */
+  struct h2_loop_heap_ent *heap;
   size_t nheap, heap_cap;
   uint64_t timer_seq;
 

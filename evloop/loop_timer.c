@@ -1,8 +1,9 @@
-/* loop_timer.c: timers in a binary min-heap ordered by (due, start order).
+/* loop_timer.c: timers in a 4-ary min-heap ordered by (due, start order).
  *
- * Timers are caller-owned; the heap holds pointers and each timer knows its
- * heap index, so start and stop are O(log n) with no allocation except when
- * the heap array grows (amortized) and no system call. */
+ * Timers are caller-owned; the heap holds (due, seq, pointer) entries, so
+ * sifting compares keys without touching timer memory, and each timer knows
+ * its heap index, so start and stop are O(log n) with no allocation (except
+ * when the heap array grows, amortized) and no system call. */
 #include <limits.h>
 #include <stdint.h>
 
@@ -15,39 +16,47 @@ enum {
 
 #define NOT_IN_HEAP SIZE_MAX
 
-static int less(const h2_loop_timer *a, const h2_loop_timer *b) {
-  if (a->due_ != b->due_) return a->due_ < b->due_;
-  return a->seq_ < b->seq_;
+#define ARITY 4
+
+typedef h2_loop_heap_ent ent;
+
+static int less(const ent *a, const ent *b) {
+  if (a->due != b->due) return a->due < b->due;
+  return a->seq < b->seq;
 }
 
-static void place(h2_loop *loop, size_t i, h2_loop_timer *t) {
-  loop->heap[i] = t;
-  t->heap_idx_ = i;
+static void place(h2_loop *loop, size_t i, ent e) {
+  loop->heap[i] = e;
+  e.t->heap_idx_ = i;
 }
 
 static void sift_up(h2_loop *loop, size_t i) {
-  h2_loop_timer *t = loop->heap[i];
+  ent e = loop->heap[i];
   while (i > 0) {
-    size_t parent = (i - 1) / 2;
-    if (!less(t, loop->heap[parent])) break;
+    size_t parent = (i - 1) / ARITY;
+    if (!less(&e, &loop->heap[parent])) break;
     place(loop, i, loop->heap[parent]);
     i = parent;
   }
-  place(loop, i, t);
+  place(loop, i, e);
 }
 
 static void sift_down(h2_loop *loop, size_t i) {
-  h2_loop_timer *t = loop->heap[i];
+  ent e = loop->heap[i];
   size_t n = loop->nheap;
   for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= n) break;
-    if (c + 1 < n && less(loop->heap[c + 1], loop->heap[c])) c++;
-    if (!less(loop->heap[c], t)) break;
-    place(loop, i, loop->heap[c]);
-    i = c;
+    size_t first = ARITY * i + 1;
+    if (first >= n) break;
+    size_t end = first + ARITY < n ? first + ARITY : n;
+    size_t best = first;
+    for (size_t c = first + 1; c < end; c++) {
+      if (less(&loop->heap[c], &loop->heap[best])) best = c;
+    }
+    if (!less(&loop->heap[best], &e)) break;
+    place(loop, i, loop->heap[best]);
+    i = best;
   }
-  place(loop, i, t);
+  place(loop, i, e);
 }
 
 static void heap_remove(h2_loop *loop, h2_loop_timer *t) {
@@ -55,27 +64,28 @@ static void heap_remove(h2_loop *loop, h2_loop_timer *t) {
   size_t last = --loop->nheap;
   t->heap_idx_ = NOT_IN_HEAP;
   if (i == last) return;
-  h2_loop_timer *m = loop->heap[last];
+  ent m = loop->heap[last];
   place(loop, i, m);
-  if (i > 0 && less(m, loop->heap[(i - 1) / 2])) {
+  if (i > 0 && less(&m, &loop->heap[(i - 1) / ARITY])) {
     sift_up(loop, i);
   } else {
     sift_down(loop, i);
   }
 }
 
-/* heap_push inserts |t|; capacity must already be there. */
+/* heap_push inserts |t| with its due_/seq_; capacity must be there. */
 static void heap_push(h2_loop *loop, h2_loop_timer *t) {
   size_t i = loop->nheap++;
-  place(loop, i, t);
+  ent e = {t->due_, t->seq_, t};
+  place(loop, i, e);
   sift_up(loop, i);
 }
 
 static int heap_reserve(h2_loop *loop) {
   if (loop->nheap < loop->heap_cap) return 0;
   size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
-  if (cap > SIZE_MAX / sizeof(h2_loop_timer *)) return H2_ERR_NOMEM;
-  h2_loop_timer **h = h2_mem_realloc(loop->mem, loop->heap, cap * sizeof(*h));
+  if (cap > SIZE_MAX / sizeof(ent)) return H2_ERR_NOMEM;
+  ent *h = h2_mem_realloc(loop->mem, loop->heap, cap * sizeof(*h));
   if (h == NULL) return H2_ERR_NOMEM;
   loop->heap = h;
   loop->heap_cap = cap;
@@ -146,8 +156,9 @@ void h2_loop_timers_run(h2_loop *loop) {
    * for the next phase, so a callback re-arming with 0 cannot spin here. */
   uint64_t last_seq = loop->timer_seq;
   while (loop->nheap > 0) {
-    h2_loop_timer *t = loop->heap[0];
-    if (t->due_ > loop->now || t->seq_ > last_seq) break;
+    const ent *top = &loop->heap[0];
+    if (top->due > loop->now || top->seq > last_seq) break;
+    h2_loop_timer *t = top->t;
     heap_remove(loop, t);
     if (t->repeat_ > 0) {
       uint64_t due = add_sat(t->due_, t->repeat_);
@@ -163,7 +174,7 @@ void h2_loop_timers_run(h2_loop *loop) {
 
 int h2_loop_timers_timeout(const h2_loop *loop) {
   if (loop->nheap == 0) return -1;
-  uint64_t due = loop->heap[0]->due_;
+  uint64_t due = loop->heap[0].due;
   if (due <= loop->now) return 0;
   uint64_t d = due - loop->now;
   return d > INT_MAX ? INT_MAX : (int)d;
@@ -171,7 +182,7 @@ int h2_loop_timers_timeout(const h2_loop *loop) {
 
 void h2_loop_timers_detach_all(h2_loop *loop) {
   while (loop->nheap > 0) {
-    h2_loop_timer *t = loop->heap[--loop->nheap];
+    h2_loop_timer *t = loop->heap[--loop->nheap].t;
     t->heap_idx_ = NOT_IN_HEAP;
     recount(t);
   }

@@ -305,6 +305,72 @@ static void test_million_timers(void **state) {
   h2_loop_free(loop);
 }
 
+/* Random start/stop/restart against a naive model: the heap must fire
+ * exactly the timers the model says, in (due, start order). */
+enum { MODEL_N = 300 };
+
+typedef struct model {
+  h2_loop_timer t[MODEL_N];
+  int active[MODEL_N];
+  uint64_t due[MODEL_N], seq[MODEL_N];
+  uint64_t seq_next;
+  int mismatches;
+  int fired;
+} model;
+
+static void model_cb(h2_loop_timer *t, void *user) {
+  model *m = user;
+  int id = (int)(t - m->t);
+  /* the expected one: the active timer with the smallest (due, seq) */
+  int best = -1;
+  for (int i = 0; i < MODEL_N; i++) {
+    if (!m->active[i]) continue;
+    if (best < 0 || m->due[i] < m->due[best] ||
+        (m->due[i] == m->due[best] && m->seq[i] < m->seq[best])) {
+      best = i;
+    }
+  }
+  if (best != id || m->due[id] > fake_now) m->mismatches++;
+  m->active[id] = 0;
+  m->fired++;
+}
+
+static void test_timer_heap_random_vs_model(void **state) {
+  (void)state;
+  h2_loop *loop = new_fake_loop();
+  model *m = calloc(1, sizeof(*m));
+  assert_non_null(m);
+  for (int i = 0; i < MODEL_N; i++) h2_loop_timer_init(loop, &m->t[i], model_cb, m);
+  uint32_t x = 99;
+  for (int op = 0; op < 20000; op++) {
+    x = x * 1103515245u + 12345u;
+    int id = (int)((x >> 8) % MODEL_N);
+    int what = (int)((x >> 20) % 4);
+    if (what < 2) {
+      uint64_t timeout = (x >> 3) % 50;
+      assert_int_equal(h2_loop_timer_start(&m->t[id], timeout, 0), 0);
+      m->active[id] = 1;
+      m->due[id] = fake_now + timeout;
+      m->seq[id] = ++m->seq_next;
+    } else if (what == 2) {
+      h2_loop_timer_stop(&m->t[id]);
+      m->active[id] = 0;
+    } else {
+      fake_now += (x >> 12) % 5;
+      h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+      for (int i = 0; i < MODEL_N; i++) {
+        if (m->active[i] && m->due[i] <= fake_now) m->mismatches++; /* should have fired */
+        assert_int_equal(h2_loop_timer_active(&m->t[i]), m->active[i]);
+      }
+    }
+  }
+  assert_int_equal(m->mismatches, 0);
+  assert_true(m->fired > 1000);
+  for (int i = 0; i < MODEL_N; i++) h2_loop_timer_stop(&m->t[i]);
+  h2_loop_free(loop);
+  free(m);
+}
+
 static void test_timer_ref_unref(void **state) {
   (void)state;
   h2_loop *loop = new_loop();
@@ -1062,6 +1128,7 @@ int main(void) {
       cmocka_unit_test(test_timer_cancel_and_restart),
       cmocka_unit_test(test_timer_rearm_zero_runs_next_iteration),
       cmocka_unit_test(test_million_timers),
+      cmocka_unit_test(test_timer_heap_random_vs_model),
       cmocka_unit_test(test_timer_ref_unref),
       cmocka_unit_test(test_deferred),
       cmocka_unit_test(test_interest_changes_coalesce),
