@@ -65,6 +65,7 @@ struct h2_prio {
   size_t num_inactive;
 
   uint64_t seq;
+  prio_node *last; /* h2_prio_next's answer, saves h2_prio_charge a lookup */
   prio_bucket buckets[8];
   uint8_t bucket_bits; /* bit u set: bucket u non-empty */
 };

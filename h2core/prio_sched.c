@@ -225,20 +225,24 @@ uint32_t h2_prio_next(h2_prio *p) {
     if (!p->bucket_bits) return 0;
     unsigned u = (unsigned)__builtin_ctz(p->bucket_bits);
     const prio_bucket *b = &p->buckets[u];
-    return b->seq_heap ? b->seq_heap->id : b->rr->id;
+    p->last = b->seq_heap ? b->seq_heap : b->rr;
+    return p->last->id;
   }
-  const prio_node *n = &p->root;
+  prio_node *n = &p->root;
   for (;;) {
-    const prio_node *c = n->queue;
+    prio_node *c = n->queue;
     if (!c) return 0;
-    if (c->ready) return c->id;
+    if (c->ready) {
+      p->last = c;
+      return c->id;
+    }
     n = c;
   }
 }
 
 int h2_prio_charge(h2_prio *p, uint32_t id, size_t bytes) {
   if (!prio_valid_id(id)) return H2_ERR_INVALID_ARG;
-  prio_node *x = prio_find(p, id);
+  prio_node *x = p->last && p->last->id == id ? p->last : prio_find(p, id);
   if (!x) return H2_ERR_NOT_FOUND;
   if (p->mode == H2_PRIO_MODE_RFC9218) {
     if (x->queued && x->incremental) {

@@ -97,6 +97,7 @@ prio_node *prio_node_alloc(h2_prio *p) {
 
 void prio_node_dealloc(h2_prio *p, prio_node *n) {
   if (!n) return;
+  if (p->last == n) p->last = NULL;
   p->mem_bytes -= sizeof *n;
   h2_mem_free(p->mem, n);
 }

@@ -801,6 +801,26 @@ static void test_no_hoarding(void **state) {
   h2_prio_free(p);
 }
 
+/* h2_prio_charge after the picked stream was removed finds nothing. */
+static void test_charge_after_remove(void **state) {
+  (void)state;
+  for (int mode = 0; mode < 2; mode++) {
+    h2_prio_config cfg = {0, 0, mode};
+    h2_prio *p = h2_prio_new(NULL, &cfg);
+    open_ready(p, 1, NULL);
+    assert_int_equal(h2_prio_next(p), 1);
+    assert_int_equal(h2_prio_remove(p, 1), 0);
+    assert_int_equal(h2_prio_charge(p, 1, 100), H2_ERR_NOT_FOUND);
+    open_ready(p, 3, NULL);
+    assert_int_equal(h2_prio_next(p), 3);
+    assert_int_equal(h2_prio_close(p, 3), 0);
+    assert_int_equal(h2_prio_charge(p, 3, 100), 0); /* closed, remembered */
+    assert_int_equal(h2_prio_next(p), 0);
+    check_invariants(p);
+    h2_prio_free(p);
+  }
+}
+
 /* ---- RFC 9218 ordering -------------------------------------------------------------- */
 
 static void test_rfc9218_order(void **state) {
@@ -1072,6 +1092,7 @@ int main(void) {
       cmocka_unit_test(test_nested_shares),
       cmocka_unit_test(test_exclusive_chain),
       cmocka_unit_test(test_no_hoarding),
+      cmocka_unit_test(test_charge_after_remove),
       cmocka_unit_test(test_rfc9218_order),
       cmocka_unit_test(test_rfc9218_update_precedence),
       cmocka_unit_test(test_mode_switch),
