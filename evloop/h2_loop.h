@@ -52,7 +52,8 @@ typedef uint64_t (*h2_loop_clock_fn)(void *user);
 
 typedef struct h2_loop_config {
   /* mem allocates everything the loop allocates; NULL means h2_mem_default().
-   * It must outlive the loop. */
+   * It must outlive the loop, and be thread-safe if other threads call
+   * h2_loop_post (the post queue grows under the loop's lock). */
   const h2_mem *mem;
   /* clock, when not NULL, replaces CLOCK_MONOTONIC (tests inject a fake
    * clock). The poll timeout is still computed from it, so with a fake clock
@@ -165,8 +166,9 @@ typedef void (*h2_loop_close_cb)(h2_loop_io *io, void *user);
  * non-blocking) with interest 0 and stores it in |*out_io|. The loop owns the
  * handle's memory: it is freed after the close callback (h2_loop_io_close).
  * One handle per fd at a time. |flags| is 0 or H2_LOOP_IO_OWN_FD. The handle
- * starts referenced. Returns 0, H2_ERR_INVALID_ARG (fd < 0, or |fd| already
- * has a handle that is not closed), or H2_ERR_NOMEM. */
+ * starts referenced. Without OWN_FD, close the handle before closing the fd.
+ * Returns 0, H2_ERR_INVALID_ARG (fd < 0, |cb| NULL, unknown flags, or |fd|
+ * already has a handle that is not closed), or H2_ERR_NOMEM. */
 int h2_loop_io_new(h2_loop *loop, h2_loop_io **out_io, int fd, unsigned flags,
                    h2_loop_io_cb cb, void *user);
 

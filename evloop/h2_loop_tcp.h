@@ -68,7 +68,9 @@ int h2_loop_tcp_listen(int *out_fd, const h2_loop_addr *addr, int backlog, unsig
  * Returns how many were accepted (0 when none was waiting), or H2_ERR_IO if
  * the first accept failed with something other than EAGAIN/ECONNABORTED
  * (EMFILE, ENFILE, ENOBUFS...: errno set). An error after some succeeded ends
- * the batch and returns the count. The caller owns the fds. */
+ * the batch and returns the count. The caller owns the fds. On EMFILE or
+ * ENFILE the listener stays readable (level-triggered): pause it
+ * (h2_loop_io_set(io, 0)) and retry from a timer, or the loop spins. */
 int h2_loop_tcp_accept(int lfd, int *out_fds, h2_loop_addr *out_addrs, size_t max);
 
 /* h2_loop_tcp_nodelay sets TCP_NODELAY on |fd| to |on|. 0 or H2_ERR_IO. */
