@@ -192,7 +192,11 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
   }
   uint64_t hn64 = hpack_hash(f->name, f->name_len, 0);
   uint32_t hn = (uint32_t)(hn64 ^ (hn64 >> 32));
-  uint64_t hnv64 = hpack_hash(f->value, f->value_len, hn64);
+  /* Long values are hashed by their ends and length only: equal values
+   * still hash alike, and a lookup compares the octets anyway. */
+  uint64_t hnv64 = f->value_len <= 64 ? hpack_hash(f->value, f->value_len, hn64)
+                                      : hpack_hash(f->value + f->value_len - 32, 32,
+                                                   hpack_hash(f->value, 32, hn64 ^ f->value_len));
   uint32_t hnv = (uint32_t)(hnv64 ^ (hnv64 >> 32));
   uint32_t dname = 0;
   if (!sensitive) {
