@@ -115,6 +115,8 @@ check-kqueue: $(patsubst %.c,$(BUILD)/kqcheck/%.o,$(KQUEUE_SRCS))
 $(BUILD)/kqcheck/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -D_GNU_SOURCE -Ihpack -Ih2core -Ievloop -Itest/kqueue_decl -DH2_KQUEUE_COMPILE_CHECK -c $< -o $@
+# test_loop_kqueue runs evloop/backend_kqueue.c against a test-only kevent() emulation (Linux).
+$(BUILD)/obj/test/test_loop_kqueue.o: SYS_CFLAGS += -Itest/kqueue_decl -DH2_KQUEUE_COMPILE_CHECK
 
 # Fuzz targets: clang + libFuzzer, the core compiled again with coverage.
 FUZZ_CC ?= clang
