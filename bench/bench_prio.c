@@ -55,6 +55,44 @@ static double bench_ours(uint32_t n, long picks, int mode) {
   return (t1 - t0) / (double)picks;
 }
 
+/* bench_nested: 10 idle group nodes x 10 idle subgroups x n/100 ready
+ * streams (depth 3, like Firefox's placeholder groups): the per-pick cost
+ * grows with depth, not with the number of streams. */
+static double bench_nested(uint32_t n, long picks, int mode) {
+  (void)mode;
+  h2_prio *p = h2_prio_new(NULL, NULL);
+  if (!p) abort();
+  uint32_t next_id = 1;
+  for (uint32_t g = 0; g < 10; g++) {
+    uint32_t gid = next_id;
+    next_id += 2;
+    h2_prio_spec gs = {0, (uint16_t)(1 + g * 20), 0};
+    if (h2_prio_open(p, gid, &gs) != 0) abort();
+    for (uint32_t sg = 0; sg < 10; sg++) {
+      uint32_t sid = next_id;
+      next_id += 2;
+      h2_prio_spec ss = {gid, (uint16_t)(1 + sg * 25), 0};
+      if (h2_prio_open(p, sid, &ss) != 0) abort();
+      for (uint32_t k = 0; k < n / 100; k++) {
+        h2_prio_spec ls = {sid, weight_of(k), 0};
+        if (h2_prio_open(p, next_id, &ls) != 0 || h2_prio_set_ready(p, next_id, 1) != 0) abort();
+        next_id += 2;
+      }
+    }
+  }
+  double t0 = now_ns();
+  uint64_t sum = 0;
+  for (long k = 0; k < picks; k++) {
+    uint32_t id = h2_prio_next(p);
+    sum += id;
+    h2_prio_charge(p, id, FRAME);
+  }
+  double t1 = now_ns();
+  sink += sum;
+  h2_prio_free(p);
+  return (t1 - t0) / (double)picks;
+}
+
 /* ---- naive baseline: O(N) scan ----------------------------------------------- */
 
 typedef struct naive_stream {
@@ -113,6 +151,9 @@ int main(void) {
     naive[i] = best_of(naive_adapter, n, naive_picks, 0);
     printf("%8u %14.1f %14.1f %14.1f\n", n, ours[i], rfc[i], naive[i]);
   }
+  printf("nested tree (10 groups x 10 subgroups x N/100 streams, depth 3):");
+  for (size_t i = 2; i < 4; i++) printf(" N=%u %.1f ns", ns[i], best_of(bench_nested, ns[i], 2000000, 0));
+  printf("\n");
   printf("growth 10 -> 10000 streams: ours_tree x%.1f, ours_9218 x%.1f, naive_scan x%.1f\n", ours[3] / ours[0],
          rfc[3] / rfc[0], naive[3] / naive[0]);
   for (size_t i = 0; i < 4; i++)
