@@ -1,0 +1,395 @@
+/* conn.c: connection lifecycle, configuration, the counting allocator,
+ * event emission, connection errors and the query functions. */
+#include "conn_internal.h"
+
+#include <stdlib.h>
+
+/* ---- counting allocator: every block carries its size in a header ---- */
+
+#define MEM_HDR 16
+
+static void *cm_malloc(size_t n, void *user) {
+  h2_mem_counter *mc = user;
+  if (n > SIZE_MAX - MEM_HDR) return NULL;
+  uint8_t *p = h2_mem_malloc(mc->base, n + MEM_HDR);
+  if (!p) return NULL;
+  memcpy(p, &n, sizeof n);
+  mc->used += n;
+  return p + MEM_HDR;
+}
+
+static void cm_free(void *ptr, void *user) {
+  h2_mem_counter *mc = user;
+  if (!ptr) return;
+  uint8_t *p = (uint8_t *)ptr - MEM_HDR;
+  size_t n;
+  memcpy(&n, p, sizeof n);
+  mc->used -= n;
+  h2_mem_free(mc->base, p);
+}
+
+static void *cm_realloc(void *ptr, size_t n, void *user) {
+  h2_mem_counter *mc = user;
+  if (!ptr) return cm_malloc(n, user);
+  if (n > SIZE_MAX - MEM_HDR) return NULL;
+  uint8_t *p = (uint8_t *)ptr - MEM_HDR;
+  size_t old;
+  memcpy(&old, p, sizeof old);
+  uint8_t *np = h2_mem_realloc(mc->base, p, n + MEM_HDR);
+  if (!np) return NULL;
+  memcpy(np, &n, sizeof n);
+  mc->used = mc->used - old + n;
+  return np + MEM_HDR;
+}
+
+void *h2c_alloc(h2_conn *c, size_t n) { return h2_mem_malloc(&c->mem, n); }
+void h2c_free(h2_conn *c, void *p) { h2_mem_free(&c->mem, p); }
+
+/* ---- configuration ----------------------------------------------------- */
+
+void h2_conn_settings_default(h2_conn_settings *s) {
+  s->header_table_size = H2_DEFAULT_HEADER_TABLE_SIZE;
+  s->enable_push = 1;
+  s->max_concurrent_streams = H2_CONN_UNLIMITED;
+  s->initial_window_size = H2_DEFAULT_INITIAL_WINDOW_SIZE;
+  s->max_frame_size = H2_DEFAULT_MAX_FRAME_SIZE;
+  s->max_header_list_size = H2_CONN_UNLIMITED;
+  s->enable_connect_protocol = 0;
+  s->no_rfc7540_priorities = 0;
+}
+
+void h2_conn_config_init(h2_conn_config *cfg, h2_conn_role role) {
+  memset(cfg, 0, sizeof *cfg);
+  h2_conn_settings_default(&cfg->settings);
+  cfg->settings.max_concurrent_streams = 100;
+  cfg->settings.max_header_list_size = 65536;
+  cfg->settings.enable_push = role == H2_CONN_CLIENT ? 1 : 0;
+  cfg->connection_window = H2_DEFAULT_INITIAL_WINDOW_SIZE;
+  cfg->auto_window_update = 0;
+  cfg->window_update_threshold = 50;
+  cfg->validate_http = 1;
+  cfg->send_queue_limit = 1u << 20;
+  cfg->max_memory = 16u << 20;
+  cfg->output_high_water = 65536;
+  cfg->settings_timeout_ms = 10000;
+  cfg->max_control_queue = 10000;
+  cfg->max_settings_entries = 32;
+  cfg->settings_burst = 100;
+  cfg->settings_per_sec = 10;
+  cfg->ping_burst = 100;
+  cfg->ping_per_sec = 10;
+  cfg->rst_burst = 1000;
+  cfg->rst_per_sec = 33;
+  cfg->local_rst_burst = 1000;
+  cfg->local_rst_per_sec = 33;
+  cfg->max_continuations = 64;
+  cfg->max_header_block = 262144;
+  cfg->max_header_fields = 256;
+  cfg->empty_frame_burst = 1000;
+  cfg->empty_frame_per_sec = 100;
+  cfg->priority_burst = 10000;
+  cfg->priority_per_sec = 1000;
+  cfg->window_update_burst = 10000;
+  cfg->window_update_per_sec = 1000;
+  cfg->max_closed_streams = 1000;
+  cfg->max_refused_streams = 100;
+  cfg->max_reserved_streams = 100;
+  cfg->hpack_encoder_table_limit = 4096;
+}
+
+static int settings_valid(const h2_conn_settings *s) {
+  return s->enable_push <= 1 && s->initial_window_size <= H2_MAX_WINDOW &&
+         s->max_frame_size >= H2_MIN_MAX_FRAME_SIZE && s->max_frame_size <= H2_MAX_MAX_FRAME_SIZE &&
+         s->enable_connect_protocol <= 1 && s->no_rfc7540_priorities <= 1;
+}
+
+/* Builds the first SETTINGS frame: values differing from the RFC initial
+ * ones, and MAX_CONCURRENT_STREAMS always. */
+static int send_initial_settings(h2_conn *c) {
+  h2_conn_settings d;
+  h2_conn_settings_default(&d);
+  const h2_conn_settings *s = &c->cfg.settings;
+  h2_frame_setting e[8];
+  size_t n = 0;
+  if (s->header_table_size != d.header_table_size)
+    e[n++] = (h2_frame_setting){H2_SETTINGS_HEADER_TABLE_SIZE, s->header_table_size};
+  if (s->enable_push != d.enable_push) e[n++] = (h2_frame_setting){H2_SETTINGS_ENABLE_PUSH, s->enable_push};
+  e[n++] = (h2_frame_setting){H2_SETTINGS_MAX_CONCURRENT_STREAMS, s->max_concurrent_streams};
+  if (s->initial_window_size != d.initial_window_size)
+    e[n++] = (h2_frame_setting){H2_SETTINGS_INITIAL_WINDOW_SIZE, s->initial_window_size};
+  if (s->max_frame_size != d.max_frame_size)
+    e[n++] = (h2_frame_setting){H2_SETTINGS_MAX_FRAME_SIZE, s->max_frame_size};
+  if (s->max_header_list_size != d.max_header_list_size)
+    e[n++] = (h2_frame_setting){H2_SETTINGS_MAX_HEADER_LIST_SIZE, s->max_header_list_size};
+  if (s->enable_connect_protocol)
+    e[n++] = (h2_frame_setting){H2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
+  if (s->no_rfc7540_priorities)
+    e[n++] = (h2_frame_setting){H2_SETTINGS_NO_RFC7540_PRIORITIES, 1};
+  c->pend[0] = *s;
+  c->pend_sent_ms[0] = 0;
+  c->num_pend = 1;
+  return h2c_send_settings(c, e, n);
+}
+
+h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem *mem,
+                     h2_conn_event_cb cb, void *user) {
+  h2_conn_config def;
+  if (!cfg) {
+    h2_conn_config_init(&def, role);
+    cfg = &def;
+  }
+  if (!cb || (role != H2_CONN_SERVER && role != H2_CONN_CLIENT) || !settings_valid(&cfg->settings))
+    return NULL;
+  if (cfg->connection_window > H2_MAX_WINDOW || cfg->connection_window == 0) return NULL;
+  if (!mem) mem = h2_mem_default();
+  h2_conn *c = h2_mem_malloc(mem, sizeof *c);
+  if (!c) return NULL;
+  memset(c, 0, sizeof *c);
+  c->role = role;
+  c->cfg = *cfg;
+  if (c->cfg.window_update_threshold == 0 || c->cfg.window_update_threshold > 100)
+    c->cfg.window_update_threshold = 50;
+  if (c->cfg.output_high_water == 0) c->cfg.output_high_water = 65536;
+  c->mc.base = mem;
+  c->mc.used = sizeof *c;
+  c->mem.malloc = cm_malloc;
+  c->mem.realloc = cm_realloc;
+  c->mem.free = cm_free;
+  c->mem.user = &c->mc;
+  c->cb = cb;
+  c->user = user;
+  h2_conn_settings_default(&c->local);
+  h2_conn_settings_default(&c->remote);
+  c->max_concurrent_enforced = cfg->settings.max_concurrent_streams;
+  c->next_local_id = role == H2_CONN_CLIENT ? 1 : 2;
+  c->send_window = H2_DEFAULT_INITIAL_WINDOW_SIZE;
+  c->recv_window = H2_DEFAULT_INITIAL_WINDOW_SIZE;
+  c->recv_target = cfg->connection_window;
+  c->in_state = role == H2_CONN_SERVER ? IN_PREFACE : IN_HDR;
+
+  c->dec = h2_hpack_decoder_new(&c->mem);
+  c->enc = h2_hpack_encoder_new(&c->mem);
+  c->prio = h2_prio_new(&c->mem, NULL);
+  if (c->cfg.max_closed_streams)
+    c->closed_ring = h2c_alloc(c, (size_t)c->cfg.max_closed_streams * sizeof(uint32_t));
+  if (!c->dec || !c->enc || !c->prio || (c->cfg.max_closed_streams && !c->closed_ring)) goto fail;
+  {
+    uint32_t list = cfg->settings.max_header_list_size;
+    uint32_t fl = list < 65536u ? list : 65536u;
+    h2_hpack_decoder_set_limits(c->dec, list, cfg->max_header_fields ? cfg->max_header_fields : 0xffffffffu,
+                                fl);
+  }
+  h2_hpack_encoder_set_table_limit(c->enc, cfg->hpack_encoder_table_limit);
+  h2_ratelim_init(&c->rl_settings, cfg->settings_burst, cfg->settings_per_sec, 0);
+  h2_ratelim_init(&c->rl_ping, cfg->ping_burst, cfg->ping_per_sec, 0);
+  h2_ratelim_init(&c->rl_rst, cfg->rst_burst, cfg->rst_per_sec, 0);
+  h2_ratelim_init(&c->rl_local_rst, cfg->local_rst_burst, cfg->local_rst_per_sec, 0);
+  h2_ratelim_init(&c->rl_empty, cfg->empty_frame_burst, cfg->empty_frame_per_sec, 0);
+  h2_ratelim_init(&c->rl_prio, cfg->priority_burst, cfg->priority_per_sec, 0);
+  h2_ratelim_init(&c->rl_wu, cfg->window_update_burst, cfg->window_update_per_sec, 0);
+
+  if (role == H2_CONN_CLIENT) {
+    uint8_t *p = h2c_out_reserve(c, H2_CLIENT_PREFACE_LEN);
+    if (!p) goto fail;
+    size_t start = c->obuf_len - H2_CLIENT_PREFACE_LEN;
+    memcpy(p, H2_CLIENT_PREFACE, H2_CLIENT_PREFACE_LEN);
+    if (h2c_out_commit(c, start, SEG_NONE, 0, 0)) goto fail;
+  }
+  if (send_initial_settings(c)) goto fail;
+  if (c->recv_target > c->recv_window) {
+    if (h2c_send_window_update(c, 0, (uint32_t)(c->recv_target - c->recv_window))) goto fail;
+    c->recv_window = c->recv_target;
+  }
+  return c;
+fail:
+  h2_conn_free(c);
+  return NULL;
+}
+
+void h2_conn_free(h2_conn *c) {
+  if (!c) return;
+  c->in_cb = 0;
+  /* Streams: release their queued buffers; no close events. */
+  for (uint32_t i = 0; i < c->streams.cap; i++) {
+    h2_stream *s = c->streams.slots[i].val;
+    if (!c->streams.slots[i].key || !s) continue;
+    h2c_stream_drop_queue(c, s);
+    h2c_free(c, s->trailers);
+    h2c_free(c, s);
+  }
+  h2_idmap_free(&c->streams, &c->mem);
+  h2_idmap_free(&c->closed, &c->mem);
+  h2c_out_free(c);
+  h2c_hblock_free(c);
+  h2c_free(c, c->ibuf);
+  h2c_free(c, c->closed_ring);
+  h2c_free(c, c->deferred);
+  h2_hpack_decoder_free(c->dec);
+  h2_hpack_encoder_free(c->enc);
+  h2_prio_free(c->prio);
+  h2_mem_free(c->mc.base, c);
+}
+
+void h2_conn_set_trace(h2_conn *c, int on) { c->trace = on ? 1 : 0; }
+
+/* ---- events and errors ------------------------------------------------- */
+
+int h2c_emit(h2_conn *c, h2_conn_event *ev) {
+  if (ev->stream_id && !ev->stream_user) {
+    h2_stream *s = h2c_stream(c, ev->stream_id);
+    if (s) ev->stream_user = s->user;
+  }
+  int saved = c->in_cb;
+  c->in_cb = 1;
+  int r = c->cb(c, ev, c->user);
+  c->in_cb = saved;
+  if (r < 0) {
+    if (c->fatal) return c->fatal_err;
+    return h2c_conn_error(c, r, "application callback failed");
+  }
+  return 0;
+}
+
+int h2c_conn_error(h2_conn *c, int err, const char *msg) {
+  if (c->fatal) return c->fatal_err;
+  c->fatal = 1;
+  c->fatal_err = err < 0 ? err : H2_ERR_INTERNAL;
+  c->in_state = IN_DEAD;
+  uint32_t code = h2_err_rfc_code(c->fatal_err);
+  if (c->goaway_sent != 2) {
+    c->goaway_sent = 2;
+    c->goaway_sent_last = c->last_peer_id;
+    size_t dl = msg ? strlen(msg) : 0;
+    (void)h2c_send_goaway(c, c->last_peer_id, code, (const uint8_t *)msg, dl);
+  }
+  h2_conn_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = H2_CONN_EV_CONN_ERROR;
+  ev.u.error.err = c->fatal_err;
+  ev.u.error.error_code = code;
+  ev.u.error.message = msg ? msg : h2_strerror(err);
+  int saved = c->in_cb;
+  c->in_cb = 1;
+  (void)c->cb(c, &ev, c->user);
+  c->in_cb = saved;
+  h2c_close_all(c, H2_CONN_CLOSE_CONNECTION, code);
+  return c->fatal_err;
+}
+
+int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal) {
+  h2_conn_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = H2_CONN_EV_LIMIT;
+  ev.u.limit.which = which;
+  ev.u.limit.value = value;
+  int r = h2c_emit(c, &ev);
+  if (fatal) return h2c_conn_error(c, H2_ERR_ENHANCE_YOUR_CALM, "abuse limit exceeded");
+  return r;
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+uint64_t h2_conn_next_deadline(const h2_conn *c) {
+  if (!c->cfg.settings_timeout_ms || c->num_pend == 0 || c->fatal) return UINT64_MAX;
+  return c->pend_sent_ms[0] + c->cfg.settings_timeout_ms;
+}
+
+int h2_conn_timeout(h2_conn *c, uint64_t now_ms) {
+  if (c->in_cb) return H2_ERR_STATE;
+  if (now_ms > c->now) c->now = now_ms;
+  if (c->fatal) return 0;
+  if (now_ms >= h2_conn_next_deadline(c))
+    return h2c_conn_error(c, H2_ERR_SETTINGS_TIMEOUT, "SETTINGS not acknowledged in time");
+  return 0;
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+const char *h2_stream_state_name(h2_stream_state s) {
+  switch (s) {
+    case H2_STREAM_IDLE: return "idle";
+    case H2_STREAM_RESERVED_LOCAL: return "reserved (local)";
+    case H2_STREAM_RESERVED_REMOTE: return "reserved (remote)";
+    case H2_STREAM_OPEN: return "open";
+    case H2_STREAM_HALF_CLOSED_LOCAL: return "half-closed (local)";
+    case H2_STREAM_HALF_CLOSED_REMOTE: return "half-closed (remote)";
+    case H2_STREAM_CLOSED: return "closed";
+  }
+  return "unknown";
+}
+
+h2_stream_state h2_conn_stream_state(const h2_conn *c, uint32_t id) {
+  if (id == 0) return H2_STREAM_IDLE;
+  h2_stream *s = h2c_stream(c, id);
+  if (s) return (h2_stream_state)s->state;
+  uint32_t last = h2c_is_local_id(c, id) ? c->last_local_id : c->last_peer_id;
+  return id <= last ? H2_STREAM_CLOSED : H2_STREAM_IDLE;
+}
+
+int h2_conn_stream_set_user(h2_conn *c, uint32_t id, void *user) {
+  h2_stream *s = h2c_stream(c, id);
+  if (!s) return H2_ERR_NOT_FOUND;
+  s->user = user;
+  return 0;
+}
+
+void *h2_conn_stream_user(const h2_conn *c, uint32_t id) {
+  h2_stream *s = h2c_stream(c, id);
+  return s ? s->user : NULL;
+}
+
+int64_t h2_conn_window(const h2_conn *c, uint32_t id, int which) {
+  if (id == 0) return which == H2_CONN_WINDOW_SEND ? c->send_window : c->recv_window;
+  h2_stream *s = h2c_stream(c, id);
+  if (!s) return INT64_MIN;
+  return which == H2_CONN_WINDOW_SEND ? s->send_window : s->recv_window;
+}
+
+size_t h2_conn_stream_queued(const h2_conn *c, uint32_t id) {
+  h2_stream *s = h2c_stream(c, id);
+  return s ? s->queued : 0;
+}
+
+uint32_t h2_conn_num_streams(const h2_conn *c, int local) { return local ? c->num_local : c->num_remote; }
+const h2_conn_settings *h2_conn_local_settings(const h2_conn *c) { return &c->local; }
+const h2_conn_settings *h2_conn_remote_settings(const h2_conn *c) { return &c->remote; }
+
+void h2_conn_hpack_sizes(const h2_conn *c, uint32_t *decoder, uint32_t *encoder) {
+  if (decoder) *decoder = h2_hpack_decoder_table_size(c->dec);
+  if (encoder) *encoder = h2_hpack_encoder_table_size(c->enc);
+}
+
+size_t h2_conn_memory(const h2_conn *c) { return c->mc.used; }
+size_t h2_conn_pending(const h2_conn *c) { return c->pending_bytes; }
+
+int h2_conn_want_read(const h2_conn *c) { return !c->fatal && !c->eof && !h2_conn_is_closed(c); }
+
+int h2_conn_want_write(const h2_conn *c) {
+  if (c->pending_bytes) return 1;
+  if (c->eof) return 0;
+  return h2_prio_next(c->prio) != 0;
+}
+
+int h2_conn_is_closed(const h2_conn *c) {
+  if (c->eof) return 1;
+  if (c->pending_bytes) return 0;
+  if (c->fatal || c->goaway_sent == 2) return 1;
+  if ((c->goaway_sent || c->goaway_recv) && c->num_local == 0 && c->num_remote == 0 &&
+      c->streams.count == 0)
+    return 1;
+  return 0;
+}
+
+uint32_t h2_conn_last_peer_stream_id(const h2_conn *c) { return c->last_peer_id; }
+uint32_t h2_conn_next_stream_id(const h2_conn *c) { return c->next_local_id; }
+h2_conn_role h2_conn_role_of(const h2_conn *c) { return c->role; }
+
+int h2_conn_recv_eof(h2_conn *c, uint64_t now_ms) {
+  if (c->in_cb) return H2_ERR_STATE;
+  if (now_ms > c->now) c->now = now_ms;
+  if (c->eof) return 0;
+  c->eof = 1;
+  c->in_state = IN_DEAD;
+  h2c_close_all(c, H2_CONN_CLOSE_CONNECTION, 0);
+  return 0;
+}

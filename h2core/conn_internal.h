@@ -1,0 +1,317 @@
+/* conn_internal.h: private state of the connection engine, shared by the
+ * h2core/conn_*.c files. Not installed, not for applications. */
+#ifndef H2_CONN_INTERNAL_H
+#define H2_CONN_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "h2_conn.h"
+#include "h2_prio.h"
+#include "http_check.h"
+#include "ratelim.h"
+
+/* ---- id map: open addressing, linear probing, backward-shift delete ---- */
+typedef struct h2_idmap_slot {
+  uint32_t key; /* 0 = empty */
+  void *val;
+} h2_idmap_slot;
+
+typedef struct h2_idmap {
+  h2_idmap_slot *slots;
+  uint32_t cap; /* power of two or 0 */
+  uint32_t count;
+} h2_idmap;
+
+/* ---- queued DATA ------------------------------------------------------- */
+typedef struct h2_dchunk {
+  struct h2_dchunk *next; /* in the stream's send queue */
+  const uint8_t *data;
+  size_t len;
+  size_t off;      /* bytes already framed */
+  void *user;
+  uint32_t refs;   /* output segments still referencing it + 1 while queued */
+  uint8_t copied;  /* data was allocated by us (follows this struct) */
+  uint8_t dropped; /* removed from its stream before being fully framed */
+} h2_dchunk;
+
+/* ---- streams ----------------------------------------------------------- */
+
+/* rx/tx phases of the message on each side. */
+#define PHASE_NONE 0      /* no HEADERS yet */
+#define PHASE_INFO 1      /* 1xx seen/sent, final still expected */
+#define PHASE_HEADERS 2   /* final headers (request or response) done */
+#define PHASE_TRAILERS 3  /* trailers done */
+
+typedef struct h2_stream {
+  uint32_t id;
+  uint8_t state;       /* h2_stream_state */
+  uint8_t rx_phase, tx_phase;
+  uint8_t local;       /* opened by us */
+  uint8_t pushed;      /* a pushed stream (reserved at birth) */
+  uint8_t resetting;   /* RST_STREAM queued, not written yet */
+  uint8_t end_queued;  /* END_STREAM to send after the queue (and trailers) */
+  uint8_t end_sent_queued; /* END_STREAM frame produced (in output) */
+  uint8_t want_writable;
+  uint8_t in_ready;    /* linked in the ready list */
+  uint8_t head_request;/* client: we sent HEAD (no body expected) */
+  uint8_t no_body_check; /* content-length not checkable (HEAD, 304) */
+  uint8_t counted;     /* counted in num_local/num_remote */
+  uint8_t prio_open;   /* registered with the scheduler */
+  void *user;
+  int64_t send_window; /* peer's window for this stream */
+  int64_t recv_window; /* what the peer may still send */
+  uint64_t recv_unconsumed; /* delivered to the app, not consumed yet */
+  int64_t content_length;   /* expected body (-1 unknown) */
+  uint64_t data_received;
+  h2_dchunk *qhead, *qtail;
+  size_t queued;       /* bytes in the queue not yet framed */
+  h2_hpack_field *trailers; /* copied fields + bytes in one allocation */
+  size_t num_trailers;
+  uint8_t close_deferred; /* END_STREAM sent by a submit: close at next output */
+} h2_stream;
+
+/* ---- output queue ------------------------------------------------------ */
+
+/* Actions run when a segment's last byte is written. */
+#define SEG_NONE 0
+#define SEG_FRAMES 1      /* engine frames: trace them */
+#define SEG_DATA 2        /* last piece of a DATA frame */
+#define SEG_RST 3         /* RST_STREAM frame: stream_id, code */
+#define SEG_GOAWAY 4
+#define SEG_CONTROL 5     /* an ACK counted in num_control */
+
+typedef struct h2_oseg {
+  h2_dchunk *chunk;  /* NULL: bytes are obuf[off .. off+len) */
+  const uint8_t *ptr;/* chunk bytes */
+  size_t off;
+  size_t len;
+  size_t done;       /* bytes already written */
+  uint8_t action;
+  uint8_t flags;     /* SEG_DATA: frame flags */
+  uint32_t stream_id;
+  uint32_t code;     /* SEG_RST: error code; SEG_DATA: frame length */
+  size_t frame_off;  /* SEG_DATA: obuf offset of the frame header */
+} h2_oseg;
+
+/* ---- received header block in progress --------------------------------- */
+typedef struct h2_hfield {
+  uint32_t name_off, name_len, value_off, value_len, flags;
+} h2_hfield;
+
+typedef struct h2_hblock {
+  uint32_t stream_id;     /* 0 = none in progress */
+  uint8_t frame_type;     /* HEADERS or PUSH_PROMISE */
+  uint8_t end_stream;
+  uint8_t deliver;        /* fields are kept and an event emitted */
+  uint8_t has_prio;
+  int cat;                /* h2_conn_headers_cat (RESPONSE may become INFO) */
+  uint32_t promised_id;
+  h2_frame_prio prio;
+  uint32_t num_cont;
+  size_t block_bytes;
+  uint32_t rst_code;      /* stream error to send after decoding; 0 = none */
+  int rst_set;
+  h2_http_check chk;
+  h2_hfield *fields;
+  size_t num_fields, cap_fields;
+  char *bytes;
+  size_t bytes_len, bytes_cap;
+} h2_hblock;
+
+/* Input state. */
+#define IN_PREFACE 0
+#define IN_HDR 1
+#define IN_PAYLOAD 2
+#define IN_DATA_PADLEN 3
+#define IN_DATA 4
+#define IN_DATA_PAD 5
+#define IN_DEAD 6
+
+/* Remembered closed streams: how they ended. */
+#define CLOSED_NORMAL 1
+#define CLOSED_RESET_LOCAL 2 /* we sent RST_STREAM: ignore late frames */
+#define CLOSED_RESET_REMOTE 3
+
+#define MAX_PINGS 16
+#define MAX_PENDING_SETTINGS 8
+
+typedef struct h2_mem_counter {
+  const h2_mem *base;
+  size_t used;
+} h2_mem_counter;
+
+struct h2_conn {
+  h2_conn_role role;
+  h2_conn_config cfg;
+  h2_mem_counter mc;
+  h2_mem mem; /* counting wrapper over mc.base */
+  h2_conn_event_cb cb;
+  void *user;
+  int in_cb;  /* nesting guard */
+  int trace;
+  uint64_t now; /* last now_ms seen */
+
+  /* settings */
+  h2_conn_settings local;  /* acked */
+  h2_conn_settings remote;
+  h2_conn_settings pend[MAX_PENDING_SETTINGS]; /* each in-flight frame's result */
+  uint64_t pend_sent_ms[MAX_PENDING_SETTINGS];
+  int num_pend;
+  int got_remote_settings;
+  uint32_t max_concurrent_enforced; /* min(acked, pending) */
+
+  h2_hpack_decoder *dec;
+  h2_hpack_encoder *enc;
+  h2_prio *prio;
+
+  /* streams */
+  h2_idmap streams;
+  h2_idmap closed;          /* id -> CLOSED_* */
+  uint32_t *closed_ring;    /* FIFO of ids in |closed| */
+  uint32_t closed_head, closed_count;
+  uint32_t last_peer_id;    /* highest id the peer opened */
+  uint32_t last_local_id;   /* highest id we opened */
+  uint32_t next_local_id;
+  uint32_t num_local, num_remote; /* live streams by initiator */
+  uint32_t num_reserved_remote;
+  uint32_t refused_in_row;
+  uint32_t *deferred;       /* ids to close at the next output call */
+  size_t num_deferred, cap_deferred;
+
+  /* flow control */
+  int64_t send_window;      /* connection */
+  int64_t recv_window;
+  int64_t recv_target;      /* our connection window size */
+  uint64_t recv_unconsumed; /* connection bytes delivered, not consumed */
+
+  /* input */
+  int in_state;
+  size_t preface_got;
+  uint8_t hdr_buf[H2_FRAME_HEADER_LEN];
+  size_t hdr_got;
+  h2_frame_hdr fh;          /* current frame header */
+  uint8_t *ibuf;            /* payload buffer */
+  size_t ibuf_cap, ibuf_got;
+  size_t data_left;         /* DATA payload bytes left (without padding) */
+  size_t pad_left;
+  uint32_t data_stream;     /* DATA target stream, 0 = discard */
+  int data_deliver;
+  h2_hblock hb;
+  int expect_cont;          /* a header block is open: only CONTINUATION */
+
+  /* output */
+  uint8_t *obuf;
+  size_t obuf_len, obuf_cap;
+  h2_oseg *segs;
+  size_t seg_head, seg_count, seg_cap;
+  size_t pending_bytes;
+  uint32_t num_control;     /* queued ACKs not yet written */
+  uint8_t preface_done_out;
+
+  /* ping */
+  struct { uint8_t opaque[8]; uint64_t sent_ms; int used; } pings[MAX_PINGS];
+  uint64_t ping_counter;
+
+  /* goaway */
+  int goaway_sent;          /* 1 graceful, 2 error */
+  uint32_t goaway_sent_last;
+  int goaway_recv;
+  uint32_t goaway_recv_last;
+  int fatal;                /* a connection error happened (no more input) */
+  int fatal_err;
+  int eof;
+  int closed_flag;
+
+  /* rate limits */
+  h2_ratelim rl_settings, rl_ping, rl_rst, rl_local_rst, rl_empty, rl_prio, rl_wu;
+};
+
+/* conn.c */
+int h2c_emit(h2_conn *c, h2_conn_event *ev);
+int h2c_conn_error(h2_conn *c, int err, const char *msg);
+int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal);
+void *h2c_alloc(h2_conn *c, size_t n);
+void h2c_free(h2_conn *c, void *p);
+
+/* conn_map.c */
+void *h2_idmap_get(const h2_idmap *m, uint32_t key);
+int h2_idmap_put(h2_idmap *m, const h2_mem *mem, uint32_t key, void *val);
+void *h2_idmap_del(h2_idmap *m, uint32_t key);
+void h2_idmap_free(h2_idmap *m, const h2_mem *mem);
+
+/* conn_stream.c */
+h2_stream *h2c_stream(const h2_conn *c, uint32_t id);
+h2_stream *h2c_stream_new(h2_conn *c, uint32_t id, int local, uint8_t state);
+void h2c_stream_close(h2_conn *c, h2_stream *s, h2_conn_close_reason reason, uint32_t code);
+int h2c_closed_kind(const h2_conn *c, uint32_t id);
+int h2c_is_local_id(const h2_conn *c, uint32_t id);
+void h2c_stream_end_remote(h2_conn *c, h2_stream *s);
+void h2c_stream_end_local(h2_conn *c, h2_stream *s);
+int h2c_stream_error(h2_conn *c, uint32_t id, uint32_t code, int peer_caused);
+void h2c_stream_set_state(h2_conn *c, h2_stream *s, uint8_t st);
+void h2c_stream_drop_queue(h2_conn *c, h2_stream *s);
+void h2c_close_all(h2_conn *c, h2_conn_close_reason reason, uint32_t code);
+
+/* conn_recv.c */
+int h2c_recv_frame(h2_conn *c, const uint8_t *payload);
+
+/* conn_control.c: one handler per frame type */
+int h2c_on_settings(h2_conn *c, const h2_frame *f);
+int h2c_on_ping(h2_conn *c, const h2_frame *f);
+int h2c_on_goaway(h2_conn *c, const h2_frame *f);
+int h2c_on_rst_stream(h2_conn *c, const h2_frame *f);
+int h2c_on_window_update(h2_conn *c, const h2_frame *f);
+int h2c_on_priority(h2_conn *c, const h2_frame *f);
+int h2c_on_priority_update(h2_conn *c, const h2_frame *f);
+int h2c_on_altsvc(h2_conn *c, const h2_frame *f);
+int h2c_on_origin(h2_conn *c, const h2_frame *f);
+int h2c_on_unknown(h2_conn *c, const h2_frame *f);
+void h2c_apply_local_settings(h2_conn *c, const h2_conn_settings *s);
+
+/* conn_headers.c */
+int h2c_on_headers(h2_conn *c, const h2_frame *f);
+int h2c_on_push_promise(h2_conn *c, const h2_frame *f);
+int h2c_on_continuation(h2_conn *c, const h2_frame *f);
+void h2c_hblock_free(h2_conn *c);
+
+/* conn_data.c */
+int h2c_data_begin(h2_conn *c);
+int h2c_data_check_len(h2_conn *c);
+int h2c_data_bytes(h2_conn *c, const uint8_t *p, size_t n);
+int h2c_data_end(h2_conn *c);
+
+/* conn_flow.c */
+int h2c_flow_recv(h2_conn *c, h2_stream *s, size_t len);
+void h2c_flow_consumed(h2_conn *c, h2_stream *s, size_t n);
+void h2c_flow_consumed_conn(h2_conn *c, size_t n);
+void h2c_flow_consumed_quiet(h2_conn *c, h2_stream *s, size_t n);
+int h2c_flow_credit(h2_conn *c, h2_stream *s);
+int h2c_flow_update_check(h2_conn *c);
+int h2c_flow_shift_initial(h2_conn *c, uint32_t old_iws, uint32_t new_iws);
+void h2c_flow_shift_local_initial(h2_conn *c, uint32_t old_iws, uint32_t new_iws);
+
+/* conn_out.c */
+uint8_t *h2c_out_reserve(h2_conn *c, size_t n);
+int h2c_out_begin(h2_conn *c, h2_cbb *b, size_t max);
+int h2c_out_end(h2_conn *c, h2_cbb *b, uint8_t action, uint32_t stream_id, uint32_t code);
+int h2c_out_commit(h2_conn *c, size_t start, uint8_t action, uint32_t stream_id, uint32_t code);
+int h2c_out_chunk(h2_conn *c, h2_dchunk *ch, size_t off, size_t len);
+void h2c_out_free(h2_conn *c);
+void h2c_chunk_unref(h2_conn *c, h2_dchunk *ch);
+
+/* conn_send.c: frame builders appending to the output */
+int h2c_send_settings_ack(h2_conn *c);
+int h2c_send_ping(h2_conn *c, uint8_t flags, const uint8_t opaque[8]);
+int h2c_send_rst(h2_conn *c, uint32_t id, uint32_t code);
+int h2c_send_goaway(h2_conn *c, uint32_t last, uint32_t code, const uint8_t *dbg, size_t dlen);
+int h2c_send_window_update(h2_conn *c, uint32_t id, uint32_t inc);
+int h2c_send_settings(h2_conn *c, const h2_frame_setting *e, size_t n);
+int h2c_send_header_block(h2_conn *c, uint32_t id, int type, uint32_t promised, uint8_t flags,
+                          const h2_frame_prio *prio, const h2_hpack_field *f, size_t n);
+int h2c_produce(h2_conn *c);
+void h2c_ready_update(h2_conn *c, h2_stream *s);
+void h2c_ready_all(h2_conn *c);
+void h2c_run_deferred(h2_conn *c);
+
+#endif

@@ -1,0 +1,197 @@
+/* http_check.c: RFC 9113 §8 message checks (see http_check.h). */
+#include "http_check.h"
+
+#include <string.h>
+
+#include "h2_err.h"
+
+/* Pseudo-header bits. */
+#define PH_METHOD 0x01u
+#define PH_SCHEME 0x02u
+#define PH_AUTHORITY 0x04u
+#define PH_PATH 0x08u
+#define PH_PROTOCOL 0x10u
+#define PH_STATUS 0x20u
+
+static int fail(h2_http_check *c, const char *why) {
+  if (!c->err) {
+    c->err = H2_ERR_PROTOCOL;
+    c->why = why;
+  }
+  return H2_ERR_PROTOCOL;
+}
+
+void h2_http_check_init(h2_http_check *c, int kind, int connect_protocol) {
+  memset(c, 0, sizeof *c);
+  c->kind = kind;
+  c->connect_protocol = connect_protocol;
+  c->status = -1;
+  c->content_length = -1;
+}
+
+static int eq(const char *a, size_t alen, const char *lit) {
+  size_t n = strlen(lit);
+  return alen == n && memcmp(a, lit, n) == 0;
+}
+
+int h2_http_name_ok(const char *name, size_t len) {
+  if (len == 0) return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)name[i];
+    if (ch <= 0x20 || (ch >= 0x41 && ch <= 0x5a) || ch >= 0x7f) return 0;
+    if (ch == ':' && i != 0) return 0;
+  }
+  return 1;
+}
+
+int h2_http_value_ok(const char *value, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)value[i];
+    if (ch == 0 || ch == '\r' || ch == '\n') return 0;
+  }
+  if (len > 0) {
+    unsigned char a = (unsigned char)value[0], z = (unsigned char)value[len - 1];
+    if (a == ' ' || a == '\t' || z == ' ' || z == '\t') return 0;
+  }
+  return 1;
+}
+
+int64_t h2_http_parse_content_length(const char *v, size_t len) {
+  if (len == 0 || len > 18) return -1;
+  int64_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (v[i] < '0' || v[i] > '9') return -1;
+    n = n * 10 + (v[i] - '0');
+  }
+  return n;
+}
+
+static int method_of(const char *v, size_t len) {
+  if (eq(v, len, "GET")) return H2_HTTP_METHOD_GET;
+  if (eq(v, len, "HEAD")) return H2_HTTP_METHOD_HEAD;
+  if (eq(v, len, "CONNECT")) return H2_HTTP_METHOD_CONNECT;
+  if (eq(v, len, "POST")) return H2_HTTP_METHOD_POST;
+  if (eq(v, len, "OPTIONS")) return H2_HTTP_METHOD_OPTIONS;
+  return H2_HTTP_METHOD_OTHER;
+}
+
+static int pseudo(h2_http_check *c, const char *name, size_t nlen, const char *value, size_t vlen) {
+  uint32_t bit;
+  if (c->regular_seen) return fail(c, "pseudo-header after a regular field");
+  if (c->kind == H2_HTTP_TRAILERS) return fail(c, "pseudo-header in trailers");
+  if (c->kind == H2_HTTP_RESPONSE) {
+    if (!eq(name, nlen, ":status")) return fail(c, "unknown pseudo-header in a response");
+    bit = PH_STATUS;
+  } else if (eq(name, nlen, ":method")) {
+    bit = PH_METHOD;
+  } else if (eq(name, nlen, ":scheme")) {
+    bit = PH_SCHEME;
+  } else if (eq(name, nlen, ":authority")) {
+    bit = PH_AUTHORITY;
+  } else if (eq(name, nlen, ":path")) {
+    bit = PH_PATH;
+  } else if (eq(name, nlen, ":protocol") && c->kind == H2_HTTP_REQUEST) {
+    if (!c->connect_protocol) return fail(c, ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL");
+    bit = PH_PROTOCOL;
+  } else {
+    return fail(c, "unknown pseudo-header in a request");
+  }
+  if (c->seen & bit) return fail(c, "duplicate pseudo-header");
+  c->seen |= bit;
+  if (vlen == 0 && bit != PH_AUTHORITY) return fail(c, "empty pseudo-header value");
+  switch (bit) {
+    case PH_METHOD: c->method = method_of(value, vlen); break;
+    case PH_PATH:
+      c->path_is_asterisk = eq(value, vlen, "*");
+      if (!c->path_is_asterisk && value[0] != '/') c->path_not_origin = 1;
+      break;
+    case PH_STATUS:
+      if (vlen != 3) return fail(c, ":status is not 3 digits");
+      for (size_t i = 0; i < 3; i++)
+        if (value[i] < '0' || value[i] > '9') return fail(c, ":status is not 3 digits");
+      c->status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
+      if (c->status < 100) return fail(c, ":status below 100");
+      if (c->status == 101) return fail(c, "101 Switching Protocols is not allowed in HTTP/2");
+      break;
+    default: break;
+  }
+  return 0;
+}
+
+int h2_http_check_field(h2_http_check *c, const char *name, size_t nlen, const char *value,
+                        size_t vlen) {
+  if (!h2_http_name_ok(name, nlen)) return fail(c, "invalid character in field name");
+  if (!h2_http_value_ok(value, vlen)) return fail(c, "invalid character in field value");
+  if (name[0] == ':') return pseudo(c, name, nlen, value, vlen);
+  c->regular_seen = 1;
+  switch (name[0]) {
+    case 'c':
+      if (eq(name, nlen, "connection")) return fail(c, "connection-specific field");
+      if (eq(name, nlen, "content-length")) {
+        int64_t n = h2_http_parse_content_length(value, vlen);
+        if (n < 0) return fail(c, "invalid content-length");
+        if (c->content_length >= 0 && c->content_length != n)
+          return fail(c, "conflicting content-length values");
+        c->content_length = n;
+      }
+      break;
+    case 'k':
+      if (eq(name, nlen, "keep-alive")) return fail(c, "connection-specific field");
+      break;
+    case 'p':
+      if (eq(name, nlen, "proxy-connection")) return fail(c, "connection-specific field");
+      break;
+    case 't':
+      if (eq(name, nlen, "transfer-encoding")) return fail(c, "connection-specific field");
+      if (eq(name, nlen, "te") && !eq(value, vlen, "trailers")) return fail(c, "te other than trailers");
+      break;
+    case 'u':
+      if (eq(name, nlen, "upgrade")) return fail(c, "connection-specific field");
+      break;
+    default: break;
+  }
+  return 0;
+}
+
+int h2_http_check_is_info(const h2_http_check *c) {
+  return c->kind == H2_HTTP_RESPONSE && c->status >= 100 && c->status < 200;
+}
+
+int h2_http_check_end(h2_http_check *c, int end_stream) {
+  if (c->err) return c->err;
+  switch (c->kind) {
+    case H2_HTTP_RESPONSE:
+      if (!(c->seen & PH_STATUS)) return fail(c, "response without :status");
+      if (h2_http_check_is_info(c) && end_stream) return fail(c, "1xx response ends the stream");
+      return 0;
+    case H2_HTTP_TRAILERS:
+      if (!end_stream) return fail(c, "trailers without END_STREAM");
+      return 0;
+    case H2_HTTP_PUSH_REQUEST:
+    case H2_HTTP_REQUEST:
+      if (!(c->seen & PH_METHOD)) return fail(c, "request without :method");
+      if (c->method == H2_HTTP_METHOD_CONNECT && !(c->seen & PH_PROTOCOL)) {
+        if (c->seen & (PH_SCHEME | PH_PATH)) return fail(c, "CONNECT with :scheme or :path");
+        if (!(c->seen & PH_AUTHORITY)) return fail(c, "CONNECT without :authority");
+      } else {
+        if (c->seen & PH_PROTOCOL && c->method != H2_HTTP_METHOD_CONNECT)
+          return fail(c, ":protocol with a method other than CONNECT");
+        if ((c->seen & (PH_SCHEME | PH_PATH)) != (PH_SCHEME | PH_PATH))
+          return fail(c, "request without :scheme or :path");
+        if ((c->seen & PH_PROTOCOL) && !(c->seen & PH_AUTHORITY))
+          return fail(c, "extended CONNECT without :authority");
+        if (c->path_not_origin && !(c->seen & PH_PROTOCOL))
+          return fail(c, ":path neither starts with / nor is *");
+        if (c->path_is_asterisk && c->method != H2_HTTP_METHOD_OPTIONS)
+          return fail(c, ":path * with a method other than OPTIONS");
+      }
+      if (c->kind == H2_HTTP_PUSH_REQUEST) {
+        if (c->method != H2_HTTP_METHOD_GET && c->method != H2_HTTP_METHOD_HEAD)
+          return fail(c, "promised request is not GET or HEAD");
+        if (!(c->seen & PH_AUTHORITY)) return fail(c, "promised request without :authority");
+        if (c->content_length > 0) return fail(c, "promised request with a body");
+      }
+      return 0;
+    default: return fail(c, "unknown message kind");
+  }
+}

@@ -1,0 +1,79 @@
+/* http_check.h: RFC 9113 §8 HTTP message checks as pure functions.
+ *
+ * A header block is checked field by field (h2_http_check_field, in wire
+ * order) and then as a whole (h2_http_check_end). The first rule broken is
+ * remembered (|err|, |why|); later fields are still accepted so a caller
+ * can keep decoding. A malformed message is a stream error PROTOCOL_ERROR
+ * (§8.1.1). The engine applies these to received blocks and, for submits, to
+ * the blocks the application asks us to send.
+ *
+ * Rules: field names non-empty, without 0x00-0x20, 'A'-'Z', 0x7f-0xff, and
+ * ':' only as the first character; values without NUL, CR, LF and without
+ * leading/trailing SP or HTAB (§8.2.1); pseudo-headers only the ones defined
+ * for the message kind, each at most once, all before regular fields, none
+ * in trailers (§8.3); connection-specific fields (connection,
+ * proxy-connection, keep-alive, transfer-encoding, upgrade) rejected, te
+ * only "trailers" (§8.2.2); requests need :method, :scheme, :path (non-empty)
+ * except CONNECT which needs :authority and neither :scheme nor :path,
+ * unless extended CONNECT (:protocol, RFC 8441, only when enabled) which
+ * needs all four; responses need exactly one 3-digit :status, 101 is
+ * rejected, a 1xx cannot end the stream; content-length must be digits and
+ * repeated values equal. Libc only, no allocation. */
+#ifndef H2_HTTP_CHECK_H
+#define H2_HTTP_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Message kinds. */
+#define H2_HTTP_REQUEST 1
+#define H2_HTTP_RESPONSE 2 /* final or 1xx: decided by :status */
+#define H2_HTTP_TRAILERS 3
+#define H2_HTTP_PUSH_REQUEST 4 /* PUSH_PROMISE: a request that must be safe + cacheable */
+
+/* Methods recognized (h2_http_check.method). */
+#define H2_HTTP_METHOD_OTHER 0
+#define H2_HTTP_METHOD_GET 1
+#define H2_HTTP_METHOD_HEAD 2
+#define H2_HTTP_METHOD_CONNECT 3
+#define H2_HTTP_METHOD_POST 4
+#define H2_HTTP_METHOD_OPTIONS 5
+
+typedef struct h2_http_check {
+  int kind;
+  int connect_protocol; /* SETTINGS_ENABLE_CONNECT_PROTOCOL we advertised */
+  uint32_t seen;        /* bit per pseudo-header seen */
+  int regular_seen;
+  int err;              /* 0, or H2_ERR_PROTOCOL for the first rule broken */
+  const char *why;      /* static description of that rule */
+  int status;           /* :status value, -1 if none */
+  int method;           /* H2_HTTP_METHOD_* */
+  int64_t content_length; /* -1 if absent */
+  int path_is_asterisk;
+  int path_not_origin; /* :path does not start with '/' */
+} h2_http_check;
+
+/* h2_http_check_init starts checking a block of |kind|. */
+void h2_http_check_init(h2_http_check *c, int kind, int connect_protocol);
+
+/* h2_http_check_field checks one field. Returns 0 or H2_ERR_PROTOCOL (also
+ * stored in c->err if it is the first). */
+int h2_http_check_field(h2_http_check *c, const char *name, size_t name_len, const char *value,
+                        size_t value_len);
+
+/* h2_http_check_end checks the block as a whole; |end_stream| tells whether
+ * the block ends the stream. Returns c->err or the first whole-block error. */
+int h2_http_check_end(h2_http_check *c, int end_stream);
+
+/* h2_http_check_is_info returns 1 if the checked response is 1xx. */
+int h2_http_check_is_info(const h2_http_check *c);
+
+/* h2_http_name_ok / h2_http_value_ok: the §8.2.1 character rules alone. */
+int h2_http_name_ok(const char *name, size_t len);
+int h2_http_value_ok(const char *value, size_t len);
+
+/* h2_http_parse_content_length parses a content-length value (1..19 digits).
+ * Returns the value or -1 if invalid. */
+int64_t h2_http_parse_content_length(const char *v, size_t len);
+
+#endif
