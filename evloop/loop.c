@@ -523,7 +523,11 @@ int h2_loop_run(h2_loop *loop, h2_loop_run_mode mode) {
   loop->running = 1;
   int rc = 0;
   int alive = h2_loop_alive(loop);
-  if (!alive) h2_loop_update_time(loop);
+  if (!alive) {
+    /* Nothing to run: still bring the poller up to date (e.g. paused fds). */
+    h2_loop_update_time(loop);
+    flush_changes(loop);
+  }
   while (alive) {
     rc = iterate(loop, mode);
     alive = h2_loop_alive(loop);
