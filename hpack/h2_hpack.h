@@ -218,10 +218,11 @@ size_t h2_hpack_decoder_table_count(const h2_hpack_decoder *d);
  * 0 or H2_ERR_NOT_FOUND. */
 int h2_hpack_decoder_table_get(const h2_hpack_decoder *d, size_t i, h2_hpack_field *out);
 /* h2_hpack_decoder_memory returns the bytes |d| holds from its allocator.
- * With B = max(max_field_len, SETTINGS table size) that stays below about
- * 2 x table size + 4 x B + 1 KiB whatever the peer sends: the table's
- * buffer, the scratch for Huffman strings and the gathering of a
- * representation split across pieces (none of it per field). */
+ * With B = max(max_field_len, SETTINGS table size) and T the table size,
+ * that stays below about 2T + 6B + 1 KiB whatever the peer sends: the
+ * table's buffer (2T), the scratch for Huffman strings (2B), the gathering
+ * of a representation cut across pieces (Huffman-coded name and value that
+ * may decode to B: 3.75B); none of it per field. */
 size_t h2_hpack_decoder_memory(const h2_hpack_decoder *d);
 
 /* ---- Encoder ------------------------------------------------------------- */

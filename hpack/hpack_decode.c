@@ -145,7 +145,8 @@ typedef struct str_ref {
   size_t off; /* offset of the octets from the representation start */
   uint32_t len;
   int huff;
-  int over; /* longer than bound(): to be skipped */
+  uint64_t least; /* the fewest octets it can decode to */
+  int over;       /* longer than bound(): to be skipped */
 } str_ref;
 
 /* parse_str reads a string header at |p|[*pos..len). Returns 0 with |s|
@@ -163,8 +164,8 @@ static inline int parse_str(const h2_hpack_decoder *d, const uint8_t *p, size_t 
   s->off = *pos;
   s->len = n;
   /* A Huffman string decodes to at least 8/30 octet per octet. */
-  uint64_t least = s->huff ? ((uint64_t)n * 8) / 30 : n;
-  s->over = least > bound(d);
+  s->least = s->huff ? ((uint64_t)n * 8) / 30 : n;
+  s->over = s->least > bound(d);
   return 0;
 }
 
@@ -287,7 +288,7 @@ static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t 
   const char *name = NULL, *value = NULL;
   size_t nlen = 0, vlen = 0;
   int name_dyn = 0;
-  str_ref ns = {0, 0, 0, 0}, vs;
+  str_ref ns = {0, 0, 0, 0, 0}, vs;
   if (v) {
     const char *unused;
     size_t unused_len;
@@ -314,7 +315,9 @@ static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t 
   rc = parse_str(d, p, len, &pos, &vs);
   if (rc == H2_ERR_HPACK_TRUNCATED) return incomplete(d, need, len + 1, 0);
   if (rc) return rc;
-  if (vs.over) {
+  /* Name and value together over bound(): the field is too long and its
+   * entry could not fit the table either, so the value is not held. */
+  if (vs.least + (v ? nlen : ns.least) > bound(d)) {
     d->fields_seen = 1;
     soft(d, H2_ERR_HPACK_FIELD_TOO_LONG);
     if (indexing) hpack_table_clear(&d->t);
@@ -367,8 +370,10 @@ static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t 
 
 static int pend_append(h2_hpack_decoder *d, const uint8_t *p, size_t n) {
   if (d->pend_cap - d->pend_len < n) {
-    size_t cap = d->pend_cap ? d->pend_cap : 64;
-    while (cap - d->pend_len < n) cap *= 2;
+    /* Doubling while small, then exactly what the representation needs. */
+    size_t cap = d->pend_len + n;
+    if (cap < 2 * d->pend_cap && 2 * d->pend_cap <= 512) cap = 2 * d->pend_cap;
+    if (cap < 64) cap = 64;
     uint8_t *np = h2_mem_realloc(d->mem, d->pend, cap);
     if (!np) return H2_ERR_NOMEM;
     d->pend = np;

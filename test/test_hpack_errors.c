@@ -358,6 +358,41 @@ static void test_oversized_strings_skipped(void **state) {
   }
 }
 
+/* The documented worst case: a representation cut into octets whose
+ * Huffman name and value could each decode to half of B: both are held
+ * coded until complete; memory stays under 2T + 6B + 1 KiB. */
+static void test_decoder_memory_bound(void **state) {
+  (void)state;
+  const size_t T = 4096, B = 4096;
+  size_t enc = 2047 * 30 / 8 + 1; /* decodes to at least 2047 octets */
+  uint8_t *in = malloc(2 * enc + 16);
+  size_t n = 0;
+  in[n++] = 0x40;
+  for (int s = 0; s < 2; s++) {
+    in[n++] = 0xff; /* Huffman, 127 + ... */
+    in[n++] = (uint8_t)(0x80 | ((enc - 127) & 0x7f));
+    in[n++] = (uint8_t)((enc - 127) >> 7);
+    memset(in + n, 0x2a, enc); /* valid codes, whatever they decode to */
+    n += enc;
+  }
+  for (int bytewise = 0; bytewise < 2; bytewise++) {
+    fail_mem fm;
+    fail_mem_init(&fm, -1);
+    h2_hpack_decoder *d = h2_hpack_decoder_new(&fm.mem);
+    h2_hpack_decoder_set_limits(d, 65536, 100, (uint32_t)B);
+    collector col;
+    collector_init(&col);
+    int rc = feed(d, in, n, bytewise, &col);
+    assert_true(rc < 0); /* too long (soft) or a Huffman error (hard) */
+    if (fm.peak > 2 * T + 6 * B + 1024) fail_msg("peak %zu", fm.peak);
+    if (bytewise && fm.peak < 2 * enc) fail_msg("peak %zu: the case was not reached", fm.peak);
+    collector_free(&col);
+    h2_hpack_decoder_free(d);
+    assert_int_equal(fm.live, 0);
+  }
+  free(in);
+}
+
 /* ---- never indexed ------------------------------------------------------ */
 
 static void test_never_indexed_roundtrip(void **state) {
@@ -620,6 +655,7 @@ int main(void) {
       cmocka_unit_test(test_list_too_large),
       cmocka_unit_test(test_field_too_long),
       cmocka_unit_test(test_oversized_strings_skipped),
+      cmocka_unit_test(test_decoder_memory_bound),
       cmocka_unit_test(test_never_indexed_roundtrip),
       cmocka_unit_test(test_encoder_atomic),
       cmocka_unit_test(test_encoder_strategy),
