@@ -6,7 +6,9 @@
  * EV_ERROR to H2_LOOP_* bits, merging of the READ and WRITE entries of one
  * fd) and the loop core driving it (dispatch, mid-batch close with split
  * entries, timers, posts). What it does not prove: behaviour of a real BSD
- * or macOS kernel, whose kevent() is only imitated here. The emulation reports
+ * or macOS kernel, whose kevent() is only imitated here. The loop core is
+ * compiled in with its pipe wake-up, so posts from another thread go through
+ * the pipe path used off Linux. The emulation reports
  * each ready fd as a READ entry then a WRITE entry (adjacent), or, in split
  * mode, all READ entries first and all WRITE entries after them. */
 #include <stdarg.h>
@@ -29,9 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The backend under test, compiled into this test (on Linux the library
- * holds the epoll backend, which the linker then leaves out). */
+/* The BSD configuration compiled into this test: the kqueue backend and the
+ * loop core with its pipe wake-up (instead of eventfd). The library's own
+ * loop.o and backend_epoll.o then stay out of the link. */
 #include "backend_kqueue.c"
+#define H2_LOOP_WAKE_PIPE 1
+#include "loop.c"
 
 #include "h2_loop.h"
 
@@ -146,6 +151,7 @@ static h2_loop *new_loop(void) {
   h2_loop *loop = NULL;
   assert_int_equal(h2_loop_new(&loop, NULL), 0);
   assert_string_equal(h2_loop_backend(loop), "kqueue");
+  assert_int_not_equal(loop->wake_rfd, loop->wake_wfd); /* a pipe */
   kq_split = 0;
   return loop;
 }
