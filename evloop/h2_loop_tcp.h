@@ -4,6 +4,17 @@
  * connecting with a timeout, reading, and an output queue that coalesces
  * many small frames into one writev.
  *
+ * A connection, typically:
+ *   h2_loop_io_new(loop, &io, fd, H2_LOOP_IO_OWN_FD, on_io, conn);
+ *   h2_loop_io_set(io, H2_LOOP_READ);
+ *   on_io: READ  -> h2_loop_tcp_read until H2_ERR_WOULD_BLOCK (EOF/IO: close)
+ *          WRITE -> h2_loop_wbuf_flush; 0 -> drop H2_LOOP_WRITE from interest
+ *   producing frames: h2_loop_wbuf_append/_reserve+_commit/_append_ref, then
+ *   h2_loop_defer_schedule(&conn->flush) so that everything produced in one
+ *   iteration leaves in one writev; the flush callback calls
+ *   h2_loop_wbuf_flush and adds H2_LOOP_WRITE on H2_ERR_WOULD_BLOCK.
+ *   closing: h2_loop_io_close(io, on_closed); free conn in on_closed.
+ *
  * Every fd these functions create is non-blocking and close-on-exec.
  * Errors: a negative h2_err; H2_ERR_IO means a system call failed and errno
  * is left as it set it (print strerror(errno)). Loop thread only, except the
