@@ -59,9 +59,15 @@ static int from_addrinfo(h2_loop_addr *out, const char *host, uint16_t port, int
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = numeric ? AI_NUMERICHOST : AI_ADDRCONFIG;
-  if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL) {
-    return numeric ? H2_ERR_PARSE : H2_ERR_NOT_FOUND;
+  int gai = getaddrinfo(host, NULL, &hints, &res);
+  if (gai != 0 && !numeric) {
+    /* AI_ADDRCONFIG fails even "localhost" on hosts with only loopback
+     * addresses: retry without it. */
+    hints.ai_flags = 0;
+    res = NULL;
+    gai = getaddrinfo(host, NULL, &hints, &res);
   }
+  if (gai != 0 || res == NULL) return numeric ? H2_ERR_PARSE : H2_ERR_NOT_FOUND;
   int rc = H2_ERR_NOT_FOUND;
   for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
     if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
