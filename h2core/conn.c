@@ -126,7 +126,7 @@ static int send_initial_settings(h2_conn *c) {
   if (s->no_rfc7540_priorities)
     e[n++] = (h2_frame_setting){H2_SETTINGS_NO_RFC7540_PRIORITIES, 1};
   c->pend[0] = *s;
-  c->pend_sent_ms[0] = 0;
+  c->pend_sent_ms[0] = UINT64_MAX; /* set by the first call that brings a time */
   c->num_pend = 1;
   return h2c_send_settings(c, e, n);
 }
@@ -289,14 +289,20 @@ int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal) {
 
 /* ---- time -------------------------------------------------------------- */
 
+void h2c_touch(h2_conn *c, uint64_t now_ms) {
+  if (now_ms > c->now) c->now = now_ms;
+  if (c->num_pend && c->pend_sent_ms[0] == UINT64_MAX) c->pend_sent_ms[0] = now_ms;
+}
+
 uint64_t h2_conn_next_deadline(const h2_conn *c) {
-  if (!c->cfg.settings_timeout_ms || c->num_pend == 0 || c->fatal) return UINT64_MAX;
+  if (!c->cfg.settings_timeout_ms || c->num_pend == 0 || c->fatal || c->pend_sent_ms[0] == UINT64_MAX)
+    return UINT64_MAX;
   return c->pend_sent_ms[0] + c->cfg.settings_timeout_ms;
 }
 
 int h2_conn_timeout(h2_conn *c, uint64_t now_ms) {
   if (c->in_cb) return H2_ERR_STATE;
-  if (now_ms > c->now) c->now = now_ms;
+  h2c_touch(c, now_ms);
   if (c->fatal) return 0;
   if (now_ms >= h2_conn_next_deadline(c))
     return h2c_conn_error(c, H2_ERR_SETTINGS_TIMEOUT, "SETTINGS not acknowledged in time");
@@ -386,7 +392,7 @@ h2_conn_role h2_conn_role_of(const h2_conn *c) { return c->role; }
 
 int h2_conn_recv_eof(h2_conn *c, uint64_t now_ms) {
   if (c->in_cb) return H2_ERR_STATE;
-  if (now_ms > c->now) c->now = now_ms;
+  h2c_touch(c, now_ms);
   if (c->eof) return 0;
   c->eof = 1;
   c->in_state = IN_DEAD;

@@ -229,6 +229,7 @@ struct h2_conn {
 
 /* conn.c */
 int h2c_emit(h2_conn *c, h2_conn_event *ev);
+void h2c_touch(h2_conn *c, uint64_t now_ms);
 int h2c_conn_error(h2_conn *c, int err, const char *msg);
 int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal);
 void *h2c_alloc(h2_conn *c, size_t n);

@@ -229,7 +229,7 @@ static void complete(h2_conn *c, const h2_oseg *s) {
 int h2_conn_output(h2_conn *c, h2_iov *iov, int max_iov, uint64_t now_ms) {
   if (c->in_cb) return H2_ERR_STATE;
   if (!iov || max_iov < 1) return H2_ERR_INVALID_ARG;
-  if (now_ms > c->now) c->now = now_ms;
+  h2c_touch(c, now_ms);
   compact(c);
   if (c->pending_bytes < c->cfg.output_high_water && !c->eof) {
     int r = h2c_produce(c);

@@ -98,7 +98,7 @@ int h2_conn_recv(h2_conn *c, const uint8_t *in, size_t len, uint64_t now_ms) {
   if (c->fatal || c->eof) return H2_ERR_CLOSED;
   if (len && !in) return H2_ERR_INVALID_ARG;
   if (len > INT32_MAX) return H2_ERR_INVALID_ARG;
-  if (now_ms > c->now) c->now = now_ms;
+  h2c_touch(c, now_ms);
   h2c_run_deferred(c);
   h2_cbs cur;
   h2_cbs_init(&cur, in, len);

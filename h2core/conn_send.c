@@ -160,7 +160,7 @@ static int produce_one(h2_conn *c, h2_stream *s) {
       h2_dchunk *ch = s->qhead;
       size_t take = ch->len - ch->off;
       if (take > left) take = left;
-      if (h2c_out_chunk(c, ch, ch->off, take)) return H2_ERR_NOMEM;
+      if (take && h2c_out_chunk(c, ch, ch->off, take)) return H2_ERR_NOMEM;
       ch->off += take;
       left -= take;
       s->queued -= take;

@@ -125,6 +125,30 @@ void tc_headers(tc_script *s, uint32_t id, uint8_t flags, size_t max_frag, const
   free(blk);
 }
 
+void tc_push_promise(tc_script *s, uint32_t assoc, uint32_t promised, const char *const *nv) {
+  h2_hpack_field f[64];
+  size_t n = 0;
+  for (; nv[2 * n]; n++) {
+    f[n].name = nv[2 * n];
+    f[n].name_len = strlen(nv[2 * n]);
+    f[n].value = nv[2 * n + 1];
+    f[n].value_len = strlen(nv[2 * n + 1]);
+    f[n].flags = 0;
+  }
+  size_t cap = h2_hpack_encode_bound(f, n);
+  uint8_t *blk = malloc(cap + 4);
+  h2_cbb b;
+  h2_cbb_init(&b, blk + 4, cap);
+  int len = h2_hpack_encode(s->enc, &b, f, n);
+  if (len < 0) die("encode");
+  blk[0] = (uint8_t)(promised >> 24);
+  blk[1] = (uint8_t)(promised >> 16);
+  blk[2] = (uint8_t)(promised >> 8);
+  blk[3] = (uint8_t)promised;
+  tc_frame(s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, assoc, blk, (size_t)len + 4);
+  free(blk);
+}
+
 struct data_arg {
   uint32_t id;
   uint8_t flags;

@@ -36,6 +36,9 @@ void tc_settings_ack(tc_script *s);
  * name, value, name, value, ..., NULL) as one HEADERS (+CONTINUATION when
  * |max_frag| > 0 cuts the block) frame. */
 void tc_headers(tc_script *s, uint32_t id, uint8_t flags, size_t max_frag, const char *const *nv);
+/* tc_push_promise: one PUSH_PROMISE (END_HEADERS) on |assoc| promising
+ * |promised| with the request |nv|. */
+void tc_push_promise(tc_script *s, uint32_t assoc, uint32_t promised, const char *const *nv);
 void tc_data(tc_script *s, uint32_t id, uint8_t flags, const void *p, size_t n, int pad);
 void tc_frame(tc_script *s, uint8_t type, uint8_t flags, uint32_t id, const void *p, size_t n);
 void tc_window_update(tc_script *s, uint32_t id, uint32_t inc);
