@@ -14,4 +14,17 @@ int h2_api_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * H2_ERR_INVALID_ARG with a message (h2_last_error_message). */
 int h2_parse_authority(const char *url, int *tls, char *host, size_t host_cap, uint16_t *port);
 
+/* h2_pool: a per-thread free list of fixed-size objects (pool.c). */
+typedef struct h2_pool {
+  void *free;
+  unsigned n, max;
+  size_t size;
+} h2_pool;
+/* h2_pool_get returns a zeroed object of p->size bytes, or NULL. */
+void *h2_pool_get(h2_pool *p);
+/* h2_pool_put returns |x| to the pool (freed when the pool is full). */
+void h2_pool_put(h2_pool *p, void *x);
+/* h2_pool_drain frees every pooled object. */
+void h2_pool_drain(h2_pool *p);
+
 #endif

@@ -20,7 +20,10 @@ static void to_settings(h2_settings *out, const h2_conn_settings *in) {
   out->enable_connect_protocol = in->enable_connect_protocol;
 }
 
-uint64_t h2_session_now_(h2_session *s) { return s->loop ? h2_loop_now(s->loop) : s->now; }
+/* Session time starts at 0 when the session is attached to its loop: the
+ * engine stamps its first SETTINGS at time 0 (h2_conn_new takes no clock),
+ * so the clock it sees must start there too. */
+uint64_t h2_session_now_(h2_session *s) { return s->loop ? h2_loop_now(s->loop) - s->t0 : s->now; }
 
 static void finish_session(h2_session *s);
 
@@ -239,9 +242,10 @@ void h2_session_schedule_flush_(h2_session *s) {
 static uint64_t next_deadline(h2_session *s) {
   uint64_t d = s->conn ? h2_conn_next_deadline(s->conn) : UINT64_MAX;
   if (s->timeout_ms && s->last_activity + s->timeout_ms < d) d = s->last_activity + s->timeout_ms;
-  for (h2_stream *st = s->streams; st; st = st->next)
-    if (st->timeout_ms && st->last_activity + st->timeout_ms < d)
-      d = st->last_activity + st->timeout_ms;
+  if (s->num_timed_streams)
+    for (h2_stream *st = s->streams; st; st = st->next)
+      if (st->timeout_ms && st->last_activity + st->timeout_ms < d)
+        d = st->last_activity + st->timeout_ms;
   return d;
 }
 
@@ -270,19 +274,23 @@ static void run_timeouts(h2_session *s, uint64_t now) {
 static void timer_cb(h2_loop_timer *t, void *user) {
   (void)t;
   h2_session *s = user;
-  run_timeouts(s, h2_loop_now(s->loop));
+  run_timeouts(s, h2_session_now_(s));
   arm_timer(s);
 }
 
+/* Arms the session timer for the nearest deadline. Lazy: a timer that is
+ * already due earlier than needed stays (it re-checks and re-arms when it
+ * fires), so activity does not cost a heap operation per flush. */
 static void arm_timer(h2_session *s) {
   if (!s->loop || s->finished) return;
   uint64_t d = next_deadline(s);
+  int active = h2_loop_timer_active(&s->timer);
   if (d == UINT64_MAX) {
-    h2_loop_timer_stop(&s->timer);
+    if (active) h2_loop_timer_stop(&s->timer);
     return;
   }
-  uint64_t now = h2_loop_now(s->loop);
-  if (h2_loop_timer_active(&s->timer) && h2_loop_timer_due(&s->timer) == d) return;
+  if (active && h2_loop_timer_due(&s->timer) <= d + s->t0) return;
+  uint64_t now = h2_session_now_(s);
   h2_loop_timer_start(&s->timer, d > now ? d - now : 0, 0);
   if (!s->refd) h2_loop_timer_unref(&s->timer);
 }
@@ -405,6 +413,7 @@ const h2_xport_events h2_session_xport_events_ = {xp_open, xp_data, xp_writable,
 void h2_session_attach_(h2_session *s, h2_loop *loop, h2_xport *xp) {
   s->loop = loop;
   s->xp = xp;
+  s->t0 = h2_loop_now(loop);
   h2_loop_defer_init(loop, &s->flush_defer, flush_defer_cb, s);
   h2_loop_timer_init(loop, &s->timer, timer_cb, s);
 }

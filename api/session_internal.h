@@ -45,6 +45,8 @@ struct h2_stream {
   unsigned src_next;       /* next chunk index to fill */
   int src_eof, src_blocked;
   uint64_t timeout_ms, last_activity;
+  h2_write_rec inline_w;   /* the first write needs no allocation */
+  int inline_busy;
 };
 
 typedef struct h2_ping_rec {
@@ -69,6 +71,7 @@ struct h2_session {
   h2_loop_defer flush_defer;
   h2_loop_timer timer;
   uint64_t now;            /* transport-less clock */
+  uint64_t t0;             /* loop time when attached (session time 0) */
   /* server link */
   h2_server *server;
   h2_session *srv_next, *srv_prev;
@@ -82,6 +85,7 @@ struct h2_session {
   uint32_t destroy_code;
   h2_stream *streams;      /* live streams */
   size_t num_streams;
+  size_t num_timed_streams; /* streams with a timeout set */
   h2_ping_rec pings[H2_MAX_PINGS];
   unsigned ping_head, ping_count;
   uint64_t timeout_ms, last_activity;

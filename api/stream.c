@@ -11,8 +11,25 @@
 #define MAX_FIELDS 128
 #define ARENA 4096
 
+static _Thread_local h2_pool stream_pool = {NULL, 0, 16384, sizeof(h2_stream)};
+static _Thread_local h2_pool write_pool = {NULL, 0, 16384, sizeof(h2_write_rec)};
+
+static h2_write_rec *write_new(h2_stream *st) {
+  if (!st->inline_busy) {
+    st->inline_busy = 1;
+    memset(&st->inline_w, 0, sizeof st->inline_w);
+    return &st->inline_w;
+  }
+  return h2_pool_get(&write_pool);
+}
+
+static void write_free(h2_write_rec *w) {
+  if (w == &w->st->inline_w) w->st->inline_busy = 0;
+  else h2_pool_put(&write_pool, w);
+}
+
 h2_stream *h2_stream_new_(h2_session *s, uint32_t id) {
-  h2_stream *st = calloc(1, sizeof *st);
+  h2_stream *st = h2_pool_get(&stream_pool);
   if (!st) return NULL;
   st->s = s;
   st->id = id;
@@ -36,7 +53,7 @@ static void unlink_stream(h2_stream *st) {
 void h2_stream_maybe_free_(h2_stream *st) {
   if (st->closed && st->outstanding == 0) {
     free(st->src_bufs);
-    free(st);
+    h2_pool_put(&stream_pool, st);
   }
 }
 
@@ -53,6 +70,10 @@ void h2_stream_on_closed_(h2_stream *st, uint32_t code) {
   if (st->closed) return;
   st->closed = 1;
   st->rst_code = code;
+  if (st->timeout_ms) {
+    st->s->num_timed_streams--;
+    st->timeout_ms = 0;
+  }
   unlink_stream(st);
   st->outstanding++; /* keep |st| alive through the callbacks below */
   drop_held(st);
@@ -69,7 +90,7 @@ void h2_stream_released_(h2_write_rec *w, int sent) {
   if (w->cb) w->cb(st, sent ? 0 : H2_ERR_CLOSED, w->user);
   free(w->owned);
   int is_src = w->cb == NULL && w->owned == NULL && w->user == st->src_bufs && st->src != NULL;
-  free(w);
+  write_free(w);
   if (st->closed) {
     h2_stream_maybe_free_(st);
     return;
@@ -125,7 +146,7 @@ static int queue_write(h2_stream *st, h2_write_rec *w) {
       st->buffered -= w->len;
       st->outstanding--;
       free(w->owned);
-      free(w);
+      write_free(w);
       return rc;
     }
   }
@@ -139,7 +160,7 @@ static int queue_write(h2_stream *st, h2_write_rec *w) {
 int h2_stream_write(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb cb, void *user) {
   if (st->closed || st->local_ended || st->end_pending || !st->s->conn) return H2_ERR_STATE;
   if (!st->headers_sent && st->s->is_server) return H2_ERR_STATE;
-  h2_write_rec *w = calloc(1, sizeof *w);
+  h2_write_rec *w = write_new(st);
   if (!w) return H2_ERR_NOMEM;
   w->st = st;
   w->data = data;
@@ -162,7 +183,7 @@ int h2_stream_write_copy(h2_stream *st, const uint8_t *data, size_t len) {
   uint8_t *copy = malloc(len ? len : 1);
   if (!copy) return H2_ERR_NOMEM;
   memcpy(copy, data, len);
-  h2_write_rec *w = calloc(1, sizeof *w);
+  h2_write_rec *w = write_new(st);
   if (!w) {
     free(copy);
     return H2_ERR_NOMEM;
@@ -189,7 +210,18 @@ int h2_stream_end(h2_stream *st) {
     fire_want_trailers(st);
     return 0;
   }
-  h2_write_rec *w = calloc(1, sizeof *w);
+  if (!st->held) {
+    /* Nothing waits in front: END_STREAM needs no write record. */
+    int rc = h2_conn_submit_data(st->s->conn, st->id, NULL, 0, H2_CONN_DATA_END_STREAM, NULL);
+    if (rc == 0) {
+      st->end_pending = 1;
+      st->local_ended = 1;
+      h2_session_schedule_flush_(st->s);
+      return 0;
+    }
+    if (rc != H2_ERR_WOULD_BLOCK) return rc;
+  }
+  h2_write_rec *w = write_new(st);
   if (!w) return H2_ERR_NOMEM;
   w->st = st;
   w->flags = H2_CONN_DATA_END_STREAM;
@@ -340,7 +372,7 @@ int h2_stream_push(h2_stream *st, h2_stream **out, const h2_header *hdrs, size_t
   if (id < 0) {
     ns->closed = 1;
     unlink_stream(ns);
-    free(ns);
+    h2_pool_put(&stream_pool, ns);
     return id;
   }
   ns->id = (uint32_t)id;
@@ -368,7 +400,7 @@ void h2_stream_pump_source_(h2_stream *st) {
     }
     if (eof) st->src_eof = 1;
     if (n == 0 && !eof) return;
-    h2_write_rec *w = calloc(1, sizeof *w);
+    h2_write_rec *w = write_new(st);
     if (!w) {
       h2_stream_close(st, 0x2);
       return;
@@ -425,6 +457,9 @@ void h2_stream_consume(h2_stream *st, size_t n) {
 }
 
 void h2_stream_set_timeout(h2_stream *st, uint64_t ms) {
+  if (st->closed) return;
+  if (!st->timeout_ms && ms) st->s->num_timed_streams++;
+  if (st->timeout_ms && !ms) st->s->num_timed_streams--;
   st->timeout_ms = ms;
   st->last_activity = h2_session_now_(st->s);
   h2_session_schedule_flush_(st->s); /* re-arms the session timer */

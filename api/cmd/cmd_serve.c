@@ -1,10 +1,434 @@
-/* cmd_serve.c: placeholder until `h2 serve` lands; it says so and fails. */
+/* cmd_serve.c: `h2 serve [DIR] [options]`: a static file server over HTTP/2
+ * (TLS with ALPN h2, and/or h2c prior knowledge) built on the public API.
+ * Without DIR it serves the embedded demo site. One log line per request.
+ * POST/PUT to any path answers "<bytes> <sha256-hex>\n" of the body. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <openssl/sha.h>
+
+#include "h2.h"
+#include "h2_loop.h"
+#include "h2_tls.h"
 #include "h2cmd.h"
+#include "serve_files.h"
+#include "serve_fs.h"
+
+typedef struct serve_ctx {
+  h2_loop *loop;
+  h2_server *srv;
+  int quiet;
+  h2_serve_lookup_fn lookup;
+  void *lookup_ctx;
+  h2_serve_fs fs;
+} serve_ctx;
+
+/* An upload in progress (POST/PUT). */
+typedef struct upload {
+  SHA256_CTX sha;
+  uint64_t bytes;
+  char reply[128];
+} upload;
+
+/* One request in flight (pooled: thousands may be in flight at once). */
+typedef struct req {
+  struct req *next_free;
+  serve_ctx *ctx;
+  h2_stream *st;
+  int status;
+  int fd;
+  uint64_t bytes;
+  uint64_t off, left;
+  upload *up;
+  char method[12];
+  char path[228]; /* for the log line; empty with --quiet */
+} req;
+
+static req *req_free_list;
+static unsigned req_free_n;
+
+static req *req_new(void) {
+  req *r = req_free_list;
+  if (r) {
+    req_free_list = r->next_free;
+    req_free_n--;
+    memset(r, 0, sizeof *r);
+    return r;
+  }
+  return calloc(1, sizeof *r);
+}
+
+static void req_free(req *r) {
+  free(r->up);
+  if (req_free_n >= 4096) {
+    free(r);
+    return;
+  }
+  r->next_free = req_free_list;
+  req_free_list = r;
+  req_free_n++;
+}
+
+static void req_pool_drain(void) {
+  while (req_free_list) {
+    req *r = req_free_list;
+    req_free_list = r->next_free;
+    free(r);
+  }
+  req_free_n = 0;
+}
+
+static h2_loop *g_loop;
+
+static void on_signal(int sig) {
+  (void)sig;
+  if (g_loop) h2_loop_stop(g_loop);
+}
+
+static void log_req(req *r) {
+  if (r->ctx->quiet) return;
+  printf("%s %s %d %llu\n", r->method, r->path, r->status, (unsigned long long)r->bytes);
+  fflush(stdout);
+}
+
+static void req_close(h2_stream *st, uint32_t code, void *user) {
+  (void)st;
+  req *r = user;
+  if (code && !r->ctx->quiet) {
+    printf("%s %s %d reset %s\n", r->method, r->path, r->status, h2_err_rfc_name(code));
+    fflush(stdout);
+  }
+  if (r->fd >= 0) close(r->fd);
+  req_free(r);
+}
+
+static int file_read(h2_stream *st, uint8_t *buf, size_t cap, int *eof, void *user) {
+  (void)st;
+  req *r = user;
+  size_t want = r->left < cap ? (size_t)r->left : cap;
+  if (want == 0) {
+    *eof = 1;
+    return 0;
+  }
+  ssize_t n = pread(r->fd, buf, want, (off_t)r->off);
+  if (n < 0) return H2_ERR_IO;
+  if (n == 0) return H2_ERR_IO; /* file shrank under us */
+  r->off += (uint64_t)n;
+  r->left -= (uint64_t)n;
+  if (r->left == 0) *eof = 1;
+  return (int)n;
+}
+
+static void send_result(req *r, h2_serve_result *res) {
+  h2_header h[12];
+  size_t n = 0;
+  char status[8], clen[24];
+  snprintf(status, sizeof status, "%d", res->status);
+  h[n++] = (h2_header){":status", 7, status, strlen(status), 0};
+  h2_serve_header sh[8];
+  size_t m = h2_serve_result_headers(res, sh, 8);
+  for (size_t i = 0; i < m; i++)
+    h[n++] = (h2_header){sh[i].name, strlen(sh[i].name), sh[i].value, strlen(sh[i].value), 0};
+  if (res->status != 304) {
+    snprintf(clen, sizeof clen, "%llu", (unsigned long long)res->length);
+    h[n++] = (h2_header){"content-length", 14, clen, strlen(clen), 0};
+  }
+  r->status = res->status;
+  int body = res->body;
+  if (body == H2_SERVE_BODY_ENTITY && res->length == 0) body = H2_SERVE_BODY_NONE;
+  if (body == H2_SERVE_BODY_ENTITY && !res->entity.data) {
+    /* Large file on disk: stream it with pread. */
+    char full[PATH_MAX + H2_SERVE_PATH_MAX];
+    r->fd = -1;
+    if (h2_serve_fs_full_path(&r->ctx->fs, res->path, full, sizeof full) == 0)
+      r->fd = open(full, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+      h2_header e[] = {{":status", 7, "500", 3, 0}};
+      r->status = 500;
+      h2_stream_respond(r->st, e, 1, H2_END_STREAM);
+      log_req(r);
+      return;
+    }
+    r->off = res->offset;
+    r->left = res->length;
+    h2_stream_respond(r->st, h, n, 0);
+    r->bytes = res->length;
+    h2_stream_set_source(r->st, file_read, r);
+    log_req(r);
+    return;
+  }
+  if (body == H2_SERVE_BODY_NONE) {
+    h2_stream_respond(r->st, h, n, H2_END_STREAM);
+    log_req(r);
+    return;
+  }
+  h2_stream_respond(r->st, h, n, 0);
+  const uint8_t *data = body == H2_SERVE_BODY_TEXT ? (const uint8_t *)res->text
+                                                   : res->entity.data + res->offset;
+  r->bytes = res->length;
+  h2_stream_write(r->st, data, (size_t)res->length, NULL, NULL);
+  h2_stream_end(r->st);
+  log_req(r);
+}
+
+static void up_data(h2_stream *st, const uint8_t *data, size_t len, void *user) {
+  (void)st;
+  req *r = user;
+  SHA256_Update(&r->up->sha, data, len);
+  r->up->bytes += len;
+}
+
+static void up_end(h2_stream *st, void *user) {
+  req *r = user;
+  upload *u = r->up;
+  uint8_t md[SHA256_DIGEST_LENGTH];
+  SHA256_Final(md, &u->sha);
+  int k = snprintf(u->reply, sizeof u->reply, "%llu ", (unsigned long long)u->bytes);
+  for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) k += snprintf(u->reply + k, sizeof u->reply - (size_t)k, "%02x", md[i]);
+  snprintf(u->reply + k, sizeof u->reply - (size_t)k, "\n");
+  char clen[24];
+  snprintf(clen, sizeof clen, "%zu", strlen(u->reply));
+  h2_header h[] = {{":status", 7, "200", 3, 0},
+                   {"content-type", 12, "text/plain; charset=utf-8", 25, 0},
+                   {"content-length", 14, clen, strlen(clen), 0}};
+  r->status = 200;
+  r->bytes = strlen(u->reply);
+  h2_stream_respond(st, h, 3, 0);
+  h2_stream_write(st, (const uint8_t *)u->reply, strlen(u->reply), NULL, NULL);
+  h2_stream_end(st);
+  log_req(r);
+}
+
+static const h2_header *hdr(const h2_header *h, size_t n, const char *name) {
+  return h2_header_find(h, n, name);
+}
+
+static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_t n,
+                      unsigned flags, void *user) {
+  (void)s;
+  serve_ctx *ctx = user;
+  req *r = req_new();
+  if (!r) {
+    h2_stream_close(st, 0x2);
+    return;
+  }
+  r->ctx = ctx;
+  r->st = st;
+  r->fd = -1;
+  h2_stream_callbacks cbs = {0};
+  cbs.on_close = req_close;
+  h2_serve_request q;
+  memset(&q, 0, sizeof q);
+  const h2_header *m = hdr(hdrs, n, ":method"), *p = hdr(hdrs, n, ":path");
+  if (m) {
+    q.method = m->value;
+    q.method_len = m->value_len;
+    if (!ctx->quiet) snprintf(r->method, sizeof r->method, "%.*s", (int)m->value_len, m->value);
+  }
+  if (p) {
+    q.path = p->value;
+    q.path_len = p->value_len;
+    if (!ctx->quiet) snprintf(r->path, sizeof r->path, "%.*s", (int)p->value_len, p->value);
+  }
+#define OPT_HDR(field, name)                                   \
+  do {                                                         \
+    const h2_header *x_ = hdr(hdrs, n, name);                  \
+    if (x_) { q.field = x_->value; q.field##_len = x_->value_len; } \
+  } while (0)
+  OPT_HDR(if_none_match, "if-none-match");
+  OPT_HDR(if_modified_since, "if-modified-since");
+  OPT_HDR(range, "range");
+  OPT_HDR(if_range, "if-range");
+#undef OPT_HDR
+  h2_serve_result res;
+  h2_serve_decide(&res, &q, ctx->lookup, ctx->lookup_ctx);
+  if (res.body == H2_SERVE_UPLOAD) {
+    r->up = malloc(sizeof *r->up);
+    if (!r->up) {
+      h2_stream_on(st, &cbs, r);
+      h2_stream_close(st, 0x2);
+      return;
+    }
+    r->up->bytes = 0;
+    SHA256_Init(&r->up->sha);
+    cbs.on_data = up_data;
+    cbs.on_end = up_end;
+    h2_stream_on(st, &cbs, r);
+    if (flags & H2_FLAG_END_STREAM_RCVD) {
+      /* no body at all: on_end still follows from the engine */
+    }
+    return;
+  }
+  h2_stream_on(st, &cbs, r);
+  send_result(r, &res);
+}
+
+static void on_session_error(h2_server *srv, int err, const char *msg, void *user) {
+  (void)srv;
+  serve_ctx *ctx = user;
+  if (!ctx->quiet) fprintf(stderr, "h2 serve: connection: %s (%s)\n", msg, h2_strerror(err));
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: h2 serve [DIR] [--port N] [--bind ADDR] [--h2c]\n"
+          "                [--tls-cert FILE --tls-key FILE | --self-signed] [--cert-out FILE]\n"
+          "                [--h2c-port N] [--quiet]\n"
+          "Serves DIR (default: the built-in demo site) over HTTP/2.\n"
+          "  no mode flag     TLS (self-signed) on 8443 and h2c on 8080\n"
+          "  --h2c            h2c (prior knowledge) on --port (default 8080)\n"
+          "  --tls-cert/-key  TLS with this certificate on --port (default 8443)\n"
+          "  --self-signed    TLS with a generated certificate for localhost\n"
+          "  --cert-out FILE  write the generated certificate (PEM) there\n"
+          "  --bind ADDR      listen address (default 0.0.0.0)\n"
+          "  --quiet          no per-request log lines\n");
+}
 
 int h2_cmd_serve(int argc, char **argv) {
-  (void)argc; (void)argv;
-  fprintf(stderr, "h2 serve: not built yet in this version\n");
-  return 2;
+  const char *dir = NULL, *bind = NULL, *cert = NULL, *key = NULL, *cert_out = NULL;
+  int port = -1, h2c_port = -1, want_h2c = 0, self_signed = 0, quiet = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(a, "--port") && next) {
+      port = atoi(next); i++;
+    } else if (!strcmp(a, "--h2c-port") && next) {
+      h2c_port = atoi(next); i++;
+    } else if (!strcmp(a, "--bind") && next) {
+      bind = next; i++;
+    } else if (!strcmp(a, "--tls-cert") && next) {
+      cert = next; i++;
+    } else if (!strcmp(a, "--tls-key") && next) {
+      key = next; i++;
+    } else if (!strcmp(a, "--cert-out") && next) {
+      cert_out = next; i++;
+    } else if (!strcmp(a, "--self-signed")) {
+      self_signed = 1;
+    } else if (!strcmp(a, "--h2c")) {
+      want_h2c = 1;
+    } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+      quiet = 1;
+    } else if (a[0] != '-' && !dir) {
+      dir = a;
+    } else {
+      fprintf(stderr, "h2 serve: unknown or incomplete option '%s'\n", a);
+      usage(stderr);
+      return 2;
+    }
+  }
+  if ((cert && !key) || (key && !cert)) {
+    fprintf(stderr, "h2 serve: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  if ((port != -1 && (port < 0 || port > 65535)) || (h2c_port != -1 && (h2c_port < 0 || h2c_port > 65535))) {
+    fprintf(stderr, "h2 serve: port out of range\n");
+    return 2;
+  }
+  int want_tls = cert || self_signed;
+  int defaults = !want_tls && !want_h2c;
+  if (defaults) want_tls = want_h2c = 1, self_signed = 1;
+  int tls_port = port >= 0 ? port : 8443;
+  int plain_port = want_tls ? (h2c_port >= 0 ? h2c_port : 8080) : (port >= 0 ? port : 8080);
+
+  serve_ctx *ctx = calloc(1, sizeof *ctx);
+  if (!ctx) return 1;
+  ctx->quiet = quiet;
+  if (dir) {
+    if (h2_serve_fs_init(&ctx->fs, dir)) {
+      fprintf(stderr, "h2 serve: %s: %s\n", dir, strerror(errno));
+      free(ctx);
+      return 1;
+    }
+    ctx->lookup = h2_serve_fs_lookup;
+    ctx->lookup_ctx = &ctx->fs;
+  } else {
+    ctx->lookup = h2_demo_lookup;
+  }
+  int rc = 1;
+  h2_tls_ctx *tls = NULL;
+  if (want_tls) {
+    tls = h2_tls_ctx_new(H2_TLS_SERVER);
+    if (!tls) goto out;
+    int trc = cert ? h2_tls_ctx_add_cert_files(tls, cert, key, NULL)
+                   : h2_tls_ctx_add_self_signed(tls, "localhost");
+    if (trc) {
+      fprintf(stderr, "h2 serve: TLS: %s\n", h2_tls_ctx_errmsg(tls));
+      goto out;
+    }
+    if (cert_out && h2_tls_ctx_write_cert_pem(tls, 0, cert_out, NULL, NULL)) {
+      fprintf(stderr, "h2 serve: %s\n", h2_tls_ctx_errmsg(tls));
+      goto out;
+    }
+  }
+  if (h2_loop_new(&ctx->loop, NULL)) {
+    fprintf(stderr, "h2 serve: cannot create the event loop\n");
+    goto out;
+  }
+  h2_options opts;
+  h2_options_default(&opts);
+  opts.has_settings = 1;
+  h2_settings_default(&opts.settings);
+  opts.settings.enable_push = 0;
+  opts.settings.max_concurrent_streams = 128;
+  opts.settings.initial_window_size = 1 << 20;
+  opts.connection_window_size = 16 << 20;
+  h2_server_callbacks cbs;
+  memset(&cbs, 0, sizeof cbs);
+  cbs.session.on_stream = on_stream;
+  cbs.on_session_error = on_session_error;
+  if (h2_server_new(&ctx->srv, ctx->loop, &opts, &cbs, ctx)) {
+    fprintf(stderr, "h2 serve: %s\n", h2_last_error_message());
+    goto out;
+  }
+  const char *host = bind ? bind : "0.0.0.0";
+  const char *shown = (!bind || !strcmp(bind, "0.0.0.0") || !strcmp(bind, "::")) ? "localhost" : bind;
+  if (want_tls) {
+    int li = h2_server_listen(ctx->srv, host, (uint16_t)tls_port, tls);
+    if (li < 0) {
+      fprintf(stderr, "h2 serve: cannot listen on %s:%d: %s\n", host, tls_port, strerror(errno));
+      goto out;
+    }
+    printf("h2 serve: https://%s:%u/ (TLS, ALPN h2%s)\n", shown, h2_server_port(ctx->srv, li),
+           cert ? "" : ", self-signed certificate");
+  }
+  if (want_h2c) {
+    int li = h2_server_listen(ctx->srv, host, (uint16_t)plain_port, NULL);
+    if (li < 0) {
+      fprintf(stderr, "h2 serve: cannot listen on %s:%d: %s\n", host, plain_port, strerror(errno));
+      goto out;
+    }
+    printf("h2 serve: http://%s:%u/ (h2c, prior knowledge)\n", shown, h2_server_port(ctx->srv, li));
+  }
+  printf("h2 serve: serving %s\n", dir ? ctx->fs.root : "the built-in demo site");
+  fflush(stdout);
+  g_loop = ctx->loop;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  h2_loop_run(ctx->loop, H2_LOOP_RUN_DEFAULT);
+  rc = 0;
+out:
+  g_loop = NULL;
+  if (ctx->srv) h2_server_free(ctx->srv);
+  if (ctx->loop) {
+    /* Let the destroyed sessions run their close callbacks. */
+    for (int i = 0; i < 50 && h2_loop_alive(ctx->loop); i++) h2_loop_run(ctx->loop, H2_LOOP_RUN_NOWAIT);
+    h2_loop_free(ctx->loop);
+  }
+  h2_tls_ctx_free(tls);
+  if (dir) h2_serve_fs_free(&ctx->fs);
+  req_pool_drain();
+  free(ctx);
+  return rc;
 }

@@ -312,8 +312,26 @@ void h2_serve_decide(h2_serve_result *out, const h2_serve_request *req,
   }
   out->entity = ent;
   out->content_type = h2_serve_content_type(out->path);
-  h2_serve_etag(out->etag, sizeof out->etag, ent.size, ent.mtime, ent.mtime_nsec);
-  h2_serve_http_date(out->last_modified, sizeof out->last_modified, ent.mtime);
+  /* Formatting costs more than the rest of the decision: remember the last
+   * entity's strings (most requests hit the same few files). */
+  static _Thread_local struct {
+    uint64_t size;
+    int64_t mtime;
+    long nsec;
+    int valid;
+    char etag[48];
+    char date[32];
+  } memo;
+  if (!memo.valid || memo.size != ent.size || memo.mtime != ent.mtime || memo.nsec != ent.mtime_nsec) {
+    h2_serve_etag(memo.etag, sizeof memo.etag, ent.size, ent.mtime, ent.mtime_nsec);
+    h2_serve_http_date(memo.date, sizeof memo.date, ent.mtime);
+    memo.size = ent.size;
+    memo.mtime = ent.mtime;
+    memo.nsec = ent.mtime_nsec;
+    memo.valid = 1;
+  }
+  memcpy(out->etag, memo.etag, sizeof out->etag);
+  memcpy(out->last_modified, memo.date, sizeof out->last_modified);
   out->accept_ranges = 1;
 
   /* Conditionals (RFC 9110 §13.2.2): If-None-Match wins over If-Modified-Since. */

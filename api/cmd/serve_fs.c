@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int h2_serve_fs_init(h2_serve_fs *fs, const char *root) {
@@ -83,10 +84,29 @@ static const uint8_t *cache_get(h2_serve_fs *fs, const char *path, const char *f
   return buf;
 }
 
+static uint64_t coarse_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int h2_serve_fs_lookup(void *ctx, const char *path, h2_serve_entity *out) {
   h2_serve_fs *fs = ctx;
   char full[PATH_MAX + H2_SERVE_PATH_MAX];
   memset(out, 0, sizeof *out);
+  /* A cached small file checked less than a second ago is served without
+   * another stat (changes show up within H2_SERVE_FS_RECHECK_MS). */
+  uint64_t now = coarse_ms();
+  uint64_t h = hash_path(path);
+  h2_serve_fs_entry *e = &fs->cache[h % H2_SERVE_FS_CACHE_SLOTS];
+  if (e->data && e->hash == h && now - e->checked_ms < H2_SERVE_FS_RECHECK_MS && !strcmp(e->path, path)) {
+    out->kind = H2_SERVE_KIND_FILE;
+    out->size = e->size;
+    out->mtime = e->mtime;
+    out->mtime_nsec = e->mtime_nsec;
+    out->data = e->data;
+    return 0;
+  }
   if (h2_serve_fs_full_path(fs, path, full, sizeof full)) return 0; /* too long: not found */
   struct stat st;
   if (stat(full, &st) != 0) {
@@ -103,6 +123,7 @@ int h2_serve_fs_lookup(void *ctx, const char *path, h2_serve_entity *out) {
   out->kind = H2_SERVE_KIND_FILE;
   out->size = (uint64_t)st.st_size;
   out->data = cache_get(fs, path, full, &st);
+  if (out->data) e->checked_ms = now;
   return 0;
 }
 

@@ -1,6 +1,6 @@
 /* serve_fs.h: the disk side of `h2 serve`: an h2_serve_lookup_fn over a
  * root directory, with small files cached in memory (revalidated by size
- * and mtime on every lookup: one stat per request). */
+ * and mtime with a stat at most once a second per file). */
 #ifndef H2_SERVE_FS_H
 #define H2_SERVE_FS_H
 
@@ -13,6 +13,7 @@
 #define H2_SERVE_FS_CACHE_SLOTS 256
 #define H2_SERVE_FS_CACHE_FILE_MAX (256u * 1024)
 #define H2_SERVE_FS_CACHE_MAX ((size_t)64 << 20)
+#define H2_SERVE_FS_RECHECK_MS 1000
 
 typedef struct h2_serve_fs_entry {
   uint8_t *data;
@@ -21,6 +22,7 @@ typedef struct h2_serve_fs_entry {
   uint64_t size;
   int64_t mtime;
   long mtime_nsec;
+  uint64_t checked_ms; /* CLOCK_MONOTONIC_COARSE of the last stat */
 } h2_serve_fs_entry;
 
 typedef struct h2_serve_fs_retired {

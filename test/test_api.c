@@ -1,0 +1,398 @@
+/* test_api.c: the public session/stream API driven in memory: a client
+ * session and a server session created with h2_session_new (the
+ * transport-agnostic mode) exchange bytes through h2_session_pending /
+ * h2_session_consumed / h2_session_feed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "h2.h"
+
+typedef struct peer_log {
+  int connects, streams, responses, infos, trailers, ends, closes, errors, pings, goaways;
+  int local_settings, remote_settings, want_trailers, drains, aborted, session_closes;
+  uint32_t last_rst;
+  uint32_t goaway_code;
+  size_t body_len;
+  uint8_t *body;
+  int status;
+  double rtt;
+  int ping_err, ping_done;
+  uint32_t remote_max_streams;
+  h2_stream *last_stream;
+  char last_header_value[64];
+} peer_log;
+
+typedef struct pair {
+  h2_session *c, *s;
+  peer_log cl, sl;
+  uint64_t now;
+  /* server behaviour */
+  int server_mode; /* 0 respond 200 + "hello" + trailers, 1 echo body length, 2 1xx then 204 */
+} pair;
+
+static pair *g; /* the pair the callbacks belong to */
+
+/* Moves bytes both ways until neither side has anything to send. */
+static void pump(pair *p) {
+  for (int round = 0; round < 10000; round++) {
+    int moved = 0;
+    h2_session *from[2] = {p->c, p->s}, *to[2] = {p->s, p->c};
+    for (int i = 0; i < 2; i++) {
+      if (!from[i] || !to[i]) continue;
+      size_t len;
+      const uint8_t *d;
+      while ((d = h2_session_pending(from[i], &len)) != NULL && len > 0) {
+        uint8_t *copy = malloc(len);
+        memcpy(copy, d, len);
+        h2_session_consumed(from[i], len);
+        h2_session_feed(to[i], copy, len, p->now);
+        free(copy);
+        moved = 1;
+      }
+    }
+    if (!moved) return;
+  }
+  fail_msg("pump did not settle");
+}
+
+static void append_body(peer_log *l, const uint8_t *d, size_t n) {
+  l->body = realloc(l->body, l->body_len + n + 1);
+  memcpy(l->body + l->body_len, d, n);
+  l->body_len += n;
+}
+
+/* ---- client stream callbacks ---- */
+static void c_response(h2_stream *st, const h2_header *h, size_t n, unsigned flags, void *u) {
+  (void)st; (void)flags; (void)u;
+  g->cl.responses++;
+  const h2_header *s = h2_header_find(h, n, ":status");
+  assert_non_null(s);
+  g->cl.status = atoi((char[8]){s->value[0], s->value_len > 1 ? s->value[1] : 0,
+                                s->value_len > 2 ? s->value[2] : 0, 0});
+  const h2_header *x = h2_header_find(h, n, "x-test");
+  if (x) snprintf(g->cl.last_header_value, sizeof g->cl.last_header_value, "%.*s", (int)x->value_len, x->value);
+}
+static void c_info(h2_stream *st, const h2_header *h, size_t n, unsigned f, void *u) {
+  (void)st; (void)h; (void)n; (void)f; (void)u;
+  g->cl.infos++;
+}
+static void c_trailers(h2_stream *st, const h2_header *h, size_t n, unsigned f, void *u) {
+  (void)st; (void)f; (void)u;
+  g->cl.trailers++;
+  const h2_header *x = h2_header_find(h, n, "x-checksum");
+  assert_non_null(x);
+}
+static void c_data(h2_stream *st, const uint8_t *d, size_t n, void *u) {
+  (void)st; (void)u;
+  append_body(&g->cl, d, n);
+}
+static void c_end(h2_stream *st, void *u) { (void)st; (void)u; g->cl.ends++; }
+static void c_close(h2_stream *st, uint32_t code, void *u) {
+  (void)st; (void)u;
+  g->cl.closes++;
+  g->cl.last_rst = code;
+}
+static void c_aborted(h2_stream *st, void *u) { (void)st; (void)u; g->cl.aborted++; }
+static void c_drain(h2_stream *st, void *u) { (void)st; (void)u; g->cl.drains++; }
+
+static const h2_stream_callbacks client_stream_cbs = {
+  .on_response = c_response, .on_headers = c_info, .on_trailers = c_trailers,
+  .on_data = c_data, .on_end = c_end, .on_close = c_close, .on_aborted = c_aborted,
+  .on_drain = c_drain,
+};
+
+/* ---- server stream callbacks ---- */
+static const uint8_t hello[] = "hello, world";
+
+static void s_want_trailers(h2_stream *st, void *u) {
+  (void)u;
+  g->sl.want_trailers++;
+  h2_header t[] = {H2_HDR("x-checksum", "abc123")};
+  assert_int_equal(h2_stream_send_trailers(st, t, 1), 0);
+}
+static void s_data(h2_stream *st, const uint8_t *d, size_t n, void *u) {
+  (void)st; (void)u;
+  append_body(&g->sl, d, n);
+}
+static void s_end(h2_stream *st, void *u) {
+  (void)u;
+  g->sl.ends++;
+  if (g->server_mode == 1) {
+    static char reply[32];
+    snprintf(reply, sizeof reply, "%zu", g->sl.body_len);
+    h2_header h[] = {H2_HDR(":status", "200")};
+    assert_int_equal(h2_stream_respond(st, h, 1, 0), 0);
+    assert_true(h2_stream_write(st, (const uint8_t *)reply, strlen(reply), NULL, NULL) >= 0);
+    assert_int_equal(h2_stream_end(st), 0);
+  }
+}
+static void s_close(h2_stream *st, uint32_t code, void *u) {
+  (void)st; (void)u;
+  g->sl.closes++;
+  g->sl.last_rst = code;
+}
+static void s_aborted(h2_stream *st, void *u) { (void)st; (void)u; g->sl.aborted++; }
+
+static const h2_stream_callbacks server_stream_cbs = {
+  .on_want_trailers = s_want_trailers, .on_data = s_data, .on_end = s_end,
+  .on_close = s_close, .on_aborted = s_aborted,
+};
+
+/* ---- session callbacks ---- */
+static void on_connect(h2_session *s, void *u) { (void)s; ((peer_log *)u)->connects++; }
+static void on_error(h2_session *s, int err, const char *m, void *u) {
+  (void)s; (void)err; (void)m;
+  ((peer_log *)u)->errors++;
+}
+static void on_close(h2_session *s, void *u) { (void)s; ((peer_log *)u)->session_closes++; }
+static void on_ping(h2_session *s, const uint8_t p[8], void *u) { (void)s; (void)p; ((peer_log *)u)->pings++; }
+static void on_goaway(h2_session *s, uint32_t code, uint32_t last, const uint8_t *o, size_t ol, void *u) {
+  (void)s; (void)last; (void)o; (void)ol;
+  ((peer_log *)u)->goaways++;
+  ((peer_log *)u)->goaway_code = code;
+}
+static void on_local(h2_session *s, const h2_settings *v, void *u) { (void)s; (void)v; ((peer_log *)u)->local_settings++; }
+static void on_remote(h2_session *s, const h2_settings *v, void *u) {
+  (void)s;
+  ((peer_log *)u)->remote_settings++;
+  ((peer_log *)u)->remote_max_streams = v->max_concurrent_streams;
+}
+
+static void server_on_stream(h2_session *s, h2_stream *st, const h2_header *h, size_t n,
+                             unsigned flags, void *u) {
+  (void)s; (void)flags;
+  peer_log *l = u;
+  l->streams++;
+  l->last_stream = st;
+  assert_non_null(h2_header_find(h, n, ":method"));
+  assert_non_null(h2_header_find(h, n, ":path"));
+  h2_stream_on(st, &server_stream_cbs, NULL);
+  if (g->server_mode == 0) {
+    h2_header r[] = {H2_HDR(":status", "200"), H2_HDR("X-Test", "yes")};
+    assert_int_equal(h2_stream_respond(st, r, 2, H2_WAIT_FOR_TRAILERS), 0);
+    assert_int_equal(h2_stream_write(st, hello, sizeof hello - 1, NULL, NULL), 1);
+    assert_int_equal(h2_stream_end(st), 0);
+  } else if (g->server_mode == 2) {
+    h2_header i1[] = {H2_HDR(":status", "103"), H2_HDR("link", "</s.css>; rel=preload")};
+    assert_int_equal(h2_stream_additional_headers(st, i1, 2), 0);
+    h2_header r[] = {H2_HDR(":status", "204")};
+    assert_int_equal(h2_stream_respond(st, r, 1, H2_END_STREAM), 0);
+  }
+}
+
+static void make_pair(pair *p, int mode) {
+  memset(p, 0, sizeof *p);
+  g = p;
+  p->server_mode = mode;
+  p->now = 1000;
+  h2_session_callbacks cc = {.on_connect = on_connect, .on_error = on_error, .on_close = on_close,
+                             .on_ping = on_ping, .on_goaway = on_goaway,
+                             .on_local_settings = on_local, .on_remote_settings = on_remote};
+  h2_session_callbacks sc = cc;
+  sc.on_stream = server_on_stream;
+  assert_int_equal(h2_session_new(&p->c, 0, NULL, &cc, &p->cl, NULL), 0);
+  assert_int_equal(h2_session_new(&p->s, 1, NULL, &sc, &p->sl, NULL), 0);
+  assert_int_equal(p->cl.connects, 1);
+  pump(p);
+  assert_int_equal(p->cl.remote_settings, 1);
+  assert_int_equal(p->sl.remote_settings, 1);
+}
+
+static void free_pair(pair *p) {
+  h2_session_free(p->c);
+  h2_session_free(p->s);
+  free(p->cl.body);
+  free(p->sl.body);
+}
+
+static void test_get_with_trailers(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, 0);
+  h2_stream *st;
+  h2_header h[] = {H2_HDR(":path", "/x"), H2_HDR("Accept", "*/*")}; /* upper case lowered */
+  assert_int_equal(h2_session_request(p.c, &st, h, 2, H2_END_STREAM, NULL), 0);
+  assert_int_equal(h2_stream_id(st), 1);
+  h2_stream_on(st, &client_stream_cbs, NULL);
+  pump(&p);
+  assert_int_equal(p.sl.streams, 1);
+  assert_int_equal(p.cl.responses, 1);
+  assert_int_equal(p.cl.status, 200);
+  assert_string_equal(p.cl.last_header_value, "yes");
+  assert_int_equal(p.cl.body_len, sizeof hello - 1);
+  assert_memory_equal(p.cl.body, hello, sizeof hello - 1);
+  assert_int_equal(p.sl.want_trailers, 1);
+  assert_int_equal(p.cl.trailers, 1);
+  assert_int_equal(p.cl.ends, 1);
+  assert_int_equal(p.cl.closes, 1);
+  assert_int_equal(p.cl.last_rst, 0);
+  assert_int_equal(p.sl.closes, 1);
+  assert_int_equal(p.cl.errors + p.sl.errors, 0);
+  free_pair(&p);
+}
+
+static void test_upload_backpressure(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, 1);
+  size_t total = 1 << 20;
+  uint8_t *big = malloc(total);
+  for (size_t i = 0; i < total; i++) big[i] = (uint8_t)(i * 7);
+  h2_stream *st;
+  h2_header h[] = {H2_HDR(":method", "POST"), H2_HDR(":path", "/up")};
+  assert_int_equal(h2_session_request(p.c, &st, h, 2, 0, NULL), 0);
+  h2_stream_on(st, &client_stream_cbs, NULL);
+  /* 16 writes of 64 KiB: the first returns 0 (high-water mark 64 KiB). */
+  int saw_backpressure = 0;
+  for (size_t off = 0; off < total; off += 65536) {
+    int r = h2_stream_write(st, big + off, 65536, NULL, NULL);
+    assert_true(r >= 0);
+    if (r == 0) saw_backpressure = 1;
+  }
+  assert_true(saw_backpressure);
+  assert_true(h2_stream_buffer_size(st) >= 65536);
+  assert_int_equal(h2_stream_end(st), 0);
+  pump(&p);
+  assert_int_equal(p.sl.body_len, total);
+  assert_memory_equal(p.sl.body, big, total);
+  assert_true(p.cl.drains >= 1);
+  assert_int_equal(h2_stream_buffer_size(st), 0);
+  assert_int_equal(p.cl.status, 200);
+  assert_int_equal(atoi((char *)p.cl.body), (int)total);
+  free(big);
+  free_pair(&p);
+}
+
+static void ping_cb(h2_session *s, int err, double rtt, const uint8_t payload[8], void *u) {
+  (void)s; (void)payload; (void)u;
+  g->cl.ping_done++;
+  g->cl.ping_err = err;
+  g->cl.rtt = rtt;
+}
+
+static void test_ping_settings_goaway(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, 0);
+  assert_int_equal(h2_session_ping(p.c, (const uint8_t *)"12345678", ping_cb, NULL), 0);
+  size_t len;
+  const uint8_t *d = h2_session_pending(p.c, &len);
+  assert_non_null(d);
+  p.now += 25; /* the ACK arrives 25 ms later */
+  pump(&p);
+  assert_int_equal(p.sl.pings, 1);
+  assert_int_equal(p.cl.ping_done, 1);
+  assert_int_equal(p.cl.ping_err, 0);
+  assert_true(p.cl.rtt >= 0);
+
+  h2_settings s;
+  h2_settings_default(&s);
+  s.max_concurrent_streams = 7;
+  assert_int_equal(h2_session_settings(p.c, &s), 0);
+  pump(&p);
+  assert_int_equal(p.sl.remote_max_streams, 7);
+  assert_true(p.cl.local_settings >= 1);
+  h2_settings local;
+  h2_session_local_settings(p.c, &local);
+  assert_int_equal(local.max_concurrent_streams, 7);
+  s.max_frame_size = 1; /* invalid */
+  assert_int_equal(h2_session_settings(p.c, &s), H2_ERR_INVALID_ARG);
+
+  assert_int_equal(h2_session_goaway(p.s, 0xb, UINT32_MAX, (const uint8_t *)"calm", 4), 0);
+  pump(&p);
+  assert_int_equal(p.cl.goaways, 1);
+  assert_int_equal(p.cl.goaway_code, 0xb);
+  free_pair(&p);
+}
+
+static void test_reset_and_info(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, 3); /* server does not answer */
+  h2_stream *st;
+  h2_header h[] = {H2_HDR(":path", "/slow")};
+  assert_int_equal(h2_session_request(p.c, &st, h, 1, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st, &client_stream_cbs, NULL);
+  pump(&p);
+  assert_int_equal(p.sl.streams, 1);
+  h2_stream_close(st, 0x8); /* CANCEL */
+  pump(&p);
+  assert_int_equal(p.cl.closes, 1);
+  assert_int_equal(p.cl.last_rst, 0x8);
+  assert_int_equal(p.sl.closes, 1);
+  assert_int_equal(p.sl.last_rst, 0x8);
+  assert_int_equal(p.sl.aborted, 1);
+  free_pair(&p);
+
+  make_pair(&p, 2); /* 103 then 204 */
+  assert_int_equal(h2_session_request(p.c, &st, h, 1, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st, &client_stream_cbs, NULL);
+  pump(&p);
+  assert_int_equal(p.cl.infos, 1);
+  assert_int_equal(p.cl.responses, 1);
+  assert_int_equal(p.cl.status, 204);
+  assert_int_equal(p.cl.closes, 1);
+  free_pair(&p);
+}
+
+static void test_many_streams_and_state(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, 0);
+  for (int i = 0; i < 50; i++) {
+    h2_stream *st;
+    h2_header h[] = {H2_HDR(":path", "/m")};
+    assert_int_equal(h2_session_request(p.c, &st, h, 1, H2_END_STREAM, NULL), 0);
+    h2_stream_on(st, &client_stream_cbs, NULL);
+  }
+  pump(&p);
+  assert_int_equal(p.cl.responses, 50);
+  assert_int_equal(p.cl.closes, 50);
+  assert_int_equal(p.cl.body_len, 50 * (sizeof hello - 1));
+  h2_session_state ss;
+  h2_session_get_state(p.c, &ss);
+  assert_int_equal(ss.next_stream_id, 101);
+  assert_int_equal(ss.num_streams, 0);
+  assert_true(ss.local_window_size > 0);
+  free_pair(&p);
+}
+
+static void test_bad_input_and_close(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, 0);
+  /* Garbage to the server: it fails the session with an error. */
+  int rc = h2_session_feed(p.s, (const uint8_t *)"\x00\x00\x04\x08\x00\x00\x00\x00\x00", 9, p.now);
+  (void)rc;
+  uint8_t junk[64];
+  memset(junk, 0xff, sizeof junk);
+  rc = h2_session_feed(p.s, junk, sizeof junk, p.now);
+  assert_true(rc < 0);
+  assert_int_equal(p.sl.errors, 1);
+  pump(&p);
+  assert_int_equal(p.cl.goaways, 1);
+  assert_true(p.cl.goaway_code != 0);
+  /* Invalid request header names are refused synchronously. */
+  h2_stream *st;
+  h2_header bad[] = {H2_HDR(":path", "/"), H2_HDR("bad header", "x")};
+  assert_true(h2_session_request(p.c, &st, bad, 2, H2_END_STREAM, NULL) < 0);
+  free_pair(&p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_get_with_trailers),
+    cmocka_unit_test(test_upload_backpressure),
+    cmocka_unit_test(test_ping_settings_goaway),
+    cmocka_unit_test(test_reset_and_info),
+    cmocka_unit_test(test_many_streams_and_state),
+    cmocka_unit_test(test_bad_input_and_close),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
