@@ -317,6 +317,28 @@ void tc_drain(h2_conn *c, tc_buf *out) {
   }
 }
 
+size_t tc_pump(h2_conn *from, h2_conn *to, uint64_t now) {
+  uint8_t buf[4096];
+  size_t total = 0;
+  for (int guard = 0; guard < 1000000; guard++) {
+    int n = h2_conn_send(from, buf, sizeof buf, now);
+    if (n <= 0) break;
+    if (h2_conn_recv(to, buf, (size_t)n, now) < 0) break;
+    total += (size_t)n;
+  }
+  return total;
+}
+
+size_t tc_pump_both(h2_conn *a, h2_conn *b, uint64_t now) {
+  size_t total = 0;
+  for (int guard = 0; guard < 10000; guard++) {
+    size_t n = tc_pump(a, b, now) + tc_pump(b, a, now);
+    if (n == 0) break;
+    total += n;
+  }
+  return total;
+}
+
 void tc_run(h2_conn_role role, const h2_conn_config *cfg, const tc_rec *proto, const uint8_t *in,
             size_t len, int mode, size_t at, tc_result *res) {
   memset(res, 0, sizeof *res);

@@ -71,6 +71,11 @@ void tc_rec_free(tc_rec *r);
 /* tc_drain appends all pending output of |c| to |out| (if not NULL). */
 void tc_drain(h2_conn *c, tc_buf *out);
 
+/* tc_pump moves every pending byte of |from| into |to| (both directions
+ * until quiet when |to_back|); returns the bytes moved. */
+size_t tc_pump(h2_conn *from, h2_conn *to, uint64_t now);
+size_t tc_pump_both(h2_conn *a, h2_conn *b, uint64_t now);
+
 /* Split modes for tc_run. */
 #define TC_WHOLE 0
 #define TC_SPLIT 1 /* two pieces at |at| */
