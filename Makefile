@@ -73,6 +73,8 @@ LIBS_FOR_PROGRAMS := $(LIBCMD) $(LIBH2) $(LIBCORE)
 
 .PHONY: all test test-build run fuzz fuzz-build bench bench-build install deps clean check-kqueue check-libc
 .DEFAULT_GOAL := all
+# Keep every object (pattern-rule intermediates) so rebuilds are incremental.
+.SECONDARY:
 
 all: $(LIBCORE) $(LIBH2) $(H2BIN)
 
