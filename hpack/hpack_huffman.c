@@ -44,8 +44,9 @@ size_t hpack_huff_encode_limited(uint8_t *dst, const char *s, size_t len, size_t
   uint64_t acc = 0;
   unsigned n = 0;
   for (size_t i = 0; i < len; i++) {
-    acc = (acc << h2_hpack_huff_bits[p[i]]) | h2_hpack_huff_code[p[i]];
-    n += h2_hpack_huff_bits[p[i]];
+    unsigned bits = h2_hpack_huff_bits[p[i]];
+    acc = (acc << bits) | h2_hpack_huff_code[p[i]];
+    n += bits;
     if (n >= 32) {
       n -= 32;
       uint32_t w = (uint32_t)(acc >> n);
