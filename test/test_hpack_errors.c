@@ -563,6 +563,16 @@ static void test_random_roundtrip(void **state) {
     assert_int_equal(h2_hpack_encoder_table_size(e), h2_hpack_decoder_table_size(d));
     assert_int_equal(h2_hpack_encoder_table_count(e), h2_hpack_decoder_table_count(d));
     assert_int_equal(h2_hpack_encoder_table_max(e), h2_hpack_decoder_table_max(d));
+    /* Entry by entry, the two tables hold the same fields. */
+    for (size_t k = 1; k <= h2_hpack_decoder_table_count(d); k++) {
+      h2_hpack_field fe, fd;
+      assert_int_equal(h2_hpack_encoder_table_get(e, k, &fe), 0);
+      assert_int_equal(h2_hpack_decoder_table_get(d, k, &fd), 0);
+      assert_int_equal(fe.name_len, fd.name_len);
+      assert_int_equal(fe.value_len, fd.value_len);
+      assert_memory_equal(fe.name, fd.name, fd.name_len);
+      assert_memory_equal(fe.value, fd.value, fd.value_len);
+    }
   }
   assert_true(h2_hpack_decoder_memory(d) > 0);
   assert_true(h2_hpack_encoder_memory(e) > 0);
