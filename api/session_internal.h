@@ -31,7 +31,8 @@ struct h2_stream {
   h2_stream *next, *prev;  /* session's list of live streams */
   unsigned paused : 1, headers_sent : 1, local_ended : 1, remote_ended : 1,
       wait_trailers : 1, end_after_headers : 1, aborted : 1, closed : 1, is_push : 1,
-      end_pending : 1, trailers_sent : 1, want_trailers_fired : 1, rst_sent : 1;
+      end_pending : 1, trailers_sent : 1, want_trailers_fired : 1, rst_sent : 1,
+      close_pending : 1;
   uint32_t rst_code;
   size_t buffered;         /* bytes written and not yet released */
   int need_drain;

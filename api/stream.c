@@ -51,7 +51,7 @@ static void unlink_stream(h2_stream *st) {
 }
 
 void h2_stream_maybe_free_(h2_stream *st) {
-  if (st->closed && st->outstanding == 0) {
+  if (st->closed && st->outstanding == 0 && !st->close_pending) {
     free(st->src_bufs);
     h2_pool_put(&stream_pool, st);
   }
@@ -66,6 +66,17 @@ static void drop_held(h2_stream *st) {
   st->held_tail = NULL;
 }
 
+/* Delivers on_close and frees |st|. Called once no write of the stream is
+ * referenced by the engine any more, so the application may free its
+ * buffers in on_close. */
+static void deliver_close(h2_stream *st) {
+  st->close_pending = 0;
+  st->outstanding++; /* keep |st| alive through the callback */
+  if (st->cbs.on_close) st->cbs.on_close(st, st->rst_code, st->user);
+  st->outstanding--;
+  h2_stream_maybe_free_(st);
+}
+
 void h2_stream_on_closed_(h2_stream *st, uint32_t code) {
   if (st->closed) return;
   st->closed = 1;
@@ -75,11 +86,16 @@ void h2_stream_on_closed_(h2_stream *st, uint32_t code) {
     st->timeout_ms = 0;
   }
   unlink_stream(st);
-  st->outstanding++; /* keep |st| alive through the callbacks below */
+  st->outstanding++;
   drop_held(st);
-  if (st->cbs.on_close) st->cbs.on_close(st, code, st->user);
   st->outstanding--;
-  h2_stream_maybe_free_(st);
+  /* The engine may close a stream when it frames END_STREAM, before the
+   * bytes are written: wait for the last DATA_RELEASED. */
+  if (st->outstanding > 0) {
+    st->close_pending = 1;
+    return;
+  }
+  deliver_close(st);
 }
 
 void h2_stream_released_(h2_write_rec *w, int sent) {
@@ -92,7 +108,8 @@ void h2_stream_released_(h2_write_rec *w, int sent) {
   int is_src = w->cb == NULL && w->owned == NULL && w->user == st->src_bufs && st->src != NULL;
   write_free(w);
   if (st->closed) {
-    h2_stream_maybe_free_(st);
+    if (st->close_pending && st->outstanding == 0) deliver_close(st);
+    else h2_stream_maybe_free_(st);
     return;
   }
   if (is_src) {
