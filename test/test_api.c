@@ -65,6 +65,7 @@ static void append_body(peer_log *l, const uint8_t *d, size_t n) {
   l->body = realloc(l->body, l->body_len + n + 1);
   memcpy(l->body + l->body_len, d, n);
   l->body_len += n;
+  l->body[l->body_len] = 0;
 }
 
 /* ---- client stream callbacks ---- */
