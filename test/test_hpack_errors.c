@@ -511,6 +511,47 @@ static void test_encoder_strategy(void **state) {
   h2_hpack_encoder_free(e);
 }
 
+/* Many distinct names share hash buckets: every name is still found. */
+static void test_encoder_many_names(void **state) {
+  (void)state;
+  h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+  h2_hpack_decoder *d = h2_hpack_decoder_new(NULL);
+  h2_hpack_encoder_set_table_limit(e, 16384);
+  h2_hpack_encoder_set_max_table_size(e, 16384);
+  assert_int_equal(h2_hpack_decoder_set_max_table_size(d, 16384), 0);
+  char names[300][8];
+  uint8_t out[256];
+  h2_cbb b;
+  h2_cbb_init(&b, out, sizeof out);
+  int len = h2_hpack_encode(e, &b, NULL, 0); /* just the size update */
+  assert_int_equal(len, 3);
+  assert_int_equal(h2_hpack_decode(d, out, (size_t)len, 1, NULL, NULL), 0);
+  assert_int_equal(h2_hpack_decoder_table_max(d), 16384);
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < 300; i++) {
+      snprintf(names[i], sizeof names[i], "x-%d", i);
+      /* Round 0 adds x-i: v; round 1 sends x-i: w, which must reuse the
+       * name by index (0x0f...: literal without indexing, indexed name). */
+      h2_hpack_field f = {names[i], strlen(names[i]), round ? "w" : "v", 1, round ? H2_HPACK_NO_INDEX : 0};
+      h2_cbb_init(&b, out, sizeof out);
+      int n = h2_hpack_encode(e, &b, &f, 1);
+      assert_true(n > 0);
+      if (round) {
+        if (i >= 300 - 16384 / 36 && out[0] != 0x0f) fail_msg("x-%d: name not reused (%02x)", i, out[0]);
+      } else if (out[0] != 0x40) {
+        fail_msg("x-%d: not indexed (%02x)", i, out[0]);
+      }
+      collector col;
+      collector_init(&col);
+      assert_int_equal(h2_hpack_decode(d, out, (size_t)n, 1, collect_cb, &col), 1);
+      collector_free(&col);
+    }
+  }
+  assert_int_equal(h2_hpack_encoder_table_count(e), h2_hpack_decoder_table_count(d));
+  h2_hpack_decoder_free(d);
+  h2_hpack_encoder_free(e);
+}
+
 /* ---- random round trips -------------------------------------------------- */
 
 static const char *const names[] = {":method", ":path", ":authority", ":status", "user-agent", "cookie",
@@ -684,6 +725,7 @@ int main(void) {
       cmocka_unit_test(test_never_indexed_roundtrip),
       cmocka_unit_test(test_encoder_atomic),
       cmocka_unit_test(test_encoder_strategy),
+      cmocka_unit_test(test_encoder_many_names),
       cmocka_unit_test(test_random_roundtrip),
       cmocka_unit_test(test_failing_allocations),
   };
