@@ -198,10 +198,11 @@ void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size,
  *    H2_ERR_HPACK_TOO_MANY_FIELDS, H2_ERR_HPACK_FIELD_TOO_LONG.
  * A block of zero fields is valid. |in| may be NULL when |len| is 0 (else
  * H2_ERR_INVALID_ARG); |cb| may be NULL (fields are then only counted). A
- * string longer than max(max_field_len, SETTINGS table size) is skipped
- * as it arrives, never buffered (soft H2_ERR_HPACK_FIELD_TOO_LONG; if it
- * was to be indexed, the table is emptied as §4.4 prescribes for an entry
- * larger than the table). */
+ * literal whose name and value surely decode to more than B =
+ * max(max_field_len, SETTINGS table size) is skipped as it arrives, never
+ * buffered (soft H2_ERR_HPACK_FIELD_TOO_LONG; if it was to be indexed, the
+ * table is emptied, as §4.4 prescribes for an entry larger than the
+ * table). */
 int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block,
                     h2_hpack_field_cb cb, void *user);
 
@@ -263,17 +264,18 @@ size_t h2_hpack_encode_bound(const h2_hpack_field *fields, size_t n);
 
 /* h2_hpack_encode appends one complete header block for |fields| to |out|.
  * Per field: a full match in the static or dynamic table becomes an indexed
- * field (not for H2_HPACK_NEVER_INDEXED fields); otherwise a literal, with
- * the name as an index when the name is in a table (static preferred). A
- * literal is never-indexed for H2_HPACK_NEVER_INDEXED fields and, by
- * default, for authorization, proxy-authorization and cookie values shorter
- * than 20 octets; it is added to the table unless H2_HPACK_NO_INDEX is set,
- * or, without H2_HPACK_INDEX, its entry would take more than 3/4 of the
- * table, or it is a field whose values seldom repeat (:path, content-length,
- * age, etag, if-none-match, set-cookie) sent for the first time lately:
- * those are indexed only when the same name and value come again while
- * the encoder still remembers them (64 recent hashes), so one-off values do
- * not evict useful entries. Strings use Huffman per the Huffman mode. Names should be
+ * field (except for sensitive fields, below); otherwise a literal, with the
+ * name as an index when the name is in a table (static preferred).
+ * Sensitive fields are sent as never-indexed literals: those flagged
+ * H2_HPACK_NEVER_INDEXED and, by default, authorization,
+ * proxy-authorization and cookie values shorter than 20 octets. Other
+ * literals are added to the table unless H2_HPACK_NO_INDEX is set or,
+ * without H2_HPACK_INDEX, the entry would take more than 3/4 of the table,
+ * or the field is one whose values seldom repeat (:path, content-length,
+ * age, etag, if-none-match, set-cookie) not seen lately: those are indexed
+ * only when the same name and value come again while the encoder still
+ * remembers them (64 recent hashes), so one-off values do not evict useful
+ * entries. Strings use Huffman per the Huffman mode. Names should be
  * lowercase (HTTP/2); the encoder does not check.
  *
  * The call is atomic: if |out| has less room than h2_hpack_encode_bound()
