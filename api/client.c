@@ -28,7 +28,7 @@ static void on_connected(h2_loop_connect *c, int fd, int status, void *user) {
   h2_session *s = pc->s;
   if (status != 0) {
     char msg[400];
-    snprintf(msg, sizeof msg, "cannot connect to %s: %s", s->authority,
+    snprintf(msg, sizeof msg, "cannot connect to %s: %s", h2_session_authority_(s),
              status == H2_ERR_TIMEOUT ? "timed out" : h2_strerror(status));
     free(pc);
     connect_failed(s, status, msg);
@@ -79,15 +79,22 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
     return rc;
   }
   snprintf(s->scheme, sizeof s->scheme, "%s", tls ? "https" : "http");
-  if ((tls && port == 443) || (!tls && port == 80)) snprintf(s->authority, sizeof s->authority, "%s", host);
-  else if (strchr(host, ':')) snprintf(s->authority, sizeof s->authority, "[%s]:%u", host, port);
-  else snprintf(s->authority, sizeof s->authority, "%s:%u", host, port);
+  char auth[300];
+  if ((tls && port == 443) || (!tls && port == 80)) snprintf(auth, sizeof auth, "%s", host);
+  else if (strchr(host, ':')) snprintf(auth, sizeof auth, "[%s]:%u", host, port);
+  else snprintf(auth, sizeof auth, "%s:%u", host, port);
+  s->authority = strdup(auth);
+  if (!s->authority) {
+    h2_conn_free(s->conn);
+    free(s);
+    return H2_ERR_NOMEM;
+  }
   s->connecting = 1;
   h2_session_attach_(s, loop, NULL);
   pending_connect *pc = calloc(1, sizeof *pc);
   if (!pc) {
     h2_conn_free(s->conn);
-    free(s);
+    h2_session_free_struct_(s);
     return H2_ERR_NOMEM;
   }
   pc->s = s;
@@ -104,7 +111,7 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
         h2_tls_ctx_free(ctx);
         h2_conn_free(s->conn);
         free(pc);
-        free(s);
+        h2_session_free_struct_(s);
         return rc;
       }
     }
@@ -115,7 +122,7 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
     if (s->own_tls) h2_tls_ctx_free(s->own_tls);
     h2_conn_free(s->conn);
     free(pc);
-    free(s);
+    h2_session_free_struct_(s);
     return rc;
   }
   *out = s;
@@ -123,7 +130,7 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
 nomem:
   h2_conn_free(s->conn);
   free(pc);
-  free(s);
+  h2_session_free_struct_(s);
   return H2_ERR_NOMEM;
 }
 
@@ -154,7 +161,8 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
   if (!is_connect && !has_field(user_f, (size_t)m, ":scheme"))
     f[k++] = (h2_hpack_field){":scheme", 7, s->scheme, strlen(s->scheme), 0};
   if (!has_field(user_f, (size_t)m, ":authority"))
-    f[k++] = (h2_hpack_field){":authority", 10, s->authority, strlen(s->authority), 0};
+    f[k++] = (h2_hpack_field){":authority", 10, h2_session_authority_(s),
+                              strlen(h2_session_authority_(s)), 0};
   if (!is_connect && !has_field(user_f, (size_t)m, ":path"))
     f[k++] = (h2_hpack_field){":path", 5, "/", 1, 0};
   for (int i = 0; i < m; i++) {

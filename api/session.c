@@ -358,7 +358,6 @@ int h2_session_new(h2_session **out, int is_server, const h2_options *opts,
   }
   if (tr) s->tr = *tr;
   snprintf(s->scheme, sizeof s->scheme, "http");
-  snprintf(s->authority, sizeof s->authority, "localhost");
   *out = s;
   if (s->cbs.on_connect) s->cbs.on_connect(s, s->user);
   return 0;
@@ -448,7 +447,7 @@ static void finish_session(h2_session *s) {
   if (s->cbs.on_close) s->cbs.on_close(s, s->user);
   if (s->loop) {
     if (s->own_tls) h2_tls_ctx_free(s->own_tls);
-    free(s);
+    h2_session_free_struct_(s);
   }
 }
 
@@ -505,10 +504,20 @@ void h2_session_transport_closed(h2_session *s, int err) {
   finish_session(s);
 }
 
+void h2_session_free_struct_(h2_session *s) {
+  free(s->authority);
+  free(s->pings);
+  free(s);
+}
+
+const char *h2_session_authority_(const h2_session *s) {
+  return s->authority ? s->authority : "localhost";
+}
+
 void h2_session_free(h2_session *s) {
   if (!s) return;
   if (!s->finished) finish_session(s);
-  free(s);
+  h2_session_free_struct_(s);
 }
 
 /* ---- operations --------------------------------------------------------------------- */
@@ -535,6 +544,7 @@ int h2_session_ping(h2_session *s, const uint8_t *payload, h2_ping_cb cb, void *
   uint32_t max = s->opts.max_outstanding_pings ? s->opts.max_outstanding_pings : 10;
   if (max > H2_MAX_PINGS) max = H2_MAX_PINGS;
   if (s->ping_count >= max) return H2_ERR_LIMIT;
+  if (!s->pings && !(s->pings = calloc(H2_MAX_PINGS, sizeof *s->pings))) return H2_ERR_NOMEM;
   h2_ping_rec p;
   p.cb = cb;
   p.user = user;

@@ -78,7 +78,7 @@ struct h2_session {
   h2_session *srv_next, *srv_prev;
   /* client */
   char scheme[8];
-  char authority[300];
+  char *authority;         /* client: malloc'd "host[:port]"; NULL = "localhost" */
   h2_tls_ctx *own_tls;     /* client context made by h2_connect */
   /* state */
   int connecting, closed, destroyed, finished, engine_depth, goaway_sent, transport_gone;
@@ -87,7 +87,7 @@ struct h2_session {
   h2_stream *streams;      /* live streams */
   size_t num_streams;
   size_t num_timed_streams; /* streams with a timeout set */
-  h2_ping_rec pings[H2_MAX_PINGS];
+  h2_ping_rec *pings;      /* H2_MAX_PINGS entries, allocated by the first ping */
   unsigned ping_head, ping_count;
   uint64_t timeout_ms, last_activity;
   void (*trace)(h2_session *s, int out, const char *line, void *user);
@@ -96,6 +96,8 @@ struct h2_session {
 };
 
 /* session.c */
+void h2_session_free_struct_(h2_session *s);
+const char *h2_session_authority_(const h2_session *s);
 uint64_t h2_session_now_(h2_session *s);
 void h2_session_schedule_flush_(h2_session *s);
 int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
