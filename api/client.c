@@ -169,6 +169,8 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
     if (user_f[i].name_len == 7 && !memcmp(user_f[i].name, ":method", 7)) continue;
     f[k++] = user_f[i];
   }
+  int rc = h2_check_send_size_(s, f, k, 0);
+  if (rc) return rc;
   h2_stream *st = h2_stream_new_(s, 0);
   if (!st) return H2_ERR_NOMEM;
   h2_frame_prio p, *pp = NULL;

@@ -135,7 +135,12 @@ typedef struct h2_options {
   uint32_t max_session_memory_mb;          /* 0 = 10; min 1 */
   uint32_t max_header_list_pairs;          /* 0 = 128; min 4 */
   uint32_t max_outstanding_pings;          /* 0 = 10 */
-  uint32_t max_send_header_block_length;   /* 0 = 64 KiB */
+  uint32_t max_send_header_block_length;   /* 0 = 64 KiB: an outbound header
+                                              list larger than this (names +
+                                              values + 32 per field, an upper
+                                              bound of its HPACK size) is
+                                              refused (H2_ERR_LIMIT) and
+                                              reported with on_frame_error */
   uint32_t peer_max_concurrent_streams;    /* 0 = 100 */
   uint32_t max_session_invalid_frames;     /* server; 0 = 1000 */
   uint32_t max_session_rejected_streams;   /* server; 0 = 100 */
@@ -203,6 +208,13 @@ typedef struct h2_session_callbacks {
   /* 'close': the session is gone; last callback; the handle is freed after
    * it returns (loop-driven sessions). */
   void (*on_close)(h2_session *s, void *user);
+  /* 'altsvc' (client): an ALTSVC frame (RFC 7838); |origin| is empty when
+   * the frame was stream-scoped (|stream_id| > 0). */
+  void (*on_altsvc)(h2_session *s, const char *alt, size_t alt_len, const char *origin,
+                    size_t origin_len, uint32_t stream_id, void *user);
+  /* 'origin' (client): an ORIGIN frame (RFC 8336) with |n| origins. */
+  void (*on_origin)(h2_session *s, const char *const *origins, const size_t *lens, size_t n,
+                    void *user);
 } h2_session_callbacks;
 
 /* ---- Stream events ------------------------------------------------------- */
@@ -343,6 +355,15 @@ int h2_session_ping(h2_session *s, const uint8_t *payload, h2_ping_cb cb, void *
  * |last_stream_id| UINT32_MAX means "the last stream we processed". */
 int h2_session_goaway(h2_session *s, uint32_t code, uint32_t last_stream_id,
                       const uint8_t *opaque, size_t opaque_len);
+
+/* h2_session_altsvc (server) sends an ALTSVC frame advertising |alt| (an
+ * Alt-Svc field value, e.g. "h2=\":8443\"; ma=60"): for |origin| on stream 0
+ * when |stream_id| is 0, else scoped to that stream (|origin| NULL). */
+int h2_session_altsvc(h2_session *s, const char *alt, const char *origin, uint32_t stream_id);
+
+/* h2_session_origin (server) sends an ORIGIN frame listing |n| origins
+ * ("https://example.com"). */
+int h2_session_origin(h2_session *s, const char *const *origins, size_t n);
 
 /* h2_session_close closes gracefully: GOAWAY(NO_ERROR), no new streams,
  * existing streams finish, then the session closes (on_close). */

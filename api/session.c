@@ -169,6 +169,26 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
     case H2_CONN_EV_FRAME_SENT:
       if (s->trace) trace_frame(s, ev->type == H2_CONN_EV_FRAME_SENT, ev->u.frame.frame);
       break;
+    case H2_CONN_EV_ALTSVC:
+      if (s->cbs.on_altsvc)
+        s->cbs.on_altsvc(s, (const char *)ev->u.altsvc.value, ev->u.altsvc.value_len,
+                         (const char *)ev->u.altsvc.origin, ev->u.altsvc.origin_len, ev->stream_id,
+                         s->user);
+      break;
+    case H2_CONN_EV_ORIGIN:
+      if (s->cbs.on_origin) {
+        const char *o[32];
+        size_t l[32], n = 0;
+        h2_cbs it, one;
+        const h2_frame *f = ev->u.origin.frame;
+        h2_cbs_init(&it, f->u.origin.payload, f->u.origin.payload_len);
+        while (n < 32 && h2_frame_origin_next(&it, &one)) {
+          o[n] = (const char *)h2_cbs_data(&one);
+          l[n++] = h2_cbs_len(&one);
+        }
+        s->cbs.on_origin(s, o, l, n, s->user);
+      }
+      break;
     case H2_CONN_EV_CONN_ERROR:
       if (!s->errored) {
         s->errored = 1;
@@ -316,8 +336,7 @@ static void fill_config(h2_conn_config *cfg, const h2_session *s) {
   }
   if (o->connection_window_size) cfg->connection_window = o->connection_window_size;
   if (o->max_session_memory_mb) cfg->max_memory = (size_t)o->max_session_memory_mb << 20;
-  if (o->max_header_list_pairs) cfg->max_header_fields = o->max_header_list_pairs;
-  if (o->max_send_header_block_length) cfg->max_header_block = o->max_send_header_block_length;
+  cfg->max_header_fields = o->max_header_list_pairs ? o->max_header_list_pairs : 128; /* Node */
   if (o->max_session_rejected_streams) cfg->max_refused_streams = o->max_session_rejected_streams;
   if (o->max_reserved_remote_streams) cfg->max_reserved_streams = o->max_reserved_remote_streams;
   if (o->max_deflate_dynamic_table_size)
@@ -568,6 +587,26 @@ int h2_session_goaway(h2_session *s, uint32_t code, uint32_t last_stream_id,
     s->goaway_sent = 1;
     h2_session_schedule_flush_(s);
   }
+  return rc;
+}
+
+int h2_session_altsvc(h2_session *s, const char *alt, const char *origin, uint32_t stream_id) {
+  if (!s->conn || !s->is_server) return H2_ERR_STATE;
+  if (!alt || (stream_id == 0 && !origin) || (stream_id && origin && *origin))
+    return h2_api_fail("altsvc: give an origin for stream 0, or a stream id without origin");
+  int rc = h2_conn_submit_altsvc(s->conn, stream_id, origin ? origin : "", origin ? strlen(origin) : 0,
+                                 alt, strlen(alt));
+  if (rc == 0) h2_session_schedule_flush_(s);
+  return rc;
+}
+
+int h2_session_origin(h2_session *s, const char *const *origins, size_t n) {
+  if (!s->conn || !s->is_server) return H2_ERR_STATE;
+  size_t lens[64];
+  if (n > 64) return h2_api_fail("origin: at most 64 origins per frame");
+  for (size_t i = 0; i < n; i++) lens[i] = strlen(origins[i]);
+  int rc = h2_conn_submit_origin(s->conn, origins, lens, n);
+  if (rc == 0) h2_session_schedule_flush_(s);
   return rc;
 }
 

@@ -118,6 +118,10 @@ void h2_stream_pump_source_(h2_stream *st);
 int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t arena_cap,
                        const h2_header *hdrs, size_t n);
 
+/* h2_check_send_size_ refuses (H2_ERR_LIMIT, on_frame_error) an outbound
+ * header list above maxSendHeaderBlockLength. */
+int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n, uint32_t stream_id);
+
 /* server.c */
 void h2_server_session_gone_(h2_server *srv, h2_session *s);
 

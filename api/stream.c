@@ -265,6 +265,8 @@ int h2_stream_send_trailers(h2_stream *st, const h2_header *hdrs, size_t n) {
     st->end_pending = 0;
     return h2_stream_end(st);
   }
+  rc = h2_check_send_size_(st->s, f, (size_t)m, st->id);
+  if (rc) return rc;
   submit_held(st);
   if (st->held) return H2_ERR_WOULD_BLOCK;
   rc = h2_conn_submit_trailers(st->s->conn, st->id, f, (size_t)m);
@@ -311,6 +313,16 @@ int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t aren
   return (int)k;
 }
 
+int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n, uint32_t stream_id) {
+  size_t limit = s->opts.max_send_header_block_length ? s->opts.max_send_header_block_length : 65536;
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) total += f[i].name_len + f[i].value_len + 32;
+  if (total <= limit) return 0;
+  if (s->cbs.on_frame_error) s->cbs.on_frame_error(s, H2_FRAME_HEADERS, H2_ERR_LIMIT, stream_id, s->user);
+  h2_api_fail("header block of %zu bytes exceeds maxSendHeaderBlockLength %zu", total, limit);
+  return H2_ERR_LIMIT;
+}
+
 int h2_stream_respond(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags) {
   if (st->closed || st->headers_sent || !st->s->conn) return H2_ERR_STATE;
   if (!st->s->is_server) return H2_ERR_STATE;
@@ -326,7 +338,9 @@ int h2_stream_respond(h2_stream *st, const h2_header *hdrs, size_t n, unsigned f
     count++;
   }
   int end = (flags & H2_END_STREAM) != 0;
-  int rc = h2_conn_submit_response(st->s->conn, st->id, fields, count, end);
+  int rc = h2_check_send_size_(st->s, fields, count, st->id);
+  if (rc) return rc;
+  rc = h2_conn_submit_response(st->s->conn, st->id, fields, count, end);
   if (rc) return rc;
   st->headers_sent = 1;
   st->wait_trailers = (flags & H2_WAIT_FOR_TRAILERS) != 0;
@@ -345,7 +359,9 @@ int h2_stream_additional_headers(h2_stream *st, const h2_header *hdrs, size_t n)
   char arena[ARENA];
   int m = h2_fields_prepare_(f, MAX_FIELDS, arena, sizeof arena, hdrs, n);
   if (m < 0) return m;
-  int rc = h2_conn_submit_info(st->s->conn, st->id, f, (size_t)m);
+  int rc = h2_check_send_size_(st->s, f, (size_t)m, st->id);
+  if (rc) return rc;
+  rc = h2_conn_submit_info(st->s->conn, st->id, f, (size_t)m);
   if (rc == 0) h2_session_schedule_flush_(st->s);
   return rc;
 }
@@ -381,6 +397,8 @@ int h2_stream_push(h2_stream *st, h2_stream **out, const h2_header *hdrs, size_t
   char arena[ARENA];
   int m = h2_fields_prepare_(f, MAX_FIELDS, arena, sizeof arena, hdrs, n);
   if (m < 0) return m;
+  int rc = h2_check_send_size_(st->s, f, (size_t)m, st->id);
+  if (rc) return rc;
   h2_stream *ns = h2_stream_new_(st->s, 0);
   if (!ns) return H2_ERR_NOMEM;
   ns->is_push = 1;

@@ -386,6 +386,157 @@ static void test_bad_input_and_close(void **state) {
   free_pair(&p);
 }
 
+/* ---- push, ALTSVC/ORIGIN, header size limit, pull source, pacing ---- */
+
+static int pushed_seen, push_responses, altsvc_seen, origin_seen, frame_errors;
+static size_t pushed_body;
+
+static void pc_push(h2_stream *st, const h2_header *h, size_t n, unsigned f, void *u) {
+  (void)st; (void)f; (void)u;
+  assert_non_null(h2_header_find(h, n, ":status"));
+  push_responses++;
+}
+static void pc_data(h2_stream *st, const uint8_t *d, size_t n, void *u) {
+  (void)st; (void)d; (void)u;
+  pushed_body += n;
+}
+static const h2_stream_callbacks push_cbs = {.on_push = pc_push, .on_data = pc_data};
+
+static void client_on_stream(h2_session *s, h2_stream *st, const h2_header *h, size_t n,
+                             unsigned flags, void *u) {
+  (void)s; (void)flags; (void)u;
+  const h2_header *p = h2_header_find(h, n, ":path");
+  assert_non_null(p);
+  assert_memory_equal(p->value, "/pushed.css", 11);
+  pushed_seen++;
+  h2_stream_on(st, &push_cbs, NULL);
+}
+static void on_altsvc(h2_session *s, const char *alt, size_t al, const char *o, size_t ol,
+                      uint32_t sid, void *u) {
+  (void)s; (void)u; (void)sid;
+  assert_int_equal(al, strlen("h2=\":443\""));
+  assert_memory_equal(alt, "h2=\":443\"", al);
+  assert_int_equal(ol, strlen("https://a.example"));
+  (void)o;
+  altsvc_seen++;
+}
+static void on_origin(h2_session *s, const char *const *o, const size_t *l, size_t n, void *u) {
+  (void)s; (void)u;
+  assert_int_equal(n, 2);
+  assert_int_equal(l[0], strlen("https://a.example"));
+  assert_memory_equal(o[1], "https://b.example", l[1]);
+  origin_seen++;
+}
+static void on_frame_error(h2_session *s, unsigned type, int err, uint32_t sid, void *u) {
+  (void)s; (void)sid; (void)u;
+  assert_int_equal(type, 1);
+  assert_int_equal(err, H2_ERR_LIMIT);
+  frame_errors++;
+}
+
+static int src_calls;
+static int src_read(h2_stream *st, uint8_t *buf, size_t cap, int *eof, void *u) {
+  (void)st; (void)u;
+  size_t *left = u;
+  size_t n = *left < cap ? *left : cap;
+  memset(buf, 'z', n);
+  *left -= n;
+  if (*left == 0) *eof = 1;
+  src_calls++;
+  return (int)n;
+}
+static size_t src_left;
+
+static void push_server_on_stream(h2_session *s, h2_stream *st, const h2_header *h, size_t n,
+                                  unsigned flags, void *u) {
+  (void)s; (void)h; (void)n; (void)flags; (void)u;
+  g->sl.streams++;
+  h2_stream_on(st, &server_stream_cbs, NULL);
+  assert_true(h2_stream_push_allowed(st));
+  h2_stream *ps;
+  h2_header ph[] = {H2_HDR(":method", "GET"), H2_HDR(":path", "/pushed.css"),
+                    H2_HDR(":scheme", "http"), H2_HDR(":authority", "localhost")};
+  assert_int_equal(h2_stream_push(st, &ps, ph, 4), 0);
+  h2_header r[] = {H2_HDR(":status", "200")};
+  assert_int_equal(h2_stream_respond(ps, r, 1, 0), 0);
+  assert_int_equal(h2_stream_write_copy(ps, (const uint8_t *)"body{}", 6), 1);
+  assert_int_equal(h2_stream_end(ps), 0);
+  /* the main response comes from a pull source: 300000 bytes */
+  assert_int_equal(h2_stream_respond(st, r, 1, 0), 0);
+  src_left = 300000;
+  assert_int_equal(h2_stream_set_source(st, src_read, &src_left), 0);
+}
+
+static void test_push_altsvc_origin_source(void **state) {
+  (void)state;
+  pair p;
+  memset(&p, 0, sizeof p);
+  g = &p;
+  p.now = 1;
+  pushed_seen = push_responses = altsvc_seen = origin_seen = frame_errors = 0;
+  pushed_body = 0;
+  src_calls = 0;
+  h2_session_callbacks cc = {.on_stream = client_on_stream, .on_altsvc = on_altsvc,
+                             .on_origin = on_origin};
+  h2_session_callbacks sc = {.on_stream = push_server_on_stream, .on_frame_error = on_frame_error};
+  assert_int_equal(h2_session_new(&p.c, 0, NULL, &cc, &p.cl, NULL), 0);
+  assert_int_equal(h2_session_new(&p.s, 1, NULL, &sc, &p.sl, NULL), 0);
+  pump(&p);
+  assert_int_equal(h2_session_altsvc(p.s, "h2=\":443\"", "https://a.example", 0), 0);
+  const char *origins[] = {"https://a.example", "https://b.example"};
+  assert_int_equal(h2_session_origin(p.s, origins, 2), 0);
+  assert_int_equal(h2_session_altsvc(p.c, "x", "y", 0), H2_ERR_STATE); /* client cannot */
+  h2_stream *st;
+  h2_header h[] = {H2_HDR(":path", "/page")};
+  assert_int_equal(h2_session_request(p.c, &st, h, 1, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st, &client_stream_cbs, NULL);
+  pump(&p);
+  assert_int_equal(altsvc_seen, 1);
+  assert_int_equal(origin_seen, 1);
+  assert_int_equal(pushed_seen, 1);
+  assert_int_equal(push_responses, 1);
+  assert_int_equal(pushed_body, 6);
+  assert_int_equal(p.cl.body_len, 300000);
+  assert_true(src_calls >= 5);
+  assert_int_equal(p.cl.closes, 1);
+
+  /* maxSendHeaderBlockLength: a 70000-byte header is refused with frameError. */
+  char *big = malloc(70001);
+  memset(big, 'a', 70000);
+  big[70000] = 0;
+  h2_header bh[] = {H2_HDR(":path", "/"), {"x-big", 5, big, 70000, 0}};
+  assert_int_equal(h2_session_request(p.c, &st, bh, 2, H2_END_STREAM, NULL), H2_ERR_LIMIT);
+  free(big);
+  free_pair(&p);
+}
+
+static void test_pause_consume_window(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, 3); /* server does not answer by itself */
+  h2_stream *st;
+  h2_header h[] = {H2_HDR(":method", "POST"), H2_HDR(":path", "/up")};
+  assert_int_equal(h2_session_request(p.c, &st, h, 2, 0, NULL), 0);
+  h2_stream_on(st, &client_stream_cbs, NULL);
+  pump(&p);
+  h2_stream *sst = p.sl.last_stream;
+  assert_non_null(sst);
+  h2_stream_pause(sst);
+  static uint8_t chunk[200000];
+  assert_true(h2_stream_write(st, chunk, sizeof chunk, NULL, NULL) >= 0);
+  pump(&p);
+  /* Paused: only the initial 65535-byte stream window got through. */
+  assert_int_equal(p.sl.body_len, 65535);
+  h2_stream_status ss;
+  h2_stream_get_state(sst, &ss);
+  assert_int_equal(ss.local_window_size, 0);
+  h2_stream_consume(sst, 65535);
+  h2_stream_resume(sst);
+  pump(&p);
+  assert_int_equal(p.sl.body_len, sizeof chunk);
+  free_pair(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_get_with_trailers),
@@ -394,6 +545,8 @@ int main(void) {
     cmocka_unit_test(test_reset_and_info),
     cmocka_unit_test(test_many_streams_and_state),
     cmocka_unit_test(test_bad_input_and_close),
+    cmocka_unit_test(test_push_altsvc_origin_source),
+    cmocka_unit_test(test_pause_consume_window),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
