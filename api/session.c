@@ -7,7 +7,7 @@
 
 #include "session_internal.h"
 
-#define MAX_IOV 64
+#define MAX_IOV 256
 #define CLOSE_LINGER_MS 2000
 
 static void to_settings(h2_settings *out, const h2_conn_settings *in) {

@@ -32,6 +32,7 @@ struct h2_xport {
 };
 
 static _Thread_local uint8_t scratch[READ_SCRATCH];
+static _Thread_local uint8_t tls_stage[16384];
 
 static void update_interest(h2_xport *x);
 
@@ -153,13 +154,29 @@ int64_t h2_xport_writev(h2_xport *x, const struct iovec *iov, int n) {
     update_interest(x);
     return w;
   }
+  /* Coalesce the pieces (frame headers, small frames) into records of up to
+   * 16 KiB: one TLS record per h2 frame would cost a record header, a MAC
+   * and a call each. */
   int64_t taken = 0;
   int blocked = 0;
-  for (int i = 0; i < n && !blocked; i++) {
-    const uint8_t *p = iov[i].iov_base;
-    size_t len = iov[i].iov_len;
-    while (len > 0) {
-      int w = h2_tls_conn_write(x->tls, p, len);
+  int i = 0;
+  size_t off = 0; /* offset inside iov[i] */
+  while (i < n && !blocked) {
+    size_t fill = 0;
+    while (i < n && fill < sizeof tls_stage) {
+      size_t len = iov[i].iov_len - off;
+      size_t c = len < sizeof tls_stage - fill ? len : sizeof tls_stage - fill;
+      memcpy(tls_stage + fill, (const uint8_t *)iov[i].iov_base + off, c);
+      fill += c;
+      off += c;
+      if (off == iov[i].iov_len) {
+        i++;
+        off = 0;
+      }
+    }
+    size_t done = 0;
+    while (done < fill) {
+      int w = h2_tls_conn_write(x->tls, tls_stage + done, fill - done);
       if (w == H2_ERR_WOULD_BLOCK) {
         int fr = flush_tls(x);
         if (fr == 0) continue;
@@ -174,10 +191,9 @@ int64_t h2_xport_writev(h2_xport *x, const struct iovec *iov, int n) {
         die(x, w, h2_tls_conn_errmsg(x->tls));
         return w;
       }
-      p += w;
-      len -= (size_t)w;
-      taken += w;
+      done += (size_t)w;
     }
+    taken += (int64_t)done;
   }
   int fr = flush_tls(x);
   if (fr != 0 && fr != H2_ERR_WOULD_BLOCK) {
