@@ -124,18 +124,30 @@ static int file_read(h2_stream *st, uint8_t *buf, size_t cap, int *eof, void *us
   return (int)n;
 }
 
+/* fmt_u64 writes |v| in decimal (NUL-terminated) into |out| (>= 21 bytes). */
+static void fmt_u64(char *out, uint64_t v) {
+  char tmp[21];
+  int k = 0;
+  do {
+    tmp[k++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (int i = 0; i < k; i++) out[i] = tmp[k - 1 - i];
+  out[k] = '\0';
+}
+
 static void send_result(req *r, h2_serve_result *res) {
   h2_header h[12];
   size_t n = 0;
-  char status[8], clen[24];
-  snprintf(status, sizeof status, "%d", res->status);
+  char status[24], clen[24];
+  fmt_u64(status, (uint64_t)res->status);
   h[n++] = (h2_header){":status", 7, status, strlen(status), 0};
   h2_serve_header sh[8];
   size_t m = h2_serve_result_headers(res, sh, 8);
   for (size_t i = 0; i < m; i++)
     h[n++] = (h2_header){sh[i].name, strlen(sh[i].name), sh[i].value, strlen(sh[i].value), 0};
   if (res->status != 304) {
-    snprintf(clen, sizeof clen, "%llu", (unsigned long long)res->length);
+    fmt_u64(clen, res->length);
     h[n++] = (h2_header){"content-length", 14, clen, strlen(clen), 0};
   }
   r->status = res->status;
@@ -204,10 +216,6 @@ static void up_end(h2_stream *st, void *user) {
   log_req(r);
 }
 
-static const h2_header *hdr(const h2_header *h, size_t n, const char *name) {
-  return h2_header_find(h, n, name);
-}
-
 static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_t n,
                       unsigned flags, void *user) {
   (void)s;
@@ -224,7 +232,19 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
   cbs.on_close = req_close;
   h2_serve_request q;
   memset(&q, 0, sizeof q);
-  const h2_header *m = hdr(hdrs, n, ":method"), *p = hdr(hdrs, n, ":path");
+  /* One pass over the request headers for everything the decision needs. */
+  const h2_header *m = NULL, *p = NULL;
+  for (size_t i = 0; i < n; i++) {
+    const h2_header *x = &hdrs[i];
+#define IS(lit) (x->name_len == sizeof(lit) - 1 && !memcmp(x->name, lit, sizeof(lit) - 1))
+    if (IS(":method")) m = x;
+    else if (IS(":path")) p = x;
+    else if (IS("if-none-match")) { q.if_none_match = x->value; q.if_none_match_len = x->value_len; }
+    else if (IS("if-modified-since")) { q.if_modified_since = x->value; q.if_modified_since_len = x->value_len; }
+    else if (IS("range")) { q.range = x->value; q.range_len = x->value_len; }
+    else if (IS("if-range")) { q.if_range = x->value; q.if_range_len = x->value_len; }
+#undef IS
+  }
   if (m) {
     q.method = m->value;
     q.method_len = m->value_len;
@@ -235,16 +255,6 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
     q.path_len = p->value_len;
     if (!ctx->quiet) snprintf(r->path, sizeof r->path, "%.*s", (int)p->value_len, p->value);
   }
-#define OPT_HDR(field, name)                                   \
-  do {                                                         \
-    const h2_header *x_ = hdr(hdrs, n, name);                  \
-    if (x_) { q.field = x_->value; q.field##_len = x_->value_len; } \
-  } while (0)
-  OPT_HDR(if_none_match, "if-none-match");
-  OPT_HDR(if_modified_since, "if-modified-since");
-  OPT_HDR(range, "range");
-  OPT_HDR(if_range, "if-range");
-#undef OPT_HDR
   h2_serve_result res;
   h2_serve_decide(&res, &q, ctx->lookup, ctx->lookup_ctx);
   if (res.body == H2_SERVE_UPLOAD) {
