@@ -1,0 +1,431 @@
+/* test_conn_state.c: stream and connection life cycles through a client
+ * and a server engine wired back to back: the §5.1 states a request goes
+ * through on both sides, 1xx + trailers, resets both ways, PING RTT,
+ * several SETTINGS in flight applied at their ACKs, the SETTINGS timeout,
+ * GOAWAY received and sent (graceful), server push accepted and refused,
+ * extended CONNECT, ALTSVC/ORIGIN, PRIORITY, frame traces, EOF. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "h2_conn.h"
+#include "util_conn.h"
+
+typedef struct duo {
+  h2_conn *cli, *srv;
+  tc_rec crec, srec;
+  int traces;
+} duo;
+
+static int trace_cb(h2_conn *c, const h2_conn_event *ev, void *user);
+
+static void duo_new(duo *d, const h2_conn_config *cc, const h2_conn_config *sc) {
+  memset(d, 0, sizeof *d);
+  d->cli = h2_conn_new(H2_CONN_CLIENT, cc, NULL, tc_cb, &d->crec);
+  d->srv = h2_conn_new(H2_CONN_SERVER, sc, NULL, tc_cb, &d->srec);
+  assert_non_null(d->cli);
+  assert_non_null(d->srv);
+  tc_pump_both(d->cli, d->srv, 0);
+}
+
+static void duo_free(duo *d) {
+  h2_conn_free(d->cli);
+  h2_conn_free(d->srv);
+  tc_rec_free(&d->crec);
+  tc_rec_free(&d->srec);
+}
+
+static const h2_hpack_field GET[] = {{":method", 7, "GET", 3, 0},
+                                     {":scheme", 7, "https", 5, 0},
+                                     {":authority", 10, "example.com", 11, 0},
+                                     {":path", 5, "/", 1, 0}};
+static const h2_hpack_field POST[] = {{":method", 7, "POST", 4, 0},
+                                      {":scheme", 7, "https", 5, 0},
+                                      {":authority", 10, "example.com", 11, 0},
+                                      {":path", 5, "/", 1, 0}};
+static const h2_hpack_field R200[] = {{":status", 7, "200", 3, 0}};
+
+static void test_request_lifecycle(void **state) {
+  (void)state;
+  duo d;
+  duo_new(&d, NULL, NULL);
+  int x;
+  int32_t id = h2_conn_submit_request(d.cli, POST, 4, NULL, 0, &x);
+  assert_int_equal(id, 1);
+  assert_int_equal(h2_conn_stream_state(d.cli, 1), H2_STREAM_OPEN);
+  assert_ptr_equal(h2_conn_stream_user(d.cli, 1), &x);
+  assert_int_equal(h2_conn_stream_state(d.cli, 3), H2_STREAM_IDLE);
+  assert_int_equal(h2_conn_num_streams(d.cli, 1), 1);
+  assert_int_equal(h2_conn_submit_data(d.cli, 1, (const uint8_t *)"ping", 4, H2_CONN_DATA_END_STREAM, NULL), 0);
+  tc_pump_both(d.cli, d.srv, 0);
+  assert_int_equal(h2_conn_stream_state(d.cli, 1), H2_STREAM_HALF_CLOSED_LOCAL);
+  assert_int_equal(h2_conn_stream_state(d.srv, 1), H2_STREAM_HALF_CLOSED_REMOTE);
+  assert_int_equal(h2_conn_last_peer_stream_id(d.srv), 1);
+  assert_non_null(strstr(tc_log(&d.srec), "HEADERS s=1 request :method=POST"));
+  assert_non_null(strstr(tc_log(&d.srec), "DATA s=1 len=4 hash=") );
+  assert_non_null(strstr(tc_log(&d.srec), "END s=1\n"));
+  /* 103, then 200 + body + trailers */
+  static const h2_hpack_field early[] = {{":status", 7, "103", 3, 0}, {"link", 4, "</s.css>", 8, 0}};
+  assert_int_equal(h2_conn_submit_info(d.srv, 1, early, 2), 0);
+  assert_int_equal(h2_conn_submit_info(d.srv, 1, R200, 1), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_conn_submit_response(d.srv, 1, early, 2, 0), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_conn_submit_response(d.srv, 1, R200, 1, 0), 0);
+  assert_int_equal(h2_conn_submit_response(d.srv, 1, R200, 1, 0), H2_ERR_STATE);
+  assert_int_equal(h2_conn_submit_data(d.srv, 1, (const uint8_t *)"pong", 4, 0, NULL), 0);
+  static const h2_hpack_field tr[] = {{"x-sum", 5, "42", 2, 0}};
+  static const h2_hpack_field badtr[] = {{":status", 7, "200", 3, 0}};
+  assert_int_equal(h2_conn_submit_trailers(d.srv, 1, badtr, 1), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_conn_submit_trailers(d.srv, 1, tr, 1), 0);
+  tc_pump_both(d.cli, d.srv, 0);
+  const char *log = tc_log(&d.crec);
+  const char *a = strstr(log, "HEADERS s=1 info :status=103 link=</s.css>");
+  const char *b = strstr(log, "HEADERS s=1 response :status=200");
+  const char *c = strstr(log, "DATA s=1 len=4");
+  const char *e = strstr(log, "HEADERS s=1 trailers END x-sum=42\nEND s=1\nCLOSED s=1 reason=1 code=0");
+  assert_true(a && b && c && e && a < b && b < c && c < e);
+  assert_int_equal(h2_conn_stream_state(d.cli, 1), H2_STREAM_CLOSED);
+  assert_int_equal(h2_conn_stream_state(d.srv, 1), H2_STREAM_CLOSED);
+  assert_non_null(strstr(tc_log(&d.srec), "CLOSED s=1 reason=1"));
+  assert_int_equal(h2_conn_num_streams(d.cli, 1), 0);
+  assert_int_equal(h2_conn_num_streams(d.srv, 0), 0);
+  assert_int_equal(h2_conn_submit_data(d.srv, 1, (const uint8_t *)"x", 1, 0, NULL), H2_ERR_NOT_FOUND);
+  duo_free(&d);
+}
+
+static void test_resets(void **state) {
+  (void)state;
+  duo d;
+  duo_new(&d, NULL, NULL);
+  assert_int_equal(h2_conn_submit_request(d.cli, POST, 4, NULL, 0, NULL), 1);
+  assert_int_equal(h2_conn_submit_request(d.cli, POST, 4, NULL, 0, NULL), 3);
+  tc_pump_both(d.cli, d.srv, 0);
+  /* client cancels 1: the server sees a remote reset */
+  assert_int_equal(h2_conn_submit_rst(d.cli, 1, 8), 0);
+  assert_int_equal(h2_conn_submit_rst(d.cli, 1, 8), 0); /* idempotent */
+  /* server refuses 3 */
+  assert_int_equal(h2_conn_submit_rst(d.srv, 3, 7), 0);
+  tc_pump_both(d.cli, d.srv, 0);
+  const char *sl = tc_log(&d.srec);
+  assert_non_null(strstr(sl, "RESET s=1 code=8 remote\nCLOSED s=1 reason=2 code=8"));
+  assert_non_null(strstr(sl, "RESET s=3 code=7 local\nCLOSED s=3 reason=3 code=7"));
+  const char *cl = tc_log(&d.crec);
+  assert_non_null(strstr(cl, "RESET s=1 code=8 local\nCLOSED s=1 reason=3 code=8"));
+  assert_non_null(strstr(cl, "RESET s=3 code=7 remote\nCLOSED s=3 reason=2 code=7"));
+  assert_int_equal(h2_conn_submit_rst(d.cli, 1, 8), H2_ERR_NOT_FOUND);
+  assert_int_equal(d.crec.conn_errors + d.srec.conn_errors, 0);
+  duo_free(&d);
+}
+
+static void test_ping_rtt(void **state) {
+  (void)state;
+  duo d;
+  duo_new(&d, NULL, NULL);
+  assert_int_equal(h2_conn_submit_ping(d.cli, (const uint8_t *)"12345678", 100), 0);
+  tc_pump(d.cli, d.srv, 120);
+  tc_pump(d.srv, d.cli, 142);
+  assert_non_null(strstr(tc_log(&d.srec), "PING\n"));
+  assert_non_null(strstr(tc_log(&d.crec), "PING_ACK rtt=42\n"));
+  for (int i = 0; i < 16; i++) assert_int_equal(h2_conn_submit_ping(d.cli, NULL, 0), 0);
+  assert_int_equal(h2_conn_submit_ping(d.cli, NULL, 0), H2_ERR_LIMIT);
+  duo_free(&d);
+}
+
+static void test_settings_in_flight(void **state) {
+  (void)state;
+  duo d;
+  duo_new(&d, NULL, NULL);
+  h2_frame_setting a = {H2_SETTINGS_INITIAL_WINDOW_SIZE, 1000};
+  h2_frame_setting b = {H2_SETTINGS_MAX_CONCURRENT_STREAMS, 5};
+  h2_frame_setting bad = {H2_SETTINGS_MAX_FRAME_SIZE, 10};
+  assert_int_equal(h2_conn_submit_settings(d.cli, &bad, 1, 0), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_conn_submit_settings(d.cli, &a, 1, 0), 0);
+  assert_int_equal(h2_conn_submit_settings(d.cli, &b, 1, 0), 0);
+  assert_int_equal(h2_conn_local_settings(d.cli)->initial_window_size, 65535);
+  tc_pump(d.cli, d.srv, 0);
+  assert_int_equal(h2_conn_remote_settings(d.srv)->initial_window_size, 1000);
+  assert_int_equal(h2_conn_remote_settings(d.srv)->max_concurrent_streams, 5);
+  assert_int_equal(h2_conn_local_settings(d.cli)->max_concurrent_streams, 100);
+  tc_pump(d.srv, d.cli, 0);
+  assert_int_equal(h2_conn_local_settings(d.cli)->initial_window_size, 1000);
+  assert_int_equal(h2_conn_local_settings(d.cli)->max_concurrent_streams, 5);
+  const char *log = tc_log(&d.crec);
+  size_t acks = 0;
+  for (const char *p = log; (p = strstr(p, "SETTINGS_ACK")) != NULL; p++) acks++;
+  assert_int_equal(acks, 3); /* the initial one + two */
+  /* ENABLE_CONNECT_PROTOCOL cannot be withdrawn */
+  h2_frame_setting on = {H2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1}, off = {H2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 0};
+  assert_int_equal(h2_conn_submit_settings(d.srv, &on, 1, 0), 0);
+  assert_int_equal(h2_conn_submit_settings(d.srv, &off, 1, 0), H2_ERR_STATE);
+  duo_free(&d);
+}
+
+static void test_settings_timeout(void **state) {
+  (void)state;
+  tc_rec rec = {0};
+  h2_conn *c = h2_conn_new(H2_CONN_CLIENT, NULL, NULL, tc_cb, &rec);
+  assert_int_equal(h2_conn_next_deadline(c), UINT64_MAX);
+  tc_buf out = {0};
+  uint8_t buf[256];
+  assert_true(h2_conn_send(c, buf, sizeof buf, 5000) > 0);
+  assert_int_equal(h2_conn_next_deadline(c), 15000);
+  assert_int_equal(h2_conn_timeout(c, 14999), 0);
+  assert_int_equal(h2_conn_timeout(c, 15000), H2_ERR_SETTINGS_TIMEOUT);
+  tc_drain(c, &out);
+  char *t = tc_frames_text(out.p, out.len);
+  assert_non_null(strstr(t, "[GOAWAY]"));
+  assert_non_null(strstr(t, "SETTINGS_TIMEOUT"));
+  free(t);
+  assert_true(h2_conn_is_closed(c));
+  assert_int_equal(h2_conn_want_read(c), 0);
+  tc_buf_free(&out);
+  tc_rec_free(&rec);
+  h2_conn_free(c);
+}
+
+static void test_goaway_received(void **state) {
+  (void)state;
+  duo d;
+  duo_new(&d, NULL, NULL);
+  for (int i = 0; i < 3; i++) assert_true(h2_conn_submit_request(d.cli, POST, 4, NULL, 0, NULL) > 0);
+  tc_pump(d.cli, d.srv, 0);
+  /* the server only processed stream 1: GOAWAY last=1 (graceful) */
+  assert_int_equal(h2_conn_submit_goaway(d.srv, 0, 1, (const uint8_t *)"bye", 3), 0);
+  tc_pump(d.srv, d.cli, 0);
+  const char *log = tc_log(&d.crec);
+  assert_non_null(strstr(log, "GOAWAY last=1 code=0\n"));
+  assert_non_null(strstr(log, "CLOSED s=3 reason=4"));
+  assert_non_null(strstr(log, "CLOSED s=5 reason=4"));
+  assert_int_equal(h2_conn_stream_state(d.cli, 1), H2_STREAM_OPEN);
+  assert_int_equal(h2_conn_submit_request(d.cli, GET, 4, NULL, 1, NULL), H2_ERR_STATE);
+  /* stream 1 still completes */
+  assert_int_equal(h2_conn_submit_data(d.cli, 1, NULL, 0, H2_CONN_DATA_END_STREAM, NULL), 0);
+  tc_pump_both(d.cli, d.srv, 0);
+  assert_int_equal(h2_conn_submit_response(d.srv, 1, R200, 1, 1), 0);
+  tc_pump_both(d.cli, d.srv, 0);
+  assert_non_null(strstr(tc_log(&d.crec), "CLOSED s=1 reason=1"));
+  assert_true(h2_conn_is_closed(d.cli));
+  duo_free(&d);
+}
+
+static void test_push(void **state) {
+  (void)state;
+  duo d;
+  duo_new(&d, NULL, NULL);
+  assert_int_equal(h2_conn_submit_request(d.cli, GET, 4, NULL, 1, NULL), 1);
+  tc_pump_both(d.cli, d.srv, 0);
+  static const h2_hpack_field preq[] = {{":method", 7, "GET", 3, 0},
+                                        {":scheme", 7, "https", 5, 0},
+                                        {":authority", 10, "example.com", 11, 0},
+                                        {":path", 5, "/style.css", 10, 0}};
+  static const h2_hpack_field bad[] = {{":method", 7, "POST", 4, 0},
+                                       {":scheme", 7, "https", 5, 0},
+                                       {":authority", 10, "example.com", 11, 0},
+                                       {":path", 5, "/x", 2, 0}};
+  assert_int_equal(h2_conn_submit_push_promise(d.srv, 1, bad, 4, NULL), H2_ERR_INVALID_ARG);
+  int32_t pid = h2_conn_submit_push_promise(d.srv, 1, preq, 4, NULL);
+  assert_int_equal(pid, 2);
+  assert_int_equal(h2_conn_stream_state(d.srv, 2), H2_STREAM_RESERVED_LOCAL);
+  assert_int_equal(h2_conn_submit_push_promise(d.srv, 2, preq, 4, NULL), H2_ERR_STATE); /* not on a pushed stream */
+  assert_int_equal(h2_conn_submit_response(d.srv, 1, R200, 1, 1), 0);
+  assert_int_equal(h2_conn_submit_response(d.srv, 2, R200, 1, 0), 0);
+  assert_int_equal(h2_conn_stream_state(d.srv, 2), H2_STREAM_HALF_CLOSED_REMOTE);
+  assert_int_equal(h2_conn_submit_data(d.srv, 2, (const uint8_t *)"body{}", 6, H2_CONN_DATA_END_STREAM, NULL), 0);
+  tc_pump_both(d.cli, d.srv, 0);
+  const char *log = tc_log(&d.crec);
+  const char *a = strstr(log, "HEADERS s=1 push promised=2 :method=GET :scheme=https :authority=example.com :path=/style.css");
+  const char *b = strstr(log, "HEADERS s=2 response :status=200");
+  const char *c = strstr(log, "DATA s=2 len=6");
+  const char *e = strstr(log, "CLOSED s=2 reason=1");
+  if (!(a && b && c && e)) fprintf(stderr, "%s", log);
+  assert_true(a && b && c && e && a < b && b < c && c < e);
+  assert_non_null(strstr(tc_log(&d.srec), "CLOSED s=2 reason=1"));
+  duo_free(&d);
+
+  /* A client that disabled push: the server may not push. */
+  h2_conn_config cc;
+  h2_conn_config_init(&cc, H2_CONN_CLIENT);
+  cc.settings.enable_push = 0;
+  duo_new(&d, &cc, NULL);
+  assert_int_equal(h2_conn_submit_request(d.cli, GET, 4, NULL, 1, NULL), 1);
+  tc_pump_both(d.cli, d.srv, 0);
+  assert_int_equal(h2_conn_submit_push_promise(d.srv, 1, preq, 4, NULL), H2_ERR_STATE);
+  duo_free(&d);
+}
+
+static void test_refuse_push_by_rst(void **state) {
+  (void)state;
+  duo d;
+  duo_new(&d, NULL, NULL);
+  assert_int_equal(h2_conn_submit_request(d.cli, GET, 4, NULL, 1, NULL), 1);
+  tc_pump_both(d.cli, d.srv, 0);
+  static const h2_hpack_field preq[] = {{":method", 7, "GET", 3, 0},
+                                        {":scheme", 7, "https", 5, 0},
+                                        {":authority", 10, "a", 1, 0},
+                                        {":path", 5, "/p", 2, 0}};
+  assert_int_equal(h2_conn_submit_push_promise(d.srv, 1, preq, 4, NULL), 2);
+  tc_pump(d.srv, d.cli, 0);
+  assert_int_equal(h2_conn_stream_state(d.cli, 2), H2_STREAM_RESERVED_REMOTE);
+  assert_int_equal(h2_conn_submit_rst(d.cli, 2, 8), 0); /* CANCEL the push */
+  tc_pump_both(d.cli, d.srv, 0);
+  assert_non_null(strstr(tc_log(&d.srec), "RESET s=2 code=8 remote"));
+  assert_int_equal(h2_conn_stream_state(d.srv, 2), H2_STREAM_CLOSED);
+  duo_free(&d);
+}
+
+static void test_extended_connect(void **state) {
+  (void)state;
+  static const h2_hpack_field ws[] = {{":method", 7, "CONNECT", 7, 0}, {":protocol", 9, "websocket", 9, 0},
+                                      {":scheme", 7, "https", 5, 0},   {":path", 5, "/chat", 5, 0},
+                                      {":authority", 10, "a", 1, 0}};
+  duo d;
+  duo_new(&d, NULL, NULL);
+  assert_int_equal(h2_conn_submit_request(d.cli, ws, 5, NULL, 0, NULL), H2_ERR_INVALID_ARG);
+  duo_free(&d);
+  h2_conn_config sc;
+  h2_conn_config_init(&sc, H2_CONN_SERVER);
+  sc.settings.enable_connect_protocol = 1;
+  duo_new(&d, NULL, &sc);
+  assert_int_equal(h2_conn_remote_settings(d.cli)->enable_connect_protocol, 1);
+  assert_int_equal(h2_conn_submit_request(d.cli, ws, 5, NULL, 0, NULL), 1);
+  tc_pump_both(d.cli, d.srv, 0);
+  assert_non_null(strstr(tc_log(&d.srec), "HEADERS s=1 request :method=CONNECT :protocol=websocket"));
+  duo_free(&d);
+}
+
+static void test_altsvc_origin_priority(void **state) {
+  (void)state;
+  duo d;
+  duo_new(&d, NULL, NULL);
+  assert_int_equal(h2_conn_submit_altsvc(d.srv, 0, "https://a.example", 17, "h2=\":8443\"", 10), 0);
+  const char *origins[] = {"https://a.example", "https://b.example"};
+  size_t lens[] = {17, 17};
+  assert_int_equal(h2_conn_submit_origin(d.srv, origins, lens, 2), 0);
+  assert_int_equal(h2_conn_submit_altsvc(d.cli, 0, "x", 1, "y", 1), H2_ERR_STATE);
+  h2_frame_prio p = {0, 200, 0};
+  assert_int_equal(h2_conn_submit_priority(d.cli, 1, &p), 0);
+  h2_frame_prio self = {3, 16, 0};
+  assert_int_equal(h2_conn_submit_priority(d.cli, 3, &self), H2_ERR_INVALID_ARG);
+  tc_pump_both(d.cli, d.srv, 0);
+  assert_non_null(strstr(tc_log(&d.crec), "ALTSVC s=0\nORIGIN\n"));
+  assert_non_null(strstr(tc_log(&d.srec), "PRIORITY s=1\n"));
+  duo_free(&d);
+}
+
+static int trace_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
+  duo *d = user;
+  if (ev->type == H2_CONN_EV_FRAME_RECV || ev->type == H2_CONN_EV_FRAME_SENT) {
+    char line[256];
+    h2_frame_print(line, sizeof line, ev->u.frame.frame);
+    d->traces++;
+    if (ev->type == H2_CONN_EV_FRAME_SENT) tc_buf_put(&d->srec.log, "> ", 2);
+    else tc_buf_put(&d->srec.log, "< ", 2);
+    tc_buf_put(&d->srec.log, line, strlen(line));
+    tc_buf_put(&d->srec.log, "\n", 1);
+    return 0;
+  }
+  (void)c;
+  return 0;
+}
+
+static void test_trace_and_eof(void **state) {
+  (void)state;
+  duo d;
+  memset(&d, 0, sizeof d);
+  d.cli = h2_conn_new(H2_CONN_CLIENT, NULL, NULL, tc_cb, &d.crec);
+  d.srv = h2_conn_new(H2_CONN_SERVER, NULL, NULL, trace_cb, &d);
+  h2_conn_set_trace(d.srv, 1);
+  assert_int_equal(h2_conn_submit_request(d.cli, GET, 4, NULL, 1, NULL), 1);
+  tc_pump_both(d.cli, d.srv, 0);
+  assert_int_equal(h2_conn_submit_response(d.srv, 1, R200, 1, 0), 0);
+  assert_int_equal(h2_conn_submit_data(d.srv, 1, (const uint8_t *)"abc", 3, 0, NULL), 0);
+  tc_pump_both(d.cli, d.srv, 0);
+  const char *log = (const char *)d.srec.log.p;
+  assert_non_null(strstr(log, "< [SETTINGS] stream=0"));
+  assert_non_null(strstr(log, "< [HEADERS] stream=1"));
+  assert_non_null(strstr(log, "> [SETTINGS] stream=0"));
+  assert_non_null(strstr(log, "> [HEADERS] stream=1"));
+  assert_non_null(strstr(log, "> [DATA] stream=1 len=3"));
+  /* EOF: the open stream is closed with reason CONNECTION */
+  assert_int_equal(h2_conn_recv_eof(d.cli, 0), 0);
+  assert_non_null(strstr(tc_log(&d.crec), "CLOSED s=1 reason=5"));
+  assert_true(h2_conn_is_closed(d.cli));
+  assert_int_equal(h2_conn_recv(d.cli, (const uint8_t *)"x", 1, 0), H2_ERR_CLOSED);
+  h2_conn_free(d.cli);
+  h2_conn_free(d.srv);
+  tc_rec_free(&d.crec);
+  tc_rec_free(&d.srec);
+}
+
+static int nest_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
+  int *r = user;
+  uint8_t b[16] = {0};
+  if (ev->type == H2_CONN_EV_SETTINGS) {
+    r[0] = h2_conn_recv(c, b, 1, 0);
+    r[1] = h2_conn_send(c, b, sizeof b, 0);
+    h2_iov iov[1];
+    r[2] = h2_conn_output(c, iov, 1, 0);
+  }
+  return 0;
+}
+
+static void test_no_reentry(void **state) {
+  (void)state;
+  int r[3] = {0, 0, 0};
+  h2_conn *c = h2_conn_new(H2_CONN_CLIENT, NULL, NULL, nest_cb, r);
+  tc_script s;
+  tc_script_init(&s);
+  tc_settings(&s, NULL, 0);
+  assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+  assert_int_equal(r[0], H2_ERR_STATE);
+  assert_int_equal(r[1], H2_ERR_STATE);
+  assert_int_equal(r[2], H2_ERR_STATE);
+  tc_script_free(&s);
+  h2_conn_free(c);
+}
+
+static void test_new_args(void **state) {
+  (void)state;
+  h2_conn_config cfg;
+  h2_conn_config_init(&cfg, H2_CONN_SERVER);
+  assert_null(h2_conn_new(H2_CONN_SERVER, &cfg, NULL, NULL, NULL));
+  cfg.settings.max_frame_size = 100;
+  assert_null(h2_conn_new(H2_CONN_SERVER, &cfg, NULL, tc_cb, NULL));
+  h2_conn_config_init(&cfg, H2_CONN_SERVER);
+  cfg.settings.initial_window_size = 0x80000000u;
+  assert_null(h2_conn_new(H2_CONN_SERVER, &cfg, NULL, tc_cb, NULL));
+  h2_conn_free(NULL);
+  tc_rec rec = {0};
+  h2_conn *c = h2_conn_new(H2_CONN_SERVER, NULL, NULL, tc_cb, &rec);
+  assert_int_equal(h2_conn_role_of(c), H2_CONN_SERVER);
+  assert_int_equal(h2_conn_next_stream_id(c), 2);
+  assert_int_equal(h2_conn_submit_request(c, GET, 4, NULL, 1, NULL), H2_ERR_STATE);
+  assert_true(h2_conn_memory(c) > sizeof(void *));
+  assert_true(h2_conn_want_write(c));
+  assert_string_equal(h2_stream_state_name(H2_STREAM_HALF_CLOSED_LOCAL), "half-closed (local)");
+  h2_conn_free(c);
+  tc_rec_free(&rec);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_request_lifecycle),
+      cmocka_unit_test(test_resets),
+      cmocka_unit_test(test_ping_rtt),
+      cmocka_unit_test(test_settings_in_flight),
+      cmocka_unit_test(test_settings_timeout),
+      cmocka_unit_test(test_goaway_received),
+      cmocka_unit_test(test_push),
+      cmocka_unit_test(test_refuse_push_by_rst),
+      cmocka_unit_test(test_extended_connect),
+      cmocka_unit_test(test_altsvc_origin_priority),
+      cmocka_unit_test(test_trace_and_eof),
+      cmocka_unit_test(test_no_reentry),
+      cmocka_unit_test(test_new_args),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
