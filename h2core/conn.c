@@ -95,6 +95,8 @@ void h2_conn_config_init(h2_conn_config *cfg, h2_conn_role role) {
   cfg->max_refused_streams = 100;
   cfg->max_reserved_streams = 100;
   cfg->hpack_encoder_table_limit = 4096;
+  cfg->padding = H2_CONN_PAD_NONE;
+  cfg->padding_align = 64;
 }
 
 static int settings_valid(const h2_conn_settings *s) {
@@ -141,6 +143,9 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
   if (!cb || (role != H2_CONN_SERVER && role != H2_CONN_CLIENT) || !settings_valid(&cfg->settings))
     return NULL;
   if (cfg->connection_window > H2_MAX_WINDOW || cfg->connection_window == 0) return NULL;
+  if (cfg->padding > H2_CONN_PAD_CALLBACK || (cfg->padding == H2_CONN_PAD_CALLBACK && !cfg->padding_cb) ||
+      (cfg->padding == H2_CONN_PAD_ALIGNED && (cfg->padding_align < 1 || cfg->padding_align > 256)))
+    return NULL;
   if (!mem) mem = h2_mem_default();
   h2_conn *c = h2_mem_malloc(mem, sizeof *c);
   if (!c) return NULL;

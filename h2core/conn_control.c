@@ -82,6 +82,7 @@ int h2c_on_settings(h2_conn *c, const h2_frame *f) {
   memset(&ev, 0, sizeof ev);
   ev.type = H2_CONN_EV_SETTINGS;
   ev.u.settings.settings = &c->remote;
+  ev.u.settings.frame = f;
   return h2c_emit(c, &ev);
 }
 
@@ -122,6 +123,17 @@ int h2c_on_goaway(h2_conn *c, const h2_frame *f) {
   ev.u.goaway.debug_len = f->u.goaway.debug_len;
   int r = h2c_emit(c, &ev);
   if (r < 0) return r;
+  if (f->u.goaway.error_code != 0) {
+    h2_conn_event er;
+    memset(&er, 0, sizeof er);
+    er.type = H2_CONN_EV_CONN_ERROR;
+    er.u.error.error_code = f->u.goaway.error_code;
+    er.u.error.err = f->u.goaway.error_code <= 0xd ? -(int)f->u.goaway.error_code : H2_ERR_PROTOCOL;
+    er.u.error.message = "peer sent GOAWAY with an error";
+    er.u.error.remote = 1;
+    r = h2c_emit(c, &er);
+    if (r < 0) return r;
+  }
   /* Our streams above |last| were not processed: close them (retryable). */
   for (uint32_t i = 0; i < c->streams.cap; i++) {
     while (i < c->streams.cap && c->streams.slots[i].key) {

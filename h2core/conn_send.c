@@ -132,6 +132,24 @@ static void writable_check(h2_conn *c, h2_stream *s) {
   }
 }
 
+/* Padding for a DATA frame of |len| octets with |room| octets of window
+ * and frame size left after the Pad Length octet (<= 255 returned). */
+static size_t choose_pad(h2_conn *c, uint32_t id, size_t len, size_t room) {
+  size_t max = room < 255 ? room : 255;
+  size_t pad = 0;
+  switch (c->cfg.padding) {
+    case H2_CONN_PAD_MAX: pad = max; break;
+    case H2_CONN_PAD_ALIGNED: {
+      size_t a = c->cfg.padding_align, total = H2_FRAME_HEADER_LEN + 1 + len;
+      pad = (a - total % a) % a;
+      break;
+    }
+    case H2_CONN_PAD_CALLBACK: pad = c->cfg.padding_cb(c->cfg.padding_user, id, len, max); break;
+    default: break;
+  }
+  return pad > max ? max : pad;
+}
+
 /* One DATA frame (or the trailers) for |s|. Returns 0 or an error. */
 static int produce_one(h2_conn *c, h2_stream *s) {
   uint32_t id = s->id;
@@ -142,18 +160,23 @@ static int produce_one(h2_conn *c, h2_stream *s) {
       s->in_ready = 0;
       return 0;
     }
+    size_t budget = (uint64_t)w < c->remote.max_frame_size ? (size_t)w : c->remote.max_frame_size;
+    int padded = c->cfg.padding != H2_CONN_PAD_NONE && budget >= 2;
     size_t len = s->queued;
-    if ((uint64_t)len > (uint64_t)w) len = (size_t)w;
-    if (len > c->remote.max_frame_size) len = c->remote.max_frame_size;
+    if (len > budget - (size_t)padded) len = budget - (size_t)padded;
+    size_t pad = padded ? choose_pad(c, id, len, budget - 1 - len) : 0;
+    size_t flen = len + (padded ? 1 + pad : 0);
     int end = len == s->queued && s->end_queued && !s->trailers;
-    uint8_t flags = end ? H2_FLAG_END_STREAM : 0;
-    uint8_t *p = h2c_out_reserve(c, H2_FRAME_HEADER_LEN);
+    uint8_t flags = (end ? H2_FLAG_END_STREAM : 0) | (padded ? H2_FLAG_PADDED : 0);
+    size_t hlen = H2_FRAME_HEADER_LEN + (size_t)padded;
+    uint8_t *p = h2c_out_reserve(c, hlen);
     if (!p) return H2_ERR_NOMEM;
-    size_t start = c->obuf_len - H2_FRAME_HEADER_LEN;
+    size_t start = c->obuf_len - hlen;
     h2_cbb b;
-    h2_cbb_init(&b, p, H2_FRAME_HEADER_LEN);
-    h2_frame_hdr fh = {(uint32_t)len, H2_FRAME_DATA, flags, id};
+    h2_cbb_init(&b, p, hlen);
+    h2_frame_hdr fh = {(uint32_t)flen, H2_FRAME_DATA, flags, id};
     h2_frame_write_hdr(&b, &fh);
+    if (padded) h2_cbb_u8(&b, (uint8_t)pad);
     if (h2c_out_commit(c, start, SEG_NONE, 0, 0)) return H2_ERR_NOMEM;
     size_t left = len;
     while (left > 0) {
@@ -171,14 +194,20 @@ static int produce_one(h2_conn *c, h2_stream *s) {
         h2c_chunk_unref(c, ch); /* the queue's reference; segments hold theirs */
       }
     }
+    if (pad) {
+      uint8_t *z = h2c_out_reserve(c, pad);
+      if (!z) return H2_ERR_NOMEM;
+      memset(z, 0, pad);
+      if (h2c_out_commit(c, c->obuf_len - pad, SEG_NONE, 0, 0)) return H2_ERR_NOMEM;
+    }
     h2_oseg *last = &c->segs[c->seg_head + c->seg_count - 1];
     last->action = SEG_DATA;
     last->flags = flags;
     last->stream_id = id;
-    last->code = (uint32_t)len;
-    s->send_window -= (int64_t)len;
-    c->send_window -= (int64_t)len;
-    h2_prio_charge(c->prio, id, len);
+    last->code = (uint32_t)flen;
+    s->send_window -= (int64_t)flen;
+    c->send_window -= (int64_t)flen;
+    h2_prio_charge(c->prio, id, flen);
     /* Empty chunks (len 0 with END_STREAM) left at the head are dropped. */
     while (s->qhead && s->qhead->off == s->qhead->len) {
       h2_dchunk *ch = s->qhead;
@@ -611,6 +640,31 @@ int h2_conn_submit_priority(h2_conn *c, uint32_t id, const h2_frame_prio *prio) 
   if (r) return r;
   h2_prio_spec sp = {prio->dependency, prio->weight, prio->exclusive};
   (void)h2_prio_set(c->prio, id, &sp);
+  return 0;
+}
+
+static int wr_prio_update(h2_cbb *b, const void *arg) {
+  const struct {
+    uint32_t id;
+    const char *v;
+    size_t n;
+  } *a = arg;
+  return h2_frame_write_priority_update(b, a->id, (const uint8_t *)a->v, a->n);
+}
+
+int h2_conn_submit_priority_update(h2_conn *c, uint32_t id, const char *value, size_t len) {
+  int r = usable(c);
+  if (r) return r;
+  if (c->role != H2_CONN_CLIENT) return H2_ERR_STATE;
+  if (id == 0 || id > H2_MAX_STREAM_ID || (len && !value) || len > 1024) return H2_ERR_INVALID_ARG;
+  struct {
+    uint32_t id;
+    const char *v;
+    size_t n;
+  } a = {id, value, len};
+  r = simple(c, H2_FRAME_HEADER_LEN + 4 + len, SEG_FRAMES, 0, 0, wr_prio_update, &a);
+  if (r) return r;
+  (void)h2_prio_update_field(c->prio, id, (const uint8_t *)value, len);
   return 0;
 }
 

@@ -89,9 +89,18 @@ typedef enum h2_conn_limit {
   H2_CONN_LIMIT_CONCURRENT_STREAMS, /* peer exceeded our MAX_CONCURRENT_STREAMS (REFUSED_STREAM, lives) */
   H2_CONN_LIMIT_REFUSED_STREAMS,    /* too many streams refused in a row */
   H2_CONN_LIMIT_RESERVED_STREAMS,   /* pushed streams held in reserved (remote) state (refused, lives) */
-  H2_CONN_LIMIT_MEMORY,             /* total memory: new streams refused, then GOAWAY if still over */
-  H2_CONN_LIMIT_SEND_QUEUE,         /* not a peer limit: h2_conn_submit_data hit the stream queue limit */
+  H2_CONN_LIMIT_MEMORY,             /* total memory over max_memory: new peer streams refused (lives) */
 } h2_conn_limit;
+
+/* DATA padding strategies (h2_conn_config.padding). Padding counts against
+ * the flow-control windows and never makes a frame exceed them or the
+ * peer's MAX_FRAME_SIZE; a frame that has room for no padding goes out
+ * unpadded. */
+#define H2_CONN_PAD_NONE 0    /* default */
+#define H2_CONN_PAD_MAX 1     /* as much padding (<= 255) as the windows allow */
+#define H2_CONN_PAD_ALIGNED 2 /* pad each DATA frame (9-octet header included) to a
+                               * multiple of |padding_align| octets */
+#define H2_CONN_PAD_CALLBACK 3 /* ask |padding_cb| */
 
 /* h2_conn_config configures a connection. Always start from
  * h2_conn_config_init(); fields added later get safe defaults there.
@@ -154,6 +163,15 @@ typedef struct h2_conn_config {
   uint32_t max_refused_streams;      /* [100] REFUSED_STREAMs in a row before GOAWAY */
   uint32_t max_reserved_streams;     /* [100] client: pushed streams in reserved state */
   uint32_t hpack_encoder_table_limit;/* [4096] cap on our encoder's table */
+
+  /* DATA padding (H2_CONN_PAD_*, default none). For ALIGNED, |padding_align|
+   * (1..256, default 64). For CALLBACK, |padding_cb| returns the padding
+   * wanted for a DATA frame of |data_len| octets on |stream_id|; the engine
+   * clips it to |max_pad|. Called from h2_conn_output with |padding_user|. */
+  uint8_t padding;
+  uint16_t padding_align;
+  size_t (*padding_cb)(void *padding_user, uint32_t stream_id, size_t data_len, size_t max_pad);
+  void *padding_user;
 } h2_conn_config;
 
 /* h2_conn_config_init fills |cfg| with the defaults above for |role|. */
@@ -163,7 +181,9 @@ void h2_conn_config_init(h2_conn_config *cfg, h2_conn_role role);
 
 typedef enum h2_conn_event_type {
   /* The peer's SETTINGS frame was applied (u.settings.settings = the peer's
-   * settings now in force; an ACK has been queued). */
+   * settings now in force; an ACK has been queued; u.settings.frame is the
+   * frame itself: iterate it with h2_frame_settings_next to see entries
+   * with ids the engine does not know, which it otherwise ignores). */
   H2_CONN_EV_SETTINGS = 1,
   /* The peer acked one of our SETTINGS frames; u.settings.settings = our
    * settings now in force. */
@@ -187,7 +207,9 @@ typedef enum h2_conn_event_type {
   H2_CONN_EV_STREAM_RESET,
   /* The stream is closed and its state freed (u.closed). After this event
    * the stream id is unknown to every call (H2_ERR_NOT_FOUND). Every stream
-   * that was opened gets exactly one. */
+   * that was opened gets exactly one. A stream whose last frame is our
+   * END_STREAM closes when that frame is produced (from h2_conn_output), so
+   * its last DATA_RELEASED events may follow this one. */
   H2_CONN_EV_STREAM_CLOSED,
   /* PING received (not an ACK); the ACK is queued automatically (u.ping). */
   H2_CONN_EV_PING,
@@ -212,9 +234,10 @@ typedef enum h2_conn_event_type {
    * done). Only emitted when h2_conn_set_trace(conn, 1). */
   H2_CONN_EV_FRAME_RECV,
   H2_CONN_EV_FRAME_SENT,
-  /* A connection error (u.error): GOAWAY with u.error.error_code is queued
-   * (sent = 1) or was received (remote = 1); the connection is now going
-   * away; h2_conn_recv returns u.error.err. */
+  /* A connection error (u.error). remote = 0: we detected it, GOAWAY with
+   * u.error.error_code is queued, the connection is going away and
+   * h2_conn_recv returns u.error.err. remote = 1: the peer sent GOAWAY with
+   * a non-zero code (after H2_CONN_EV_GOAWAY); the peer will close. */
   H2_CONN_EV_CONN_ERROR,
   /* An abuse limit tripped (u.limit). */
   H2_CONN_EV_LIMIT,
@@ -255,6 +278,7 @@ typedef struct h2_conn_event {
   union {
     struct {
       const h2_conn_settings *settings;
+      const h2_frame *frame; /* SETTINGS only (NULL for SETTINGS_ACK) */
     } settings;
     struct {
       const h2_hpack_field *fields; /* valid during the callback only */
@@ -393,8 +417,8 @@ int h2_conn_output(h2_conn *conn, h2_iov *iov, int max_iov, uint64_t now_ms);
 
 /* h2_conn_output_done records that the first |nbytes| bytes of what
  * h2_conn_output returned were written. Emits H2_CONN_EV_FRAME_SENT,
- * H2_CONN_EV_DATA_RELEASED, H2_CONN_EV_STREAM_RESET/CLOSED (for RST_STREAM
- * and END_STREAM frames now written) as they complete. Returns 0, or
+ * H2_CONN_EV_DATA_RELEASED, and H2_CONN_EV_STREAM_RESET + CLOSED for a
+ * stream reset by h2_conn_submit_rst once its RST_STREAM is written. Returns 0, or
  * H2_ERR_INVALID_ARG if |nbytes| exceeds the pending bytes. */
 int h2_conn_output_done(h2_conn *conn, size_t nbytes);
 
@@ -511,6 +535,12 @@ int h2_conn_set_local_window_size(h2_conn *conn, uint32_t size);
  * (any id, even idle) and applies it to the local scheduler. Returns 0,
  * H2_ERR_INVALID_ARG (self dependency, weight out of 1..256). */
 int h2_conn_submit_priority(h2_conn *conn, uint32_t stream_id, const h2_frame_prio *prio);
+
+/* h2_conn_submit_priority_update (client) sends an RFC 9218
+ * PRIORITY_UPDATE for |stream_id| with the Priority field value |value|
+ * (e.g. "u=1, i") and applies it to the local scheduler. Returns 0,
+ * H2_ERR_STATE (server), H2_ERR_INVALID_ARG. */
+int h2_conn_submit_priority_update(h2_conn *conn, uint32_t stream_id, const char *value, size_t len);
 
 /* h2_conn_submit_push_promise (server) promises a pushed response on the
  * peer-opened |assoc_stream_id| with the request |fields| (safe, cacheable

@@ -281,6 +281,60 @@ static void test_backpressure_and_release(void **state) {
   srv_free(&v);
 }
 
+static size_t pad7(void *u, uint32_t id, size_t len, size_t max) {
+  (void)u;
+  (void)id;
+  (void)len;
+  return max < 7 ? max : 7;
+}
+
+static void test_padding_modes(void **state) {
+  (void)state;
+  h2_conn_config cfg;
+  h2_conn_config_init(&cfg, H2_CONN_SERVER);
+  cfg.padding = H2_CONN_PAD_MAX;
+  srv v;
+  h2_frame_setting e = {H2_SETTINGS_INITIAL_WINDOW_SIZE, 300};
+  srv_new(&v, &cfg, &e, 1);
+  tc_headers(&v.s, 1, H2_FLAG_END_STREAM, 0, GET_REQ);
+  free(srv_step(&v));
+  assert_int_equal(h2_conn_submit_response(v.c, 1, RESP200, 1, 0), 0);
+  assert_int_equal(h2_conn_submit_data(v.c, 1, body, 100, H2_CONN_DATA_END_STREAM, NULL), 0);
+  char *t = srv_step(&v);
+  /* 100 data + 1 + 199 padding = the whole 300-octet window */
+  assert_non_null(strstr(t, "[DATA] stream=1 len=300 flags=END_STREAM|PADDED data=100 pad=199"));
+  free(t);
+  assert_int_equal(h2_conn_window(v.c, 0, H2_CONN_WINDOW_SEND), 65535 - 300);
+  srv_free(&v);
+
+  cfg.padding = H2_CONN_PAD_ALIGNED;
+  cfg.padding_align = 64;
+  srv_new(&v, &cfg, NULL, 0);
+  tc_headers(&v.s, 1, H2_FLAG_END_STREAM, 0, GET_REQ);
+  free(srv_step(&v));
+  assert_int_equal(h2_conn_submit_response(v.c, 1, RESP200, 1, 0), 0);
+  assert_int_equal(h2_conn_submit_data(v.c, 1, body, 100, H2_CONN_DATA_END_STREAM, NULL), 0);
+  t = srv_step(&v);
+  /* 9 + 1 + 100 = 110 -> 128: 18 octets of padding */
+  assert_non_null(strstr(t, "[DATA] stream=1 len=119 flags=END_STREAM|PADDED data=100 pad=18"));
+  free(t);
+  srv_free(&v);
+
+  cfg.padding = H2_CONN_PAD_CALLBACK;
+  cfg.padding_cb = pad7;
+  srv_new(&v, &cfg, NULL, 0);
+  tc_headers(&v.s, 1, H2_FLAG_END_STREAM, 0, GET_REQ);
+  free(srv_step(&v));
+  assert_int_equal(h2_conn_submit_response(v.c, 1, RESP200, 1, 0), 0);
+  assert_int_equal(h2_conn_submit_data(v.c, 1, body, 10, H2_CONN_DATA_END_STREAM, NULL), 0);
+  t = srv_step(&v);
+  assert_non_null(strstr(t, "[DATA] stream=1 len=18 flags=END_STREAM|PADDED data=10 pad=7"));
+  free(t);
+  srv_free(&v);
+  cfg.padding_cb = NULL;
+  assert_null(h2_conn_new(H2_CONN_SERVER, &cfg, NULL, tc_cb, NULL));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_send_window),
@@ -291,6 +345,7 @@ int main(void) {
       cmocka_unit_test(test_reset_stream_credits_connection),
       cmocka_unit_test(test_stream_flow_error),
       cmocka_unit_test(test_backpressure_and_release),
+      cmocka_unit_test(test_padding_modes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,7 +169,7 @@ static size_t pump(pair *p, h2_conn *from, h2_conn *to, size_t budget, uint64_t 
   return moved;
 }
 
-static void run_pair(int nreq, uint32_t window, int consume, size_t max_body, uint64_t seed) {
+static void run_pair(int nreq, uint32_t window, int consume, size_t max_body, uint64_t seed, int padding) {
   static pair P;
   pair *p = &P;
   memset(p, 0, sizeof *p);
@@ -184,6 +184,8 @@ static void run_pair(int nreq, uint32_t window, int consume, size_t max_body, ui
   cc.connection_window = window < 65535 ? 65535 : window;
   sc.connection_window = cc.connection_window;
   cc.auto_window_update = sc.auto_window_update = (uint8_t)!consume;
+  cc.padding = sc.padding = (uint8_t)padding;
+  cc.padding_align = sc.padding_align = 100;
   /* tiny windows make legitimate WINDOW_UPDATE storms; the clock is frozen */
   cc.window_update_burst = sc.window_update_burst = 0;
   p->cli = h2_conn_new(H2_CONN_CLIENT, &cc, NULL, cli_cb, p);
@@ -268,23 +270,31 @@ static void fill_pat(void) {
 
 static void test_many_default_window(void **state) {
   (void)state;
-  run_pair(300, 65535, 1, 40000, 0x1234567);
+  run_pair(300, 65535, 1, 40000, 0x1234567, H2_CONN_PAD_NONE);
 }
 static void test_many_auto_window(void **state) {
   (void)state;
-  run_pair(300, 65535, 0, 40000, 0x7654321);
+  run_pair(300, 65535, 0, 40000, 0x7654321, H2_CONN_PAD_NONE);
 }
 static void test_many_large_window(void **state) {
   (void)state;
-  run_pair(200, 1u << 20, 1, 200000, 0xabcdef);
+  run_pair(200, 1u << 20, 1, 200000, 0xabcdef, H2_CONN_PAD_NONE);
 }
 static void test_many_window_16(void **state) {
   (void)state;
-  run_pair(120, 16, 1, 3000, 0x5555);
+  run_pair(120, 16, 1, 3000, 0x5555, H2_CONN_PAD_NONE);
 }
 static void test_many_window_1(void **state) {
   (void)state;
-  run_pair(60, 1, 0, 600, 0x9999);
+  run_pair(60, 1, 0, 600, 0x9999, H2_CONN_PAD_NONE);
+}
+
+/* Padded DATA both ways: bodies still arrive intact, windows still balance. */
+static void test_many_padded(void **state) {
+  (void)state;
+  run_pair(150, 65535, 1, 30000, 0x4242, H2_CONN_PAD_MAX);
+  run_pair(150, 300, 0, 3000, 0x4343, H2_CONN_PAD_ALIGNED);
+  run_pair(40, 2, 1, 300, 0x4444, H2_CONN_PAD_MAX);
 }
 
 int main(void) {
@@ -292,7 +302,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_many_default_window), cmocka_unit_test(test_many_auto_window),
       cmocka_unit_test(test_many_large_window),   cmocka_unit_test(test_many_window_16),
-      cmocka_unit_test(test_many_window_1),
+      cmocka_unit_test(test_many_window_1),      cmocka_unit_test(test_many_padded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
