@@ -294,6 +294,7 @@ void h2c_flow_shift_local_initial(h2_conn *c, uint32_t old_iws, uint32_t new_iws
 
 /* conn_out.c */
 uint8_t *h2c_out_reserve(h2_conn *c, size_t n);
+int h2c_out_ensure(h2_conn *c, size_t nsegs, size_t nbytes);
 int h2c_out_begin(h2_conn *c, h2_cbb *b, size_t max);
 int h2c_out_end(h2_conn *c, h2_cbb *b, uint8_t action, uint32_t stream_id, uint32_t code);
 int h2c_out_commit(h2_conn *c, size_t start, uint8_t action, uint32_t stream_id, uint32_t code);

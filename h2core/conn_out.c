@@ -51,8 +51,29 @@ uint8_t *h2c_out_reserve(h2_conn *c, size_t n) {
   return p;
 }
 
+/* h2c_out_ensure makes room for |nsegs| more segments and |nbytes| more
+ * obuf bytes, so the pushes and commits that follow cannot fail (a frame
+ * is never left half-queued, and HPACK state never runs ahead of what is
+ * queued). */
+int h2c_out_ensure(h2_conn *c, size_t nsegs, size_t nbytes) {
+  if (ensure_obuf(c, nbytes)) return H2_ERR_NOMEM;
+  if (c->seg_cap - c->seg_count < nsegs) {
+    size_t ncap = c->seg_cap ? c->seg_cap : 64;
+    while (ncap - c->seg_count < nsegs) ncap *= 2;
+    if (c->seg_head > 0) {
+      memmove(c->segs, c->segs + c->seg_head, c->seg_count * sizeof *c->segs);
+      c->seg_head = 0;
+    }
+    h2_oseg *ns = h2_mem_realloc(&c->mem, c->segs, ncap * sizeof *ns);
+    if (!ns) return H2_ERR_NOMEM;
+    c->segs = ns;
+    c->seg_cap = ncap;
+  }
+  return 0;
+}
+
 int h2c_out_begin(h2_conn *c, h2_cbb *b, size_t max) {
-  if (ensure_obuf(c, max)) return H2_ERR_NOMEM;
+  if (h2c_out_ensure(c, 1, max)) return H2_ERR_NOMEM;
   h2_cbb_init(b, c->obuf + c->obuf_len, max);
   return 0;
 }
@@ -188,6 +209,8 @@ static void complete(h2_conn *c, const h2_oseg *s) {
     case SEG_GOAWAY:
       if (s->action == SEG_FRAMES) c->num_control -= s->code;
       if (c->trace && !s->chunk && c->obuf) trace_frames(c, c->obuf + s->off, s->len);
+      /* A GOAWAY with an error code ends every stream once it is out. */
+      if (s->action == SEG_GOAWAY && s->code != 0) h2c_close_all(c, H2_CONN_CLOSE_CONNECTION, s->code);
       break;
     case SEG_DATA:
       if (c->trace) {

@@ -72,7 +72,7 @@ int h2c_send_header_block(h2_conn *c, uint32_t id, int type, uint32_t promised, 
   size_t fsz = h2_frame_block_size(extra, bound, mfs);
   if (fsz == 0) return H2_ERR_INVALID_ARG;
   h2_cbb b;
-  if (h2c_out_begin(c, &b, fsz + bound)) return H2_ERR_NOMEM;
+  if (h2c_out_begin(c, &b, fsz + bound)) return H2_ERR_NOMEM; /* commit cannot fail now */
   h2_cbb blk;
   h2_cbb_init(&blk, c->obuf + c->obuf_len + fsz, bound);
   int len = h2_hpack_encode(c->enc, &blk, f, n);
@@ -169,6 +169,12 @@ static int produce_one(h2_conn *c, h2_stream *s) {
     int end = len == s->queued && s->end_queued && !s->trailers;
     uint8_t flags = (end ? H2_FLAG_END_STREAM : 0) | (padded ? H2_FLAG_PADDED : 0);
     size_t hlen = H2_FRAME_HEADER_LEN + (size_t)padded;
+    {
+      /* Room for the whole frame first: header, one segment per chunk, pad. */
+      size_t nch = 0, acc = 0;
+      for (h2_dchunk *ch = s->qhead; ch && acc < len; ch = ch->next, nch++) acc += ch->len - ch->off;
+      if (h2c_out_ensure(c, nch + 2, hlen + pad)) return H2_ERR_NOMEM;
+    }
     uint8_t *p = h2c_out_reserve(c, hlen);
     if (!p) return H2_ERR_NOMEM;
     size_t start = c->obuf_len - hlen;
@@ -277,7 +283,7 @@ void h2c_run_deferred(h2_conn *c) {
 
 int h2c_produce(h2_conn *c) {
   h2c_run_deferred(c);
-  if (c->fatal) return 0;
+  if (c->fatal || c->goaway_sent == 2) return 0; /* nothing after an error GOAWAY */
   int guard = 0;
   while (c->pending_bytes < c->cfg.output_high_water && guard++ < 100000) {
     uint32_t id = h2_prio_next(c->prio);
@@ -375,7 +381,7 @@ static int stream_for_send(h2_conn *c, uint32_t id, h2_stream **out) {
   if (r) return r;
   h2_stream *s = h2c_stream(c, id);
   if (!s) return H2_ERR_NOT_FOUND;
-  if (s->resetting || s->end_sent_queued || s->end_queued) return H2_ERR_STATE;
+  if (s->resetting || s->end_sent_queued || s->end_queued || s->trailers) return H2_ERR_STATE;
   if (!can_send_state(s) && s->state != H2_STREAM_RESERVED_LOCAL) return H2_ERR_STATE;
   *out = s;
   return 0;
@@ -517,8 +523,10 @@ int h2_conn_submit_rst(h2_conn *c, uint32_t id, uint32_t error_code) {
   if (s->resetting) return 0;
   int r = h2c_send_rst(c, id, error_code);
   if (r) return r;
+  /* No more frames for it; its queue is released (events) when the
+   * RST_STREAM is written and the stream closes. */
   s->resetting = 1;
-  h2c_stream_drop_queue(c, s);
+  h2c_ready_update(c, s);
   return 0;
 }
 
