@@ -210,6 +210,7 @@ static void *fzc_realloc(void *p, size_t n, void *user) {
 #define FZC_S_RST 0x04     /* we wrote RST_STREAM */
 #define FZC_S_OPENED 0x08  /* event side: the stream was seen opening */
 #define FZC_S_CLOSED 0x10  /* event side: STREAM_CLOSED seen */
+#define FZC_S_TRAILERS 0x20 /* event side: trailers submitted (accepted) */
 
 typedef struct fzc_slot {
   uint32_t id; /* 0 = empty */
@@ -304,7 +305,7 @@ static void fzc_check_frame(fzc *z, const h2_frame *f) {
     FZC_CHECK(f->type == H2_FRAME_SETTINGS && !(f->hdr.flags & H2_FLAG_ACK));
     z->first_frame_done = 1;
   }
-  if (z->strict) FZC_CHECK(!z->goaway_error_sent); /* see fuzz/repro/README */
+  FZC_CHECK(!z->goaway_error_sent);
   FZC_CHECK(f->hdr.length <= z->max_peer_frame);
   if (z->cont_stream) {
     FZC_CHECK(f->type == H2_FRAME_CONTINUATION && sid == z->cont_stream);
@@ -635,7 +636,13 @@ static void fzc_action(fzc *z, uint8_t op, uint8_t a, uint8_t b) {
     case FZC_OP_TRAILERS: {
       static const h2_hpack_field t[] = {{"grpc-status", 11, "0", 1, 0},
                                          {"x-checksum", 10, "abc123", 6, 0}};
-      (void)h2_conn_submit_trailers(c, fzc_pick(z, a), t, 1 + (b & 1));
+      uint32_t id = fzc_pick(z, a);
+      uint8_t *fl = fzc_flags(z->ev_map, id);
+      int r = h2_conn_submit_trailers(c, id, t, 1 + (b & 1));
+      if (fl && r == 0) {
+        FZC_CHECK(!(*fl & FZC_S_TRAILERS)); /* trailers are accepted once */
+        *fl |= FZC_S_TRAILERS;
+      }
       break;
     }
     case FZC_OP_CONSUME:
