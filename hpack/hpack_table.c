@@ -31,7 +31,7 @@ static int seq_live(const hpack_table *t, uint32_t seq) {
   return seq != HPACK_NO_SEQ && (uint32_t)(seq - t->first_seq) < hpack_table_count(t);
 }
 
-static void evict_oldest(hpack_table *t) {
+static inline void evict_oldest(hpack_table *t) {
   uint32_t seq = t->first_seq;
   const hpack_entry *e = &t->ring[seq & t->ring_mask];
   t->size -= e->name_len + e->value_len + H2_HPACK_ENTRY_OVERHEAD;
@@ -61,7 +61,7 @@ void hpack_table_set_max(hpack_table *t, uint32_t max) {
   }
 }
 
-static void hash_link(hpack_table *t, uint32_t seq) {
+static inline void hash_link(hpack_table *t, uint32_t seq) {
   uint32_t bmask = 2 * ring_cap(t) - 1;
   hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
   uint32_t *bnv = &t->bucket_nv[h->hash_nv & bmask];
