@@ -288,7 +288,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: h2 serve [DIR] [--port N] [--bind ADDR] [--h2c]\n"
           "                [--tls-cert FILE --tls-key FILE | --self-signed] [--cert-out FILE]\n"
-          "                [--h2c-port N] [--quiet]\n"
+          "                [--h2c-port N] [--idle-timeout SECONDS] [--quiet]\n"
           "Serves DIR (default: the built-in demo site) over HTTP/2.\n"
           "  no mode flag     TLS (self-signed) on 8443 and h2c on 8080\n"
           "  --h2c            h2c (prior knowledge) on --port (default 8080)\n"
@@ -296,12 +296,14 @@ static void usage(FILE *f) {
           "  --self-signed    TLS with a generated certificate for localhost\n"
           "  --cert-out FILE  write the generated certificate (PEM) there\n"
           "  --bind ADDR      listen address (default 0.0.0.0)\n"
+          "  --idle-timeout S close connections idle for S seconds (default 120, 0 = never)\n"
           "  --quiet          no per-request log lines\n");
 }
 
 int h2_cmd_serve(int argc, char **argv) {
   const char *dir = NULL, *bind = NULL, *cert = NULL, *key = NULL, *cert_out = NULL;
   int port = -1, h2c_port = -1, want_h2c = 0, self_signed = 0, quiet = 0;
+  long idle_s = 120;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -312,6 +314,14 @@ int h2_cmd_serve(int argc, char **argv) {
       port = atoi(next); i++;
     } else if (!strcmp(a, "--h2c-port") && next) {
       h2c_port = atoi(next); i++;
+    } else if (!strcmp(a, "--idle-timeout") && next) {
+      char *end;
+      idle_s = strtol(next, &end, 10);
+      if (*end || idle_s < 0 || idle_s > 86400) {
+        fprintf(stderr, "h2 serve: --idle-timeout wants 0..86400 seconds\n");
+        return 2;
+      }
+      i++;
     } else if (!strcmp(a, "--bind") && next) {
       bind = next; i++;
     } else if (!strcmp(a, "--tls-cert") && next) {
@@ -398,6 +408,7 @@ int h2_cmd_serve(int argc, char **argv) {
     fprintf(stderr, "h2 serve: %s\n", h2_last_error_message());
     goto out;
   }
+  h2_server_set_timeout(ctx->srv, (uint64_t)idle_s * 1000);
   const char *host = bind ? bind : "0.0.0.0";
   const char *shown = (!bind || !strcmp(bind, "0.0.0.0") || !strcmp(bind, "::")) ? "localhost" : bind;
   if (want_tls) {
