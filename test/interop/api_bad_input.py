@@ -78,7 +78,8 @@ def main():
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
         s.close()
-        srv = subprocess.Popen([H2, 'serve', doc, '--bind', '127.0.0.1', '--port', str(port), '--h2c', '--quiet'],
+        srv = subprocess.Popen([H2, 'serve', doc, '--bind', '127.0.0.1', '--port', str(port), '--h2c', '--quiet',
+                                '--idle-timeout', '1'],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(200):
@@ -126,6 +127,27 @@ def main():
             s.sendall(PREFACE + frame(4, 0, 0, b'\0\0\0'))  # SETTINGS length not a multiple of 6
             code = goaway_code(read_frames(s))
             tap(code == 6, 'SETTINGS of length 3 -> GOAWAY FRAME_SIZE_ERROR', 'got %r' % code)
+            s.close()
+
+            # A peer that sends the preface and then nothing is closed (idle timeout 1 s)
+            # with GOAWAY NO_ERROR; one that sends nothing at all is dropped too.
+            s = conn(port)
+            s.sendall(PREFACE + frame(4, 0, 0, b''))
+            t0 = time.time()
+            code = goaway_code(read_frames(s, 5))
+            tap(code == 0 and time.time() - t0 < 4, 'idle connection gets GOAWAY NO_ERROR after the idle timeout',
+                'got %r after %.1fs' % (code, time.time() - t0))
+            s.close()
+            s = conn(port)
+            s.settimeout(5)
+            t0 = time.time()
+            try:
+                while s.recv(4096):
+                    pass
+                closed = True
+            except OSError:
+                closed = False
+            tap(closed and time.time() - t0 < 4, 'silent connection is closed after the idle timeout')
             s.close()
 
             tap(get_ok(port) and srv.poll() is None, 'server keeps serving other connections')
