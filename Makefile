@@ -112,6 +112,13 @@ $(BUILD)/libc_check: test/libc_check.c $(LIBCORE)
 check-libc: $(BUILD)/libc_check
 	$(BUILD)/libc_check
 
+# test/tools/conn_peer: the bare engine over a TCP socket, driven by
+# test/interop/conn_python_h2.sh against Python's h2.
+$(BUILD)/tools/conn_peer: test/tools/conn_peer.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -MF $@.d -o $@ $< $(LIBCORE)
+test-build: $(BUILD)/tools/conn_peer
+
 # The kqueue backend is compile-checked on Linux against a test-only declaration header.
 check-kqueue: $(patsubst %.c,$(BUILD)/kqcheck/%.o,$(KQUEUE_SRCS))
 $(BUILD)/kqcheck/%.o: %.c
