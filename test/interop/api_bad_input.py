@@ -78,8 +78,7 @@ def main():
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
         s.close()
-        srv = subprocess.Popen([H2, 'serve', doc, '--bind', '127.0.0.1', '--port', str(port), '--h2c', '--quiet',
-                                '--idle-timeout', '1'],
+        srv = subprocess.Popen([H2, 'serve', doc, '--bind', '127.0.0.1', '--port', str(port), '--h2c', '--quiet'],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(200):
@@ -131,14 +130,27 @@ def main():
 
             # A peer that sends the preface and then nothing is closed (idle timeout 1 s)
             # with GOAWAY NO_ERROR; one that sends nothing at all is dropped too.
-            s = conn(port)
+            s = socket.socket()
+            s.bind(('127.0.0.1', 0))
+            iport = s.getsockname()[1]
+            s.close()
+            isrv = subprocess.Popen([H2, 'serve', doc, '--bind', '127.0.0.1', '--port', str(iport), '--h2c',
+                                     '--quiet', '--idle-timeout', '1'],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(200):
+                try:
+                    conn(iport).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            s = conn(iport)
             s.sendall(PREFACE + frame(4, 0, 0, b''))
             t0 = time.time()
             code = goaway_code(read_frames(s, 5))
             tap(code == 0 and time.time() - t0 < 4, 'idle connection gets GOAWAY NO_ERROR after the idle timeout',
                 'got %r after %.1fs' % (code, time.time() - t0))
             s.close()
-            s = conn(port)
+            s = conn(iport)
             s.settimeout(5)
             t0 = time.time()
             try:
@@ -149,6 +161,8 @@ def main():
                 closed = False
             tap(closed and time.time() - t0 < 4, 'silent connection is closed after the idle timeout')
             s.close()
+            isrv.kill()
+            isrv.wait()
 
             tap(get_ok(port) and srv.poll() is None, 'server keeps serving other connections')
         finally:
