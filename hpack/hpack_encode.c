@@ -184,12 +184,6 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
   /* In the encoder, ALWAYS never makes a string longer than raw (bound). */
   int huff = e->huffman == H2_HPACK_HUFFMAN_ALWAYS ? HPACK_HUFFMAN_UNLESS_LONGER : e->huffman;
   int sensitive = (f->flags & H2_HPACK_NEVER_INDEXED) || never_index(f);
-  uint32_t sname = 0;
-  uint32_t sidx = h2_hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname);
-  if (sidx && !sensitive) {
-    put_int(out, 7, 0x80, sidx);
-    return;
-  }
   uint64_t hn64 = hpack_hash(f->name, f->name_len, 0);
   uint32_t hn = (uint32_t)(hn64 ^ (hn64 >> 32));
   /* Long values are hashed by their ends and length only: equal values
@@ -198,16 +192,24 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
                                       : hpack_hash(f->value + f->value_len - 32, 32,
                                                    hpack_hash(f->value, 32, hn64 ^ f->value_len));
   uint32_t hnv = (uint32_t)(hnv64 ^ (hnv64 >> 32));
-  uint32_t dname = 0;
+  /* The dynamic table first: it never holds a static table's full match
+   * (those are sent as static indexes), so the order does not change the
+   * output, and most repeated fields are found there. */
   if (!sensitive) {
-    uint32_t didx = hpack_table_find(&e->t, f->name, f->name_len, f->value, f->value_len, hn, hnv, &dname);
+    uint32_t didx = hpack_table_find(&e->t, f->name, f->name_len, f->value, f->value_len, hn, hnv, NULL);
     if (didx) {
       put_int(out, 7, 0x80, H2_HPACK_STATIC_COUNT + didx);
       return;
     }
-  } else if (!sname) {
-    hpack_table_find(&e->t, f->name, f->name_len, NULL, 0, hn, 0, &dname);
   }
+  uint32_t sname = 0;
+  uint32_t sidx = h2_hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname);
+  if (sidx && !sensitive) {
+    put_int(out, 7, 0x80, sidx);
+    return;
+  }
+  uint32_t dname = 0;
+  if (!sname) hpack_table_find(&e->t, f->name, f->name_len, NULL, 0, hn, 0, &dname);
   uint32_t nidx = sname ? sname : (dname ? H2_HPACK_STATIC_COUNT + dname : 0);
   uint8_t first = 0x00;
   unsigned prefix = 4;

@@ -105,8 +105,14 @@ static inline uint64_t hpack_hash(const void *p, size_t n, uint64_t seed) {
       h ^= h >> 29;
     }
   } else if (n) {
-    v = 0;
-    for (size_t i = 0; i < n; i++) v |= (uint64_t)s[i] << (8 * i);
+    if (n >= 4) { /* two overlapping 4-octet loads */
+      uint32_t lo, hi;
+      memcpy(&lo, s, 4);
+      memcpy(&hi, s + n - 4, 4);
+      v = lo | (uint64_t)hi << 32;
+    } else { /* 1..3 octets: first, middle, last */
+      v = s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
+    }
     h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
   }
@@ -202,9 +208,9 @@ static inline const char *hpack_table_value(const hpack_table *t, const hpack_en
 }
 
 /* hpack_table_find (indexed tables): returns the HPACK dynamic index (1 =
- * newest) of the newest entry equal to name/value, else 0 and stores in
- * |*name_idx| the index of the newest entry with that name (0 if none).
- * A NULL |value| looks the name up only. */
+ * newest) of the newest entry equal to name/value, else 0 and, unless
+ * |name_idx| is NULL, stores there the index of the newest entry with that
+ * name (0 if none). A NULL |value| looks the name up only. */
 uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_len,
                           const char *value, size_t value_len, uint32_t hash_n, uint32_t hash_nv,
                           uint32_t *name_idx);

@@ -183,7 +183,7 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
 uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_len,
                           const char *value, size_t value_len, uint32_t hash_n, uint32_t hash_nv,
                           uint32_t *name_idx) {
-  *name_idx = 0;
+  if (name_idx) *name_idx = 0;
   if (!t->ring || hpack_table_count(t) == 0) return 0;
   uint32_t bmask = 2 * ring_cap(t) - 1;
   for (uint32_t s = value ? t->bucket_nv[hash_nv & bmask] : HPACK_NO_SEQ; seq_live(t, s);) {
@@ -199,6 +199,7 @@ uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_le
       break; /* the link must go to an older live entry */
     s = next;
   }
+  if (!name_idx) return 0;
   for (uint32_t s = t->bucket_n[hash_n & bmask]; seq_live(t, s);) {
     const hpack_hnode *h = &t->hnodes[s & t->ring_mask];
     const hpack_entry *e = &t->ring[s & t->ring_mask];
