@@ -80,6 +80,7 @@ def main():
         s.close()
         srv = subprocess.Popen([H2, 'serve', doc, '--bind', '127.0.0.1', '--port', str(port), '--h2c', '--quiet'],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        extra = []
         try:
             for _ in range(200):
                 try:
@@ -137,6 +138,7 @@ def main():
             isrv = subprocess.Popen([H2, 'serve', doc, '--bind', '127.0.0.1', '--port', str(iport), '--h2c',
                                      '--quiet', '--idle-timeout', '1'],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            extra.append(isrv)
             for _ in range(200):
                 try:
                     conn(iport).close()
@@ -161,13 +163,12 @@ def main():
                 closed = False
             tap(closed and time.time() - t0 < 4, 'silent connection is closed after the idle timeout')
             s.close()
-            isrv.kill()
-            isrv.wait()
 
             tap(get_ok(port) and srv.poll() is None, 'server keeps serving other connections')
         finally:
-            srv.kill()
-            srv.wait()
+            for p in [srv] + extra:
+                p.kill()
+                p.wait()
     return 1 if fails else 0
 
 
