@@ -207,12 +207,50 @@ static inline const char *hpack_table_value(const hpack_table *t, const hpack_en
   return t->buf + (e->off - t->base) + e->name_len;
 }
 
+static inline uint32_t hpack_ring_cap(const hpack_table *t) { return t->ring ? t->ring_mask + 1 : 0; }
+
+static inline int hpack_seq_live(const hpack_table *t, uint32_t seq) {
+  return seq != HPACK_NO_SEQ && (uint32_t)(seq - t->first_seq) < hpack_table_count(t);
+}
+
 /* hpack_table_find (indexed tables): returns the HPACK dynamic index (1 =
  * newest) of the newest entry equal to name/value, else 0 and, unless
  * |name_idx| is NULL, stores there the index of the newest entry with that
- * name (0 if none). A NULL |value| looks the name up only. */
-uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_len,
+ * name (0 if none). A NULL |value| looks the name up only. Inline: the
+ * encoder's hot path. */
+static inline uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_len,
                           const char *value, size_t value_len, uint32_t hash_n, uint32_t hash_nv,
-                          uint32_t *name_idx);
+                          uint32_t *name_idx) {
+  if (name_idx) *name_idx = 0;
+  if (!t->ring || hpack_table_count(t) == 0) return 0;
+  uint32_t bmask = 2 * hpack_ring_cap(t) - 1;
+  for (uint32_t s = value ? t->bucket_nv[hash_nv & bmask] : HPACK_NO_SEQ; hpack_seq_live(t, s);) {
+    const hpack_hnode *h = &t->hnodes[s & t->ring_mask];
+    const hpack_entry *e = &t->ring[s & t->ring_mask];
+    if (h->hash_nv == hash_nv && e->name_len == name_len && e->value_len == value_len) {
+      const char *p = hpack_table_name(t, e);
+      if (hpack_eq(p, name, name_len) && hpack_eq(p + name_len, value, value_len))
+        return t->next_seq - s;
+    }
+    uint32_t next = h->next_nv;
+    if ((uint32_t)(s - next) == 0 || (uint32_t)(next - t->first_seq) >= (uint32_t)(s - t->first_seq))
+      break; /* the link must go to an older live entry */
+    s = next;
+  }
+  if (!name_idx) return 0;
+  for (uint32_t s = t->bucket_n[hash_n & bmask]; hpack_seq_live(t, s);) {
+    const hpack_hnode *h = &t->hnodes[s & t->ring_mask];
+    const hpack_entry *e = &t->ring[s & t->ring_mask];
+    if (h->hash_n == hash_n && e->name_len == name_len && hpack_eq(hpack_table_name(t, e), name, name_len)) {
+      *name_idx = t->next_seq - s;
+      break;
+    }
+    uint32_t next = h->next_n;
+    if ((uint32_t)(s - next) == 0 || (uint32_t)(next - t->first_seq) >= (uint32_t)(s - t->first_seq))
+      break;
+    s = next;
+  }
+  return 0;
+}
 
 #endif

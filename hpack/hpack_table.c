@@ -25,12 +25,6 @@ void hpack_table_free(hpack_table *t) {
   t->buf = NULL;
 }
 
-static uint32_t ring_cap(const hpack_table *t) { return t->ring ? t->ring_mask + 1 : 0; }
-
-static int seq_live(const hpack_table *t, uint32_t seq) {
-  return seq != HPACK_NO_SEQ && (uint32_t)(seq - t->first_seq) < hpack_table_count(t);
-}
-
 static inline void evict_oldest(hpack_table *t) {
   uint32_t seq = t->first_seq;
   const hpack_entry *e = &t->ring[seq & t->ring_mask];
@@ -38,7 +32,7 @@ static inline void evict_oldest(hpack_table *t) {
   if (t->indexed) {
     /* A bucket whose newest entry is this one has no live entry left. */
     const hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
-    uint32_t bmask = 2 * ring_cap(t) - 1;
+    uint32_t bmask = 2 * hpack_ring_cap(t) - 1;
     if (t->bucket_nv[h->hash_nv & bmask] == seq) t->bucket_nv[h->hash_nv & bmask] = HPACK_NO_SEQ;
     if (t->bucket_n[h->hash_n & bmask] == seq) t->bucket_n[h->hash_n & bmask] = HPACK_NO_SEQ;
   }
@@ -62,7 +56,7 @@ void hpack_table_set_max(hpack_table *t, uint32_t max) {
 }
 
 static inline void hash_link(hpack_table *t, uint32_t seq) {
-  uint32_t bmask = 2 * ring_cap(t) - 1;
+  uint32_t bmask = 2 * hpack_ring_cap(t) - 1;
   hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
   uint32_t *bnv = &t->bucket_nv[h->hash_nv & bmask];
   uint32_t *bn = &t->bucket_n[h->hash_n & bmask];
@@ -75,7 +69,7 @@ static inline void hash_link(hpack_table *t, uint32_t seq) {
 /* grow_ring doubles the ring (and the hash index) so it can hold |need|
  * entries. Returns 0 or H2_ERR_NOMEM with nothing changed. */
 static int grow_ring(hpack_table *t, uint32_t need) {
-  uint32_t cap = ring_cap(t);
+  uint32_t cap = hpack_ring_cap(t);
   if (!cap) {
     /* First use: room for a table of small entries (at most 256). */
     uint32_t want = t->max / 64 < 256 ? t->max / 64 : 256;
@@ -136,7 +130,7 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
     evict++;
   }
   uint32_t count = hpack_table_count(t) - evict + 1;
-  if (count > ring_cap(t)) {
+  if (count > hpack_ring_cap(t)) {
     int rc = grow_ring(t, count);
     if (rc) return rc;
   }
@@ -180,43 +174,8 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
   return 1;
 }
 
-uint32_t hpack_table_find(const hpack_table *t, const char *name, size_t name_len,
-                          const char *value, size_t value_len, uint32_t hash_n, uint32_t hash_nv,
-                          uint32_t *name_idx) {
-  if (name_idx) *name_idx = 0;
-  if (!t->ring || hpack_table_count(t) == 0) return 0;
-  uint32_t bmask = 2 * ring_cap(t) - 1;
-  for (uint32_t s = value ? t->bucket_nv[hash_nv & bmask] : HPACK_NO_SEQ; seq_live(t, s);) {
-    const hpack_hnode *h = &t->hnodes[s & t->ring_mask];
-    const hpack_entry *e = &t->ring[s & t->ring_mask];
-    if (h->hash_nv == hash_nv && e->name_len == name_len && e->value_len == value_len) {
-      const char *p = hpack_table_name(t, e);
-      if (hpack_eq(p, name, name_len) && hpack_eq(p + name_len, value, value_len))
-        return t->next_seq - s;
-    }
-    uint32_t next = h->next_nv;
-    if ((uint32_t)(s - next) == 0 || (uint32_t)(next - t->first_seq) >= (uint32_t)(s - t->first_seq))
-      break; /* the link must go to an older live entry */
-    s = next;
-  }
-  if (!name_idx) return 0;
-  for (uint32_t s = t->bucket_n[hash_n & bmask]; seq_live(t, s);) {
-    const hpack_hnode *h = &t->hnodes[s & t->ring_mask];
-    const hpack_entry *e = &t->ring[s & t->ring_mask];
-    if (h->hash_n == hash_n && e->name_len == name_len && hpack_eq(hpack_table_name(t, e), name, name_len)) {
-      *name_idx = t->next_seq - s;
-      break;
-    }
-    uint32_t next = h->next_n;
-    if ((uint32_t)(s - next) == 0 || (uint32_t)(next - t->first_seq) >= (uint32_t)(s - t->first_seq))
-      break;
-    s = next;
-  }
-  return 0;
-}
-
 size_t hpack_table_memory(const hpack_table *t) {
-  size_t cap = ring_cap(t);
+  size_t cap = hpack_ring_cap(t);
   size_t m = cap * sizeof(hpack_entry) + t->buf_cap;
   if (t->indexed && cap) m += cap * sizeof(hpack_hnode) + 4 * cap * sizeof(uint32_t);
   return m;
