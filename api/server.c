@@ -1,5 +1,6 @@
 /* server.c: h2_server: listeners on h2_loop (h2c and TLS), one server
  * session per accepted connection, graceful close. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,10 @@
 
 #define MAX_LISTENERS 8
 #define ACCEPT_BATCH 64
+/* After accept() fails (EMFILE, ENFILE, ENOBUFS...), the listener stops
+ * being watched for this long: a level-triggered readable listener whose
+ * accept keeps failing would otherwise spin the loop. */
+#define ACCEPT_PAUSE_MS 100
 
 typedef struct listener {
   h2_server *srv;
@@ -16,6 +21,9 @@ typedef struct listener {
   int fd;
   uint16_t port;
   h2_tls_ctx *tls;
+  h2_loop_timer resume; /* restarts watching after an accept failure */
+  int paused;           /* not watched until |resume| fires */
+  int failing;          /* the current accept failure was reported */
 } listener;
 
 struct h2_server {
@@ -117,16 +125,54 @@ void h2_server_session_gone_(h2_server *srv, h2_session *s) {
   }
 }
 
+static void on_accept(h2_loop_io *io, int fd, unsigned events, void *user);
+
+/* pause_listener stops watching |l| for ACCEPT_PAUSE_MS after accept failed
+ * with |err| (errno |eno|), reporting the failure once per episode. */
+static void pause_listener(listener *l, int err, int eno) {
+  if (!l->failing) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "accept failed: %s; pausing the listener", strerror(eno));
+    l->failing = 1;
+    report(l->srv, err, msg);
+  }
+  if (!l->io) return; /* closed from the report callback */
+  h2_loop_io_set(l->io, 0);
+  l->paused = 1;
+  if (h2_loop_timer_start(&l->resume, ACCEPT_PAUSE_MS, 0) != 0) {
+    /* No timer: keep watching rather than never accepting again. */
+    h2_loop_io_set(l->io, H2_LOOP_READ);
+    l->paused = 0;
+  }
+}
+
+static void on_resume(h2_loop_timer *t, void *user) {
+  (void)t;
+  listener *l = user;
+  if (!l->io || !l->paused) return;
+  l->paused = 0;
+  h2_loop_io_set(l->io, H2_LOOP_READ);
+  /* Try at once: a free fd may be waiting for a connection already queued. */
+  on_accept(l->io, l->fd, H2_LOOP_READ, l);
+}
+
 static void on_accept(h2_loop_io *io, int fd, unsigned events, void *user) {
   (void)io; (void)events; (void)fd;
   listener *l = user;
   int fds[ACCEPT_BATCH];
+  errno = 0;
   int n = h2_loop_tcp_accept(l->fd, fds, NULL, ACCEPT_BATCH);
-  if (n < 0) {
-    report(l->srv, n, "accept failed");
-    return;
-  }
+  int eno = errno;
   for (int i = 0; i < n; i++) new_session(l->srv, l, fds[i]);
+  if (n < 0) {
+    pause_listener(l, n, eno);
+  } else if (n > 0 && n < ACCEPT_BATCH && eno != 0 && eno != EAGAIN && eno != EWOULDBLOCK) {
+    /* The batch stopped on an error after accepting some: the queue is
+     * not empty, so pause now rather than fail again next iteration. */
+    pause_listener(l, H2_ERR_IO, eno);
+  } else if (n > 0) {
+    l->failing = 0;
+  }
 }
 
 int h2_server_listen(h2_server *srv, const char *host, uint16_t port, h2_tls_ctx *tls) {
@@ -145,6 +191,8 @@ int h2_server_listen(h2_server *srv, const char *host, uint16_t port, h2_tls_ctx
   l->srv = srv;
   l->fd = fd;
   l->tls = tls;
+  l->paused = l->failing = 0;
+  h2_loop_timer_init(srv->loop, &l->resume, on_resume, l);
   h2_loop_addr local;
   l->port = h2_loop_tcp_local_addr(fd, &local) == 0 ? h2_loop_addr_port(&local) : port;
   rc = h2_loop_io_new(srv->loop, &l->io, fd, H2_LOOP_IO_OWN_FD, on_accept, l);
@@ -165,6 +213,8 @@ static void close_listeners(h2_server *srv) {
   for (int i = 0; i < srv->num_lis; i++) {
     if (srv->lis[i].io) h2_loop_io_close(srv->lis[i].io, NULL);
     srv->lis[i].io = NULL;
+    h2_loop_timer_stop(&srv->lis[i].resume);
+    srv->lis[i].paused = 0;
   }
 }
 
