@@ -226,7 +226,7 @@ static void verify(const char *who, buf *outs) {
 }
 
 /* One timed run of ours. |outs| non-NULL: keep each batch's output. */
-static double run_ours_requests(const buf *chunks, buf *sink, buf *outs) {
+__attribute__((noinline)) static double run_ours_requests(const buf *chunks, buf *sink, buf *outs) {
   srv_state ss = {0};
   double t0 = now_s();
   h2_conn *srv = h2_conn_new(H2_CONN_SERVER, NULL, NULL, our_srv_cb, &ss);
@@ -293,7 +293,7 @@ static int ng_srv_frame(nghttp2_session *s, const nghttp2_frame *f, void *user) 
 
 static nghttp2_session_callbacks *ng_srv_cbs;
 
-static double run_ng_requests(const buf *chunks, buf *sink, buf *outs) {
+__attribute__((noinline)) static double run_ng_requests(const buf *chunks, buf *sink, buf *outs) {
   ng_srv st = {0};
   nghttp2_session *s;
   double t0 = now_s();
@@ -332,6 +332,22 @@ static void report(const char *name, const char *unit, double *ours, double *ng,
 static void bench_requests(void) {
   static buf chunks[BATCHES], outs_o[BATCHES], outs_n[BATCHES];
   record(chunks);
+  /* Profiling aid: BENCH_SESSION_ONLY=ours|nghttp2 runs one pass of one side
+   * only (e.g. under valgrind --tool=callgrind --toggle-collect=run_ours_requests). */
+  const char *only = getenv("BENCH_SESSION_ONLY");
+  if (only) {
+    buf s1 = {0};
+    if (strcmp(only, "ours") == 0) run_ours_requests(chunks, &s1, NULL);
+    else {
+      nghttp2_session_callbacks_new(&ng_srv_cbs);
+      nghttp2_session_callbacks_set_on_frame_recv_callback(ng_srv_cbs, ng_srv_frame);
+      run_ng_requests(chunks, &s1, NULL);
+      nghttp2_session_callbacks_del(ng_srv_cbs);
+    }
+    free(s1.p);
+    for (int k = 0; k < BATCHES; k++) free(chunks[k].p);
+    return;
+  }
   size_t total = 0;
   for (int k = 0; k < BATCHES; k++) total += chunks[k].len;
   nghttp2_session_callbacks_new(&ng_srv_cbs);

@@ -29,28 +29,78 @@ void h2_http_check_init(h2_http_check *c, int kind, int connect_protocol) {
   c->content_length = -1;
 }
 
-static int eq(const char *a, size_t alen, const char *lit) {
+static inline int eq(const char *a, size_t alen, const char *lit) {
   size_t n = strlen(lit);
   return alen == n && memcmp(a, lit, n) == 0;
 }
 
+/* Octets allowed in a field name (after a leading ':' of a pseudo-header):
+ * 0x21..0x7e except 'A'-'Z' and ':'. */
+static const uint8_t name_char_ok[256] = {
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+    R16(0), R16(0), /* 0x00-0x1f */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 SP not allowed */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, /* 0x3a ':' */
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x41-0x4f upper case */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, /* 0x50-0x5a upper case */
+    R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x7f DEL */
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0)
+#undef R16
+};
+
+#define LANES(b) (0x0101010101010101ull * (uint8_t)(b))
+#define HIGH LANES(0x80)
+
+/* has_byte tells whether any octet of |x| equals the octet in every lane of
+ * |rep| (exact: a borrow only propagates above a lane that is zero). */
+static inline uint64_t has_byte(uint64_t x, uint64_t rep) {
+  uint64_t v = x ^ rep;
+  return (v - LANES(1)) & ~v & HIGH;
+}
+
+/* name_word_ok checks eight name octets at once with the rule of
+ * name_char_ok. For octets below 0x80, b + (0x7f - n) sets the lane's top
+ * bit exactly when b > n, and no lane carries into the next. */
+static inline int name_word_ok(uint64_t x) {
+  if (x & HIGH) return 0;                                  /* 0x80-0xff */
+  uint64_t gt20 = (x + LANES(0x7f - 0x20)) & HIGH;         /* b > 0x20 */
+  uint64_t gt7e = (x + LANES(0x7f - 0x7e)) & HIGH;         /* b == 0x7f */
+  uint64_t gt40 = (x + LANES(0x7f - 0x40)) & HIGH;
+  uint64_t gt5a = (x + LANES(0x7f - 0x5a)) & HIGH;
+  uint64_t upper = gt40 & ~gt5a;                           /* 'A'-'Z' */
+  return gt20 == HIGH && !gt7e && !upper && !has_byte(x, LANES(':'));
+}
+
 int h2_http_name_ok(const char *name, size_t len) {
   if (len == 0) return 0;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)name[i];
-    if (ch <= 0x20 || (ch >= 0x41 && ch <= 0x5a) || ch >= 0x7f) return 0;
-    if (ch == ':' && i != 0) return 0;
+  const unsigned char *p = (const unsigned char *)name;
+  size_t i = p[0] == ':' ? 1 : 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t x;
+    memcpy(&x, p + i, 8);
+    if (!name_word_ok(x)) return 0;
   }
-  return 1;
+  unsigned ok = 1;
+  for (; i < len; i++) ok &= name_char_ok[p[i]];
+  return (int)ok;
 }
 
 int h2_http_value_ok(const char *value, size_t len) {
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)value[i];
+  const unsigned char *p = (const unsigned char *)value;
+  size_t i = 0;
+  /* Eight octets at a time: none may be NUL, LF or CR. */
+  for (; i + 8 <= len; i += 8) {
+    uint64_t x;
+    memcpy(&x, p + i, 8);
+    if (has_byte(x, 0) | has_byte(x, LANES('\n')) | has_byte(x, LANES('\r'))) return 0;
+  }
+  for (; i < len; i++) {
+    unsigned char ch = p[i];
     if (ch == 0 || ch == '\r' || ch == '\n') return 0;
   }
   if (len > 0) {
-    unsigned char a = (unsigned char)value[0], z = (unsigned char)value[len - 1];
+    unsigned char a = p[0], z = p[len - 1];
     if (a == ' ' || a == '\t' || z == ' ' || z == '\t') return 0;
   }
   return 1;
@@ -82,19 +132,28 @@ static int pseudo(h2_http_check *c, const char *name, size_t nlen, const char *v
   if (c->kind == H2_HTTP_RESPONSE) {
     if (!eq(name, nlen, ":status")) return fail(c, "unknown pseudo-header in a response");
     bit = PH_STATUS;
-  } else if (eq(name, nlen, ":method")) {
-    bit = PH_METHOD;
-  } else if (eq(name, nlen, ":scheme")) {
-    bit = PH_SCHEME;
-  } else if (eq(name, nlen, ":authority")) {
-    bit = PH_AUTHORITY;
-  } else if (eq(name, nlen, ":path")) {
-    bit = PH_PATH;
-  } else if (eq(name, nlen, ":protocol") && c->kind == H2_HTTP_REQUEST) {
-    if (!c->connect_protocol) return fail(c, ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL");
-    bit = PH_PROTOCOL;
   } else {
-    return fail(c, "unknown pseudo-header in a request");
+    bit = 0;
+    switch (nlen) { /* by length first: one comparison per field */
+      case 5:
+        if (eq(name, nlen, ":path")) bit = PH_PATH;
+        break;
+      case 7:
+        if (eq(name, nlen, ":method")) bit = PH_METHOD;
+        else if (eq(name, nlen, ":scheme")) bit = PH_SCHEME;
+        break;
+      case 9:
+        if (eq(name, nlen, ":protocol") && c->kind == H2_HTTP_REQUEST) {
+          if (!c->connect_protocol) return fail(c, ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL");
+          bit = PH_PROTOCOL;
+        }
+        break;
+      case 10:
+        if (eq(name, nlen, ":authority")) bit = PH_AUTHORITY;
+        break;
+      default: break;
+    }
+    if (!bit) return fail(c, "unknown pseudo-header in a request");
   }
   if (c->seen & bit) return fail(c, "duplicate pseudo-header");
   c->seen |= bit;
