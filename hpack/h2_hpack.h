@@ -102,13 +102,18 @@ int h2_hpack_huffman_decode(char *out, size_t out_cap, const uint8_t *in, size_t
 /* h2_hpack_string_encode appends a string literal (§5.2): the H bit, the
  * 7-bit-prefixed length, the octets. |huffman| is one of the
  * H2_HPACK_HUFFMAN_* modes below. Returns octets appended,
- * H2_ERR_BUF_TOO_SMALL, or H2_ERR_INVALID_ARG (length > 0x7fffff00). */
+ * H2_ERR_BUF_TOO_SMALL, or H2_ERR_INVALID_ARG (length, raw or Huffman-coded
+ * as the mode picks, > 0x7fffff00; unknown mode). */
 int h2_hpack_string_encode(h2_cbb *out, const char *s, size_t len, int huffman);
 
 /* Huffman modes for h2_hpack_string_encode and h2_hpack_encoder_set_huffman. */
 #define H2_HPACK_HUFFMAN_AUTO 0   /* Huffman only when strictly shorter (default) */
 #define H2_HPACK_HUFFMAN_NEVER 1  /* always raw octets */
-#define H2_HPACK_HUFFMAN_ALWAYS 2 /* always Huffman */
+#define H2_HPACK_HUFFMAN_PREFER 2 /* Huffman unless longer than raw: ties go to
+                                   * Huffman, as in RFC 7541 C.4 and C.6 */
+#define H2_HPACK_HUFFMAN_ALWAYS 3 /* always Huffman, even when longer than raw
+                                   * (up to 30 bits per octet; see
+                                   * h2_hpack_encoder_bound) */
 
 /* h2_hpack_static_get sets |*out| to static table entry |index| (1..61);
  * the pointers are to static storage. Returns 0 or H2_ERR_HPACK_INDEX_RANGE. */
@@ -252,15 +257,24 @@ int h2_hpack_encoder_set_max_table_size(h2_hpack_encoder *e, uint32_t max);
 int h2_hpack_encoder_set_table_limit(h2_hpack_encoder *e, uint32_t limit);
 
 /* h2_hpack_encoder_set_huffman sets the Huffman mode (H2_HPACK_HUFFMAN_*;
- * other values are ignored). In the encoder ALWAYS means "Huffman unless
- * longer than raw" (ties go to Huffman, as in RFC 7541 C.6), so the output
- * never exceeds h2_hpack_encode_bound(). */
+ * other values are ignored). AUTO (the default) picks Huffman only when it
+ * is strictly shorter, NEVER never, PREFER unless longer (ties go to
+ * Huffman), ALWAYS for every string literal even when the code is longer
+ * than the raw octets. */
 void h2_hpack_encoder_set_huffman(h2_hpack_encoder *e, int mode);
 
 /* h2_hpack_encode_bound returns an upper bound of the octets h2_hpack_encode
  * appends for these |n| fields (pending size updates included), whatever
- * the table holds. SIZE_MAX on overflow. */
+ * the table holds, for an encoder in Huffman mode AUTO, NEVER or PREFER
+ * (an encoder in mode ALWAYS may need more: use h2_hpack_encoder_bound).
+ * O(n). SIZE_MAX on overflow. */
 size_t h2_hpack_encode_bound(const h2_hpack_field *fields, size_t n);
+
+/* h2_hpack_encoder_bound is h2_hpack_encode_bound for |e|'s Huffman mode:
+ * the same value except in mode ALWAYS, where it adds, per string, what
+ * its Huffman code takes beyond its raw length (O(octets) then).
+ * SIZE_MAX on overflow. */
+size_t h2_hpack_encoder_bound(const h2_hpack_encoder *e, const h2_hpack_field *fields, size_t n);
 
 /* h2_hpack_encode appends one complete header block for |fields| to |out|.
  * Per field: a full match in the static or dynamic table becomes an indexed
@@ -278,8 +292,9 @@ size_t h2_hpack_encode_bound(const h2_hpack_field *fields, size_t n);
  * entries. Strings use Huffman per the Huffman mode. Names should be
  * lowercase (HTTP/2); the encoder does not check.
  *
- * The call is atomic: if |out| has less room than h2_hpack_encode_bound()
- * it fails with H2_ERR_BUF_TOO_SMALL before changing any state. Returns the
+ * The call is atomic: if |out| has less room than h2_hpack_encoder_bound()
+ * (equal to h2_hpack_encode_bound() unless the Huffman mode is ALWAYS) it
+ * fails with H2_ERR_BUF_TOO_SMALL before changing any state. Returns the
  * number of octets appended, or H2_ERR_BUF_TOO_SMALL or H2_ERR_INVALID_ARG
  * (a string over 0x7fffff00 octets, a NULL pointer with a non-zero length,
  * or a block over 2^31-1 octets), in both cases with nothing appended. When

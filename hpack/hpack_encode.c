@@ -66,8 +66,7 @@ int h2_hpack_encoder_set_table_limit(h2_hpack_encoder *e, uint32_t limit) {
 }
 
 void h2_hpack_encoder_set_huffman(h2_hpack_encoder *e, int mode) {
-  if (mode == H2_HPACK_HUFFMAN_AUTO || mode == H2_HPACK_HUFFMAN_NEVER || mode == H2_HPACK_HUFFMAN_ALWAYS)
-    e->huffman = mode;
+  if (mode >= H2_HPACK_HUFFMAN_AUTO && mode <= H2_HPACK_HUFFMAN_ALWAYS) e->huffman = mode;
 }
 
 uint32_t h2_hpack_encoder_table_size(const h2_hpack_encoder *e) { return e->t.size; }
@@ -102,6 +101,26 @@ size_t h2_hpack_encode_bound(const h2_hpack_field *fields, size_t n) {
     f += FIELD_OVERHEAD;
     if (total > SIZE_MAX - f) return SIZE_MAX;
     total += f;
+  }
+  return total;
+}
+
+/* huff_excess returns how much longer than |len| the Huffman code of |s| is
+ * (0 when not longer). */
+static size_t huff_excess(const char *s, size_t len) {
+  size_t h = len && s ? h2_hpack_huffman_encoded_len(s, len) : 0;
+  return h > len ? h - len : 0;
+}
+
+size_t h2_hpack_encoder_bound(const h2_hpack_encoder *e, const h2_hpack_field *fields, size_t n) {
+  size_t total = h2_hpack_encode_bound(fields, n);
+  if (total == SIZE_MAX || e->huffman != H2_HPACK_HUFFMAN_ALWAYS) return total;
+  for (size_t i = 0; i < n; i++) {
+    /* Each excess is at most 11/4 of its (already counted) length. */
+    size_t x = huff_excess(fields[i].name, fields[i].name_len) +
+               huff_excess(fields[i].value, fields[i].value_len);
+    if (total > SIZE_MAX - x) return SIZE_MAX;
+    total += x;
   }
   return total;
 }
@@ -153,6 +172,10 @@ static inline void put_int(h2_cbb *out, unsigned prefix_bits, uint8_t first_bits
 /* put_str writes a string literal; the room (6 + len octets) is reserved.
  * Short strings try Huffman straight into place and fall back to raw. */
 static void put_str(h2_cbb *out, const char *s, size_t len, int huff) {
+  if (huff == H2_HPACK_HUFFMAN_ALWAYS) { /* room from h2_hpack_encoder_bound */
+    (void)h2_hpack_string_encode(out, s, len, huff);
+    return;
+  }
   if (len < 127 && huff != H2_HPACK_HUFFMAN_NEVER) {
     uint8_t *dst = out->buf + out->len;
     size_t limit = huff == H2_HPACK_HUFFMAN_AUTO ? len - (len > 0) : len;
@@ -181,8 +204,7 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
   if (!fv.name) fv.name = "";
   if (!fv.value) fv.value = "";
   const h2_hpack_field *f = &fv;
-  /* In the encoder, ALWAYS never makes a string longer than raw (bound). */
-  int huff = e->huffman == H2_HPACK_HUFFMAN_ALWAYS ? HPACK_HUFFMAN_UNLESS_LONGER : e->huffman;
+  int huff = e->huffman;
   int sensitive = (f->flags & H2_HPACK_NEVER_INDEXED) || never_index(f);
   uint64_t hn64 = hpack_hash(f->name, f->name_len, 0);
   uint32_t hn = (uint32_t)(hn64 ^ (hn64 >> 32));
@@ -243,6 +265,8 @@ int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fiel
         (f->value_len && !f->value))
       return H2_ERR_INVALID_ARG;
     b += f->name_len + f->value_len + FIELD_OVERHEAD;
+    if (e->huffman == H2_HPACK_HUFFMAN_ALWAYS && b <= (size_t)0x7fffffff)
+      b += huff_excess(f->name, f->name_len) + huff_excess(f->value, f->value_len);
     if (b > (size_t)0x7fffffff) return H2_ERR_INVALID_ARG;
   }
   if (!h2_cbb_ok(out) || out->cap - out->len < b) return H2_ERR_BUF_TOO_SMALL;

@@ -109,11 +109,13 @@ int h2_hpack_huffman_decode(char *out, size_t out_cap, const uint8_t *in, size_t
 }
 
 int h2_hpack_string_encode(h2_cbb *out, const char *s, size_t len, int huffman) {
-  if (len > (size_t)0x7fffff00) return H2_ERR_INVALID_ARG;
+  if (len > (size_t)0x7fffff00 || huffman < H2_HPACK_HUFFMAN_AUTO || huffman > H2_HPACK_HUFFMAN_ALWAYS)
+    return H2_ERR_INVALID_ARG;
   size_t hlen = huffman == H2_HPACK_HUFFMAN_NEVER ? len : h2_hpack_huffman_encoded_len(s, len);
   int use = huffman == H2_HPACK_HUFFMAN_ALWAYS || (huffman == H2_HPACK_HUFFMAN_AUTO && hlen < len) ||
-            (huffman == HPACK_HUFFMAN_UNLESS_LONGER && hlen <= len);
+            (huffman == H2_HPACK_HUFFMAN_PREFER && hlen <= len);
   size_t n = use ? hlen : len;
+  if (n > (size_t)0x7fffff00) return H2_ERR_INVALID_ARG;
   int k = h2_hpack_int_encode(out, 7, use ? 0x80 : 0, (uint32_t)n);
   if (k < 0) return k;
   uint8_t *dst = h2_cbb_space(out, n);

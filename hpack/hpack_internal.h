@@ -175,10 +175,6 @@ typedef struct hpack_table {
 
 #define HPACK_NO_SEQ 0xffffffffu
 
-/* A Huffman mode of h2_hpack_string_encode for the encoder only: Huffman
- * unless it is longer than the raw octets. */
-#define HPACK_HUFFMAN_UNLESS_LONGER 3
-
 void hpack_table_init(hpack_table *t, const h2_mem *mem, uint32_t max, int indexed);
 void hpack_table_free(hpack_table *t);
 /* hpack_table_set_max changes the maximum size, evicting as needed. */

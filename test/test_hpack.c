@@ -272,8 +272,133 @@ static void test_string_encode_modes(void **state) {
   int n = h2_hpack_string_encode(&b, "\x01\x02", 2, H2_HPACK_HUFFMAN_ALWAYS);
   assert_true(n > 3);
   assert_int_equal(buf[0] & 0x80, 0x80);
+  h2_cbb_init(&b, buf, sizeof buf);
+  assert_int_equal(h2_hpack_string_encode(&b, "\x01\x02", 2, H2_HPACK_HUFFMAN_PREFER), 3);
+  assert_int_equal(buf[0], 0x02);
+  /* "307": 3 octets either way; PREFER and ALWAYS pick Huffman, AUTO raw. */
+  h2_cbb_init(&b, buf, sizeof buf);
+  assert_int_equal(h2_hpack_string_encode(&b, "307", 3, H2_HPACK_HUFFMAN_PREFER), 4);
+  assert_int_equal(buf[0], 0x83);
+  h2_cbb_init(&b, buf, sizeof buf);
+  assert_int_equal(h2_hpack_string_encode(&b, "307", 3, H2_HPACK_HUFFMAN_ALWAYS), 4);
+  assert_int_equal(buf[0], 0x83);
+  h2_cbb_init(&b, buf, sizeof buf);
+  assert_int_equal(h2_hpack_string_encode(&b, "307", 3, H2_HPACK_HUFFMAN_AUTO), 4);
+  assert_int_equal(buf[0], 0x03);
+  h2_cbb_init(&b, buf, sizeof buf);
+  assert_int_equal(h2_hpack_string_encode(&b, "307", 3, 4), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_hpack_string_encode(&b, "307", 3, -1), H2_ERR_INVALID_ARG);
   h2_cbb_init(&b, buf, 3);
   assert_int_equal(h2_hpack_string_encode(&b, "abcd", 4, H2_HPACK_HUFFMAN_NEVER), H2_ERR_BUF_TOO_SMALL);
+}
+
+/* ---- the encoder's Huffman modes ------------------------------------------ */
+
+typedef struct mode_check {
+  const h2_hpack_field *want;
+  size_t n, i;
+  int bad;
+} mode_check;
+
+static int mode_check_cb(void *user, const h2_hpack_field *f) {
+  mode_check *m = user;
+  if (m->i >= m->n || f->name_len != m->want[m->i].name_len || f->value_len != m->want[m->i].value_len ||
+      memcmp(f->name, m->want[m->i].name, f->name_len) != 0 ||
+      memcmp(f->value, m->want[m->i].value, f->value_len) != 0)
+    m->bad++;
+  m->i++;
+  return 0;
+}
+
+/* A literal with a new name and a value whose Huffman code is longer than
+ * the raw octets (rare octets), one whose code is shorter, and one that
+ * ties: each mode must pick what its name says, the block must decode back,
+ * and h2_hpack_encoder_bound must be exact enough that one octet less fails
+ * without changing anything. */
+static void test_encoder_huffman_modes(void **state) {
+  (void)state;
+  static const char bin[] = "\x01\x02\x03\x04\x05\x06\x07\x08"; /* codes of 23..28 bits */
+  h2_hpack_field fs[] = {
+      {"x-bin", 5, bin, 8, H2_HPACK_NO_INDEX},
+      {"x-txt", 5, "no-cache-no-cache", 17, H2_HPACK_NO_INDEX},
+      {"x-tie", 5, "307", 3, H2_HPACK_NO_INDEX},
+  };
+  size_t bin_huff = h2_hpack_huffman_encoded_len(bin, 8);
+  assert_int_equal(bin_huff, (23 + 7 * 28 + 7) / 8); /* 28 octets vs 8 raw */
+  static const int modes[] = {H2_HPACK_HUFFMAN_AUTO, H2_HPACK_HUFFMAN_NEVER, H2_HPACK_HUFFMAN_PREFER,
+                              H2_HPACK_HUFFMAN_ALWAYS};
+  for (size_t m = 0; m < 4; m++) {
+    h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+    h2_hpack_decoder *d = h2_hpack_decoder_new(NULL);
+    assert_non_null(e);
+    assert_non_null(d);
+    h2_hpack_encoder_set_huffman(e, modes[m]);
+    size_t bound = h2_hpack_encoder_bound(e, fs, 3);
+    if (modes[m] == H2_HPACK_HUFFMAN_ALWAYS)
+      assert_int_equal(bound, h2_hpack_encode_bound(fs, 3) + (bin_huff - 8));
+    else
+      assert_int_equal(bound, h2_hpack_encode_bound(fs, 3));
+    uint8_t out[256];
+    h2_cbb b;
+    h2_cbb_init(&b, out, bound - 1);
+    assert_int_equal(h2_hpack_encode(e, &b, fs, 3), H2_ERR_BUF_TOO_SMALL);
+    assert_int_equal(b.len, 0);
+    h2_cbb_init(&b, out, bound);
+    int n = h2_hpack_encode(e, &b, fs, 3);
+    assert_true(n > 0 && (size_t)n <= bound);
+    /* Walk the three literals (0x00 prefix, new name): name string, value string. */
+    size_t off = 0;
+    int value_huff[3];
+    size_t value_len[3];
+    for (int k = 0; k < 3; k++) {
+      assert_int_equal(out[off++], 0x00);
+      off += 1 + (out[off] & 0x7f); /* name (short) */
+      value_huff[k] = out[off] >> 7;
+      value_len[k] = out[off] & 0x7f;
+      off += 1 + value_len[k];
+    }
+    assert_int_equal(off, (size_t)n);
+    switch (modes[m]) {
+      case H2_HPACK_HUFFMAN_AUTO:
+        assert_int_equal(value_huff[0], 0); assert_int_equal(value_huff[1], 1); assert_int_equal(value_huff[2], 0);
+        break;
+      case H2_HPACK_HUFFMAN_NEVER:
+        assert_int_equal(value_huff[0], 0); assert_int_equal(value_huff[1], 0); assert_int_equal(value_huff[2], 0);
+        break;
+      case H2_HPACK_HUFFMAN_PREFER:
+        assert_int_equal(value_huff[0], 0); assert_int_equal(value_huff[1], 1); assert_int_equal(value_huff[2], 1);
+        break;
+      default: /* ALWAYS: the binary value is Huffman-coded though longer */
+        assert_int_equal(value_huff[0], 1); assert_int_equal(value_huff[1], 1); assert_int_equal(value_huff[2], 1);
+        assert_int_equal(value_len[0], bin_huff);
+        break;
+    }
+    mode_check mc = {fs, 3, 0, 0};
+    assert_int_equal(h2_hpack_decode(d, out, (size_t)n, 1, mode_check_cb, &mc), 3);
+    assert_int_equal(mc.bad, 0);
+    h2_hpack_encoder_free(e);
+    h2_hpack_decoder_free(d);
+  }
+  /* A long value (>= 127 octets) in ALWAYS mode takes the general path. */
+  char big[300];
+  for (size_t i = 0; i < sizeof big; i++) big[i] = (char)(i % 7 == 0 ? 0x7f : 'a' + i % 26);
+  h2_hpack_field one = {"x-big", 5, big, sizeof big, H2_HPACK_NO_INDEX};
+  h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+  h2_hpack_decoder *d = h2_hpack_decoder_new(NULL);
+  h2_hpack_encoder_set_huffman(e, H2_HPACK_HUFFMAN_ALWAYS);
+  size_t bound = h2_hpack_encoder_bound(e, &one, 1);
+  uint8_t *out = malloc(bound);
+  h2_cbb b;
+  h2_cbb_init(&b, out, bound);
+  int n = h2_hpack_encode(e, &b, &one, 1);
+  assert_true(n > 0);
+  assert_int_equal(out[7] & 0x80, 0x80); /* 00, name 05 + 5 octets, then the value's H bit */
+  mode_check mc = {&one, 1, 0, 0};
+  assert_int_equal(h2_hpack_decode(d, out, (size_t)n, 1, mode_check_cb, &mc), 1);
+  assert_int_equal(mc.bad, 0);
+  free(out);
+  h2_hpack_encoder_free(e);
+  h2_hpack_decoder_free(d);
 }
 
 /* ---- static table ------------------------------------------------------- */
@@ -497,6 +622,8 @@ static void test_c3_requests_raw(void **state) {
 static void test_c4_requests_huffman(void **state) {
   (void)state;
   run_sequence(c4, 3, 4096, H2_HPACK_HUFFMAN_AUTO);
+  run_sequence(c4, 3, 4096, H2_HPACK_HUFFMAN_PREFER);
+  run_sequence(c4, 3, 4096, H2_HPACK_HUFFMAN_ALWAYS);
 }
 static void test_c5_responses_raw(void **state) {
   (void)state;
@@ -504,7 +631,9 @@ static void test_c5_responses_raw(void **state) {
 }
 static void test_c6_responses_huffman(void **state) {
   (void)state;
-  run_sequence(c6, 3, 256, H2_HPACK_HUFFMAN_ALWAYS); /* "307" ties: the RFC picks Huffman */
+  /* "307" ties: the RFC picks Huffman, so AUTO (strictly shorter) differs. */
+  run_sequence(c6, 3, 256, H2_HPACK_HUFFMAN_PREFER);
+  run_sequence(c6, 3, 256, H2_HPACK_HUFFMAN_ALWAYS);
 }
 
 int main(void) {
@@ -516,6 +645,7 @@ int main(void) {
       cmocka_unit_test(test_huffman_errors),
       cmocka_unit_test(test_huffman_against_reference),
       cmocka_unit_test(test_string_encode_modes),
+      cmocka_unit_test(test_encoder_huffman_modes),
       cmocka_unit_test(test_static_table),
       cmocka_unit_test(test_c2_literals),
       cmocka_unit_test(test_c3_requests_raw),
