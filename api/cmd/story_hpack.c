@@ -197,7 +197,8 @@ int h2_story_encode(const h2_story *in, const h2_story_encode_opts *opts, h2_sto
   snprintf(desc, sizeof desc, "Encoded by h2 (table size %lu, Huffman %s).",
            opts->has_table_size ? (unsigned long)opts->table_size : 4096ul,
            opts->huffman == H2_HPACK_HUFFMAN_NEVER ? "never"
-           : opts->huffman == H2_HPACK_HUFFMAN_ALWAYS ? "always" : "when shorter");
+           : opts->huffman == H2_HPACK_HUFFMAN_ALWAYS ? "always"
+           : opts->huffman == H2_HPACK_HUFFMAN_PREFER ? "unless longer" : "when shorter");
   if (!(out->description = dup_bytes(desc, strlen(desc)))) goto nomem;
   out->cases = calloc(in->num_cases ? in->num_cases : 1, sizeof *out->cases);
   if (!out->cases) goto nomem;
@@ -232,7 +233,7 @@ int h2_story_encode(const h2_story *in, const h2_story_encode_opts *opts, h2_sto
       hf[j].value_len = src->fields[j].value_len;
       hf[j].flags = 0;
     }
-    size_t bound = h2_hpack_encode_bound(hf, src->num_fields);
+    size_t bound = h2_hpack_encoder_bound(e, hf, src->num_fields);
     if (bound == SIZE_MAX) {
       snprintf(err, err_len, "seqno %lu: header list too large to encode", (unsigned long)dst->seqno);
       goto fail;
