@@ -45,6 +45,23 @@ static void *cm_realloc(void *ptr, size_t n, void *user) {
 void *h2c_alloc(h2_conn *c, size_t n) { return h2_mem_malloc(&c->mem, n); }
 void h2c_free(h2_conn *c, void *p) { h2_mem_free(&c->mem, p); }
 
+void *h2c_pool_get(h2_conn *c, h2c_pool *p, size_t size) {
+  void *obj = p->head;
+  if (!obj) return h2c_alloc(c, size);
+  p->head = *(void **)obj;
+  p->count--;
+  return obj;
+}
+
+void h2c_pool_drain(h2_conn *c, h2c_pool *p) {
+  while (p->head) {
+    void *obj = p->head;
+    p->head = *(void **)obj;
+    h2c_free(c, obj);
+  }
+  p->count = 0;
+}
+
 /* ---- configuration ----------------------------------------------------- */
 
 void h2_conn_settings_default(h2_conn_settings *s) {
@@ -163,6 +180,12 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
   c->mem.user = &c->mc;
   c->cb = cb;
   c->user = user;
+  {
+    uint32_t pm = cfg->settings.max_concurrent_streams;
+    if (pm > 128) pm = 128;
+    if (pm < 8) pm = 8;
+    c->stream_pool.max = c->chunk_pool.max = pm;
+  }
   h2_conn_settings_default(&c->local);
   h2_conn_settings_default(&c->remote);
   c->max_concurrent_enforced = cfg->settings.max_concurrent_streams;
@@ -222,9 +245,11 @@ void h2_conn_free(h2_conn *c) {
     h2c_free(c, s->trailers);
     h2c_free(c, s);
   }
+  h2c_pool_drain(c, &c->stream_pool);
   h2_idmap_free(&c->streams, &c->mem);
   h2_idmap_free(&c->closed, &c->mem);
   h2c_out_free(c);
+  h2c_pool_drain(c, &c->chunk_pool);
   h2c_hblock_free(c);
   h2c_free(c, c->ibuf);
   h2c_free(c, c->closed_ring);

@@ -133,6 +133,16 @@ typedef struct h2_hblock {
 #define CLOSED_RESET_LOCAL 2 /* we sent RST_STREAM: ignore late frames */
 #define CLOSED_RESET_REMOTE 3
 
+/* A free list of same-size blocks (streams, referenced DATA chunks) kept
+ * for reuse instead of going back to the allocator: at most |max| blocks,
+ * which stay counted in the connection's memory. The bound is the number
+ * of streams we let the peer open at once, so a pool never holds more than
+ * the live objects already took at their peak. */
+typedef struct h2c_pool {
+  void *head;
+  uint32_t count, max;
+} h2c_pool;
+
 #define MAX_PINGS 16
 #define MAX_PENDING_SETTINGS 8
 
@@ -223,6 +233,8 @@ struct h2_conn {
   int eof;
   int closed_flag;
 
+  h2c_pool stream_pool, chunk_pool;
+
   /* rate limits */
   h2_ratelim rl_settings, rl_ping, rl_rst, rl_local_rst, rl_empty, rl_prio, rl_wu;
 };
@@ -234,6 +246,19 @@ int h2c_conn_error(h2_conn *c, int err, const char *msg);
 int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal);
 void *h2c_alloc(h2_conn *c, size_t n);
 void h2c_free(h2_conn *c, void *p);
+
+/* Pools (conn.c). */
+void *h2c_pool_get(h2_conn *c, h2c_pool *p, size_t size);
+static inline void h2c_pool_put(h2_conn *c, h2c_pool *p, void *obj) {
+  if (p->count >= p->max) {
+    h2c_free(c, obj);
+    return;
+  }
+  *(void **)obj = p->head;
+  p->head = obj;
+  p->count++;
+}
+void h2c_pool_drain(h2_conn *c, h2c_pool *p);
 
 /* conn_map.c */
 void *h2_idmap_get(const h2_idmap *m, uint32_t key);

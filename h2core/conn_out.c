@@ -133,7 +133,10 @@ void h2c_chunk_unref(h2_conn *c, h2_dchunk *ch) {
   ev.u.released.len = ch->len;
   ev.u.released.user = ch->user;
   ev.u.released.sent = !ch->dropped;
-  h2c_free(c, ch);
+  if (ch->copied)
+    h2c_free(c, ch);
+  else
+    h2c_pool_put(c, &c->chunk_pool, ch);
   int saved = c->in_cb;
   c->in_cb = 1;
   (void)c->cb(c, &ev, c->user);

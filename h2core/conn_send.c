@@ -346,7 +346,7 @@ int32_t h2_conn_submit_request(h2_conn *c, const h2_hpack_field *fields, size_t 
     h2_idmap_del(&c->streams, id);
     c->num_local--;
     if (s->prio_open) h2_prio_remove(c->prio, id);
-    h2c_free(c, s);
+    h2c_pool_put(c, &c->stream_pool, s);
     return r;
   }
   c->next_local_id += 2;
@@ -491,7 +491,7 @@ int h2_conn_submit_data(h2_conn *c, uint32_t id, const uint8_t *data, size_t len
   int copy = (flags & H2_CONN_DATA_COPY) != 0;
   if (copy && len > SIZE_MAX - sizeof(h2_dchunk)) return H2_ERR_NOMEM;
   if (copy && c->mc.used + len > c->cfg.max_memory) return H2_ERR_LIMIT;
-  h2_dchunk *ch = h2c_alloc(c, sizeof *ch + (copy ? len : 0));
+  h2_dchunk *ch = copy ? h2c_alloc(c, sizeof *ch + len) : h2c_pool_get(c, &c->chunk_pool, sizeof *ch);
   if (!ch) return H2_ERR_NOMEM;
   memset(ch, 0, sizeof *ch);
   ch->len = len;
@@ -695,7 +695,7 @@ int32_t h2_conn_submit_push_promise(h2_conn *c, uint32_t assoc, const h2_hpack_f
   if (r) {
     h2_idmap_del(&c->streams, id);
     if (s->prio_open) h2_prio_remove(c->prio, id);
-    h2c_free(c, s);
+    h2c_pool_put(c, &c->stream_pool, s);
     return r;
   }
   c->next_local_id += 2;

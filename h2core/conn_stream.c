@@ -35,7 +35,7 @@ static void set_state(h2_conn *c, h2_stream *s, uint8_t st) {
 }
 
 h2_stream *h2c_stream_new(h2_conn *c, uint32_t id, int local, uint8_t state) {
-  h2_stream *s = h2c_alloc(c, sizeof *s);
+  h2_stream *s = h2c_pool_get(c, &c->stream_pool, sizeof *s);
   if (!s) return NULL;
   memset(s, 0, sizeof *s);
   s->id = id;
@@ -45,7 +45,7 @@ h2_stream *h2c_stream_new(h2_conn *c, uint32_t id, int local, uint8_t state) {
   s->recv_window = c->local.initial_window_size;
   s->content_length = -1;
   if (h2_idmap_put(&c->streams, &c->mem, id, s)) {
-    h2c_free(c, s);
+    h2c_pool_put(c, &c->stream_pool, s);
     return NULL;
   }
   if (h2_prio_open(c->prio, id, NULL) == 0) s->prio_open = 1;
@@ -118,7 +118,7 @@ void h2c_stream_close(h2_conn *c, h2_stream *s, h2_conn_close_reason reason, uin
   ev.stream_user = s->user;
   ev.u.closed.reason = reason;
   ev.u.closed.error_code = code;
-  h2c_free(c, s);
+  h2c_pool_put(c, &c->stream_pool, s);
   (void)h2c_emit(c, &ev);
 }
 

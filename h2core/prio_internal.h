@@ -64,6 +64,11 @@ struct h2_prio {
   prio_node *in_head, *in_tail;
   size_t num_inactive;
 
+  /* Freed nodes kept for reuse (linked by |parent|), at most SPARE_MAX,
+   * still counted in mem_bytes; released when the table empties. */
+  prio_node *spare;
+  size_t num_spare;
+
   uint64_t seq;
   prio_node *last; /* h2_prio_next's answer, saves h2_prio_charge a lookup */
   prio_bucket buckets[8];

@@ -6,6 +6,8 @@
 
 #define MIN_CAP 16
 
+static void spare_release(h2_prio *p);
+
 static size_t hash_id(uint32_t id, size_t cap) {
   /* Fibonacci hashing; cap is a power of two. */
   return (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
@@ -54,6 +56,7 @@ int prio_reserve(h2_prio *p, size_t n) {
 }
 
 void prio_table_maybe_shrink(h2_prio *p) {
+  if (p->count == 0) spare_release(p);
   if (p->cap <= 64 || p->count * 8 >= p->cap) return;
   size_t ncap = p->cap;
   while (ncap > MIN_CAP && p->count * 4 < ncap / 2) ncap /= 2;
@@ -87,17 +90,44 @@ void prio_table_del(h2_prio *p, prio_node *n) {
   p->count--;
 }
 
+/* Spare nodes: a stream closing while another opens (the common case)
+ * reuses the node evicted from the inactive list instead of a free +
+ * malloc. Bounded like the inactive list. */
+#define SPARE_MAX 128
+
 prio_node *prio_node_alloc(h2_prio *p) {
-  prio_node *n = h2_mem_malloc(p->mem, sizeof *n);
-  if (!n) return NULL;
+  prio_node *n = p->spare;
+  if (n) {
+    p->spare = n->parent;
+    p->num_spare--;
+  } else {
+    n = h2_mem_malloc(p->mem, sizeof *n);
+    if (!n) return NULL;
+    p->mem_bytes += sizeof *n;
+  }
   memset(n, 0, sizeof *n);
-  p->mem_bytes += sizeof *n;
   return n;
+}
+
+static void spare_release(h2_prio *p) {
+  while (p->spare) {
+    prio_node *n = p->spare;
+    p->spare = n->parent;
+    p->mem_bytes -= sizeof *n;
+    h2_mem_free(p->mem, n);
+  }
+  p->num_spare = 0;
 }
 
 void prio_node_dealloc(h2_prio *p, prio_node *n) {
   if (!n) return;
   if (p->last == n) p->last = NULL;
+  if (p->num_spare < SPARE_MAX) {
+    n->parent = p->spare;
+    p->spare = n;
+    p->num_spare++;
+    return;
+  }
   p->mem_bytes -= sizeof *n;
   h2_mem_free(p->mem, n);
 }
@@ -171,6 +201,7 @@ h2_prio *h2_prio_new(const h2_mem *mem, const h2_prio_config *cfg) {
 void h2_prio_free(h2_prio *p) {
   if (!p) return;
   for (size_t i = 0; i < p->cap; i++) h2_mem_free(p->mem, p->slots[i]);
+  spare_release(p);
   h2_mem_free(p->mem, p->slots);
   h2_mem_free(p->mem, p);
 }
