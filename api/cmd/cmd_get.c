@@ -87,9 +87,9 @@ static void check_done(get_ctx *g) {
   h2_session_close(g->s);
 }
 
-static void print_headers(const char *prefix, const h2_header *h, size_t n) {
+static void print_headers(FILE *to, const char *prefix, const h2_header *h, size_t n) {
   for (size_t i = 0; i < n; i++)
-    fprintf(stderr, "%s%.*s: %.*s\n", prefix, (int)h[i].name_len, h[i].name, (int)h[i].value_len,
+    fprintf(to, "%s%.*s: %.*s\n", prefix, (int)h[i].name_len, h[i].name, (int)h[i].value_len,
             h[i].value);
 }
 
@@ -110,9 +110,9 @@ static void on_response(h2_stream *st, const h2_header *h, size_t n, unsigned fl
   }
   if (f->g->verbose) {
     fprintf(stderr, "[%s] response headers:\n", f->url);
-    print_headers("  ", h, n);
+    print_headers(stderr, "  ", h, n);
   }
-  if (f->g->head && !f->g->verbose) print_headers("", h, n);
+  if (f->g->head && !f->g->verbose) print_headers(stdout, "", h, n); /* -I: like curl -I */
 }
 
 static void on_info(h2_stream *st, const h2_header *h, size_t n, unsigned flags, void *user) {
@@ -120,7 +120,7 @@ static void on_info(h2_stream *st, const h2_header *h, size_t n, unsigned flags,
   fetch *f = user;
   if (f->g->verbose) {
     fprintf(stderr, "[%s] informational headers:\n", f->url);
-    print_headers("  ", h, n);
+    print_headers(stderr, "  ", h, n);
   }
 }
 
@@ -129,7 +129,7 @@ static void on_trailers(h2_stream *st, const h2_header *h, size_t n, unsigned fl
   fetch *f = user;
   if (f->g->verbose) {
     fprintf(stderr, "[%s] trailers:\n", f->url);
-    print_headers("  ", h, n);
+    print_headers(stderr, "  ", h, n);
   }
 }
 
@@ -216,7 +216,7 @@ static void usage(FILE *f) {
           "  -O                 save each body under its URL's file name\n"
           "  -H 'Name: value'   add a request header\n"
           "  -d, --data DATA    send DATA as a POST body (@FILE reads a file)\n"
-          "  -I, --head         HEAD requests; print response headers\n"
+          "  -I, --head         HEAD requests; print the response headers on stdout\n"
           "  -k, --insecure     do not verify the server certificate\n"
           "  --cacert FILE      trust the certificates in FILE\n"
           "  -s, --silent       no progress bar\n");
@@ -320,6 +320,8 @@ int h2_cmd_get(int argc, char **argv) {
       if (!f->out) { fprintf(stderr, "h2 get: %s: %s\n", f->out_name, strerror(errno)); goto out; }
     } else {
       f->out = stdout;
+      /* A body shown on the terminal and a bar on the same terminal mix. */
+      if (isatty(1)) g->progress = 0;
     }
   }
   if (h2_loop_new(&g->loop, NULL)) { fprintf(stderr, "h2 get: cannot create the loop\n"); goto out; }
@@ -361,6 +363,10 @@ int h2_cmd_get(int argc, char **argv) {
               h2_last_error_message());
       f->done = f->failed = 1;
       continue;
+    }
+    if (g->verbose) {
+      fprintf(stderr, "[%s] request headers:\n", f->url);
+      print_headers(stderr, "  ", h, (size_t)k);
     }
     h2_stream_callbacks cbs = {0};
     cbs.on_response = on_response;
