@@ -24,22 +24,26 @@ static void mark_rst(h2_hblock *hb, uint32_t code) {
   hb->deliver = 0;
 }
 
-static int append(h2_conn *c, const char *p, size_t n, uint32_t *off) {
-  h2_hblock *hb = &c->hb;
-  if (hb->bytes_cap - hb->bytes_len < n) {
-    size_t ncap = hb->bytes_cap ? hb->bytes_cap : 1024;
-    while (ncap - hb->bytes_len < n) {
-      if (ncap > (1u << 30)) return H2_ERR_NOMEM;
-      ncap *= 2;
-    }
-    char *nb = h2_mem_realloc(&c->mem, hb->bytes, ncap);
-    if (!nb) return H2_ERR_NOMEM;
-    hb->bytes = nb;
-    hb->bytes_cap = ncap;
+/* grow_bytes makes room for |n| more octets in the block's byte buffer. */
+static int grow_bytes(h2_hblock *hb, h2_conn *c, size_t n) {
+  size_t ncap = hb->bytes_cap ? hb->bytes_cap : 1024;
+  while (ncap - hb->bytes_len < n) {
+    if (ncap > (1u << 30)) return H2_ERR_NOMEM;
+    ncap *= 2;
   }
-  if (n) memcpy(hb->bytes + hb->bytes_len, p, n);
-  *off = (uint32_t)hb->bytes_len;
-  hb->bytes_len += n;
+  char *nb = h2_mem_realloc(&c->mem, hb->bytes, ncap);
+  if (!nb) return H2_ERR_NOMEM;
+  hb->bytes = nb;
+  hb->bytes_cap = ncap;
+  return 0;
+}
+
+static int grow_fields(h2_hblock *hb, h2_conn *c) {
+  size_t nc = hb->cap_fields ? hb->cap_fields * 2 : 16;
+  h2_hfield *nf = h2_mem_realloc(&c->mem, hb->fields, nc * sizeof *nf);
+  if (!nf) return H2_ERR_NOMEM;
+  hb->fields = nf;
+  hb->cap_fields = nc;
   return 0;
 }
 
@@ -47,25 +51,26 @@ static int on_field(void *user, const h2_hpack_field *f) {
   h2_conn *c = user;
   h2_hblock *hb = &c->hb;
   if (!hb->deliver) return 0;
+  size_t nlen = f->name_len, vlen = f->value_len;
   if (c->cfg.validate_http &&
-      h2_http_check_field(&hb->chk, f->name, f->name_len, f->value ? f->value : "", f->value_len)) {
+      h2_http_check_field(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen)) {
     mark_rst(hb, 0x1);
     return 0;
   }
-  if (hb->num_fields == hb->cap_fields) {
-    size_t nc = hb->cap_fields ? hb->cap_fields * 2 : 16;
-    h2_hfield *nf = h2_mem_realloc(&c->mem, hb->fields, nc * sizeof *nf);
-    if (!nf) return H2_ERR_NOMEM;
-    hb->fields = nf;
-    hb->cap_fields = nc;
-  }
-  h2_hfield *hf = &hb->fields[hb->num_fields];
-  if (append(c, f->name, f->name_len, &hf->name_off) || append(c, f->value, f->value_len, &hf->value_off))
-    return H2_ERR_NOMEM;
-  hf->name_len = (uint32_t)f->name_len;
-  hf->value_len = (uint32_t)f->value_len;
+  if (hb->num_fields == hb->cap_fields && grow_fields(hb, c)) return H2_ERR_NOMEM;
+  /* Name and value side by side in one copy (the decoder's strings may
+   * point into its table or scratch, which later fields overwrite). */
+  if (hb->bytes_cap - hb->bytes_len < nlen + vlen && grow_bytes(hb, c, nlen + vlen)) return H2_ERR_NOMEM;
+  char *dst = hb->bytes + hb->bytes_len;
+  if (nlen) memcpy(dst, f->name, nlen);
+  if (vlen) memcpy(dst + nlen, f->value, vlen);
+  h2_hfield *hf = &hb->fields[hb->num_fields++];
+  hf->name_off = (uint32_t)hb->bytes_len;
+  hf->value_off = (uint32_t)(hb->bytes_len + nlen);
+  hf->name_len = (uint32_t)nlen;
+  hf->value_len = (uint32_t)vlen;
   hf->flags = f->flags;
-  hb->num_fields++;
+  hb->bytes_len += nlen + vlen;
   return 0;
 }
 

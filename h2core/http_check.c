@@ -34,21 +34,6 @@ static inline int eq(const char *a, size_t alen, const char *lit) {
   return alen == n && memcmp(a, lit, n) == 0;
 }
 
-/* Octets allowed in a field name (after a leading ':' of a pseudo-header):
- * 0x21..0x7e except 'A'-'Z' and ':'. */
-static const uint8_t name_char_ok[256] = {
-#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
-    R16(0), R16(0), /* 0x00-0x1f */
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 SP not allowed */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, /* 0x3a ':' */
-    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x41-0x4f upper case */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, /* 0x50-0x5a upper case */
-    R16(1),
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x7f DEL */
-    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0)
-#undef R16
-};
-
 #define LANES(b) (0x0101010101010101ull * (uint8_t)(b))
 #define HIGH LANES(0x80)
 
@@ -59,51 +44,76 @@ static inline uint64_t has_byte(uint64_t x, uint64_t rep) {
   return (v - LANES(1)) & ~v & HIGH;
 }
 
-/* name_word_ok checks eight name octets at once with the rule of
- * name_char_ok. For octets below 0x80, b + (0x7f - n) sets the lane's top
- * bit exactly when b > n, and no lane carries into the next. */
+/* name_word_ok checks eight name octets at once: each must be 0x21..0x7e,
+ * not 'A'-'Z', not ':'. For octets below 0x80, b + (0x7f - n) sets the
+ * lane's top bit exactly when b > n, and no lane carries into the next. */
 static inline int name_word_ok(uint64_t x) {
-  if (x & HIGH) return 0;                                  /* 0x80-0xff */
   uint64_t gt20 = (x + LANES(0x7f - 0x20)) & HIGH;         /* b > 0x20 */
   uint64_t gt7e = (x + LANES(0x7f - 0x7e)) & HIGH;         /* b == 0x7f */
   uint64_t gt40 = (x + LANES(0x7f - 0x40)) & HIGH;
   uint64_t gt5a = (x + LANES(0x7f - 0x5a)) & HIGH;
-  uint64_t upper = gt40 & ~gt5a;                           /* 'A'-'Z' */
-  return gt20 == HIGH && !gt7e && !upper && !has_byte(x, LANES(':'));
+  uint64_t bad = (x & HIGH) | (gt20 ^ HIGH) | gt7e | (gt40 & ~gt5a) | has_byte(x, LANES(':'));
+  return bad == 0;
 }
+
+static inline uint64_t load64(const unsigned char *p) {
+  uint64_t x;
+  memcpy(&x, p, 8);
+  return x;
+}
+
+/* short_word packs the 1..7 octets p[0..n) into eight lanes that each hold
+ * one of them (overlapping loads, nothing read outside the range), so a
+ * per-octet rule checked on the word is checked on every octet. */
+static inline uint64_t short_word(const unsigned char *p, size_t n) {
+  if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + n - 4, 4);
+    return (uint64_t)a | (uint64_t)b << 32;
+  }
+  if (n >= 2) {
+    uint16_t a, b;
+    memcpy(&a, p, 2);
+    memcpy(&b, p + n - 2, 2);
+    return ((uint64_t)a | (uint64_t)b << 16) * 0x0000000100000001ull;
+  }
+  return LANES(p[0]);
+}
+
+/* each_word runs |ok| over the octets p[0..n), n > 0, eight at a time (the
+ * last word overlaps the one before it). */
+#define EACH_WORD(p, n, ok)                                            \
+  do {                                                                 \
+    if ((n) < 8) return ok(short_word((p), (n)));                      \
+    size_t i_ = 0;                                                     \
+    for (; i_ + 8 < (n); i_ += 8)                                      \
+      if (!ok(load64((p) + i_))) return 0;                             \
+    return ok(load64((p) + (n) - 8));                                  \
+  } while (0)
 
 int h2_http_name_ok(const char *name, size_t len) {
   if (len == 0) return 0;
   const unsigned char *p = (const unsigned char *)name;
-  size_t i = p[0] == ':' ? 1 : 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t x;
-    memcpy(&x, p + i, 8);
-    if (!name_word_ok(x)) return 0;
+  if (p[0] == ':') {
+    p++;
+    len--;
+    if (len == 0) return 1;
   }
-  unsigned ok = 1;
-  for (; i < len; i++) ok &= name_char_ok[p[i]];
-  return (int)ok;
+  EACH_WORD(p, len, name_word_ok);
+}
+
+/* value_word_ok: no NUL, LF or CR among eight octets. */
+static inline int value_word_ok(uint64_t x) {
+  return (has_byte(x, 0) | has_byte(x, LANES('\n')) | has_byte(x, LANES('\r'))) == 0;
 }
 
 int h2_http_value_ok(const char *value, size_t len) {
   const unsigned char *p = (const unsigned char *)value;
-  size_t i = 0;
-  /* Eight octets at a time: none may be NUL, LF or CR. */
-  for (; i + 8 <= len; i += 8) {
-    uint64_t x;
-    memcpy(&x, p + i, 8);
-    if (has_byte(x, 0) | has_byte(x, LANES('\n')) | has_byte(x, LANES('\r'))) return 0;
-  }
-  for (; i < len; i++) {
-    unsigned char ch = p[i];
-    if (ch == 0 || ch == '\r' || ch == '\n') return 0;
-  }
-  if (len > 0) {
-    unsigned char a = p[0], z = p[len - 1];
-    if (a == ' ' || a == '\t' || z == ' ' || z == '\t') return 0;
-  }
-  return 1;
+  if (len == 0) return 1;
+  unsigned char a = p[0], z = p[len - 1];
+  if (a == ' ' || a == '\t' || z == ' ' || z == '\t') return 0;
+  EACH_WORD(p, len, value_word_ok);
 }
 
 int64_t h2_http_parse_content_length(const char *v, size_t len) {
