@@ -92,7 +92,7 @@ static inline uint64_t short_word(const unsigned char *p, size_t n) {
     return ok(load64((p) + (n) - 8));                                  \
   } while (0)
 
-int h2_http_name_ok(const char *name, size_t len) {
+static inline int name_ok(const char *name, size_t len) {
   if (len == 0) return 0;
   const unsigned char *p = (const unsigned char *)name;
   if (p[0] == ':') {
@@ -105,16 +105,21 @@ int h2_http_name_ok(const char *name, size_t len) {
 
 /* value_word_ok: no NUL, LF or CR among eight octets. */
 static inline int value_word_ok(uint64_t x) {
+  /* Fast: no octet below 0x0e at all (exact for "any", like has_byte). */
+  if (!((x - LANES(0x0e)) & ~x & HIGH)) return 1;
   return (has_byte(x, 0) | has_byte(x, LANES('\n')) | has_byte(x, LANES('\r'))) == 0;
 }
 
-int h2_http_value_ok(const char *value, size_t len) {
+static inline int value_ok(const char *value, size_t len) {
   const unsigned char *p = (const unsigned char *)value;
   if (len == 0) return 1;
   unsigned char a = p[0], z = p[len - 1];
   if (a == ' ' || a == '\t' || z == ' ' || z == '\t') return 0;
   EACH_WORD(p, len, value_word_ok);
 }
+
+int h2_http_name_ok(const char *name, size_t len) { return name_ok(name, len); }
+int h2_http_value_ok(const char *value, size_t len) { return value_ok(value, len); }
 
 int64_t h2_http_parse_content_length(const char *v, size_t len) {
   if (len == 0 || len > 18) return -1;
@@ -189,8 +194,8 @@ static int pseudo(h2_http_check *c, const char *name, size_t nlen, const char *v
 
 int h2_http_check_field(h2_http_check *c, const char *name, size_t nlen, const char *value,
                         size_t vlen) {
-  if (!h2_http_name_ok(name, nlen)) return fail(c, "invalid character in field name");
-  if (!h2_http_value_ok(value, vlen)) return fail(c, "invalid character in field value");
+  if (!name_ok(name, nlen)) return fail(c, "invalid character in field name");
+  if (!value_ok(value, vlen)) return fail(c, "invalid character in field value");
   if (name[0] == ':') return pseudo(c, name, nlen, value, vlen);
   c->regular_seen = 1;
   switch (name[0]) {
