@@ -92,7 +92,12 @@ typedef struct h2_oseg {
   uint32_t stream_id;
   uint32_t code;     /* SEG_RST: error code; SEG_DATA: frame length */
   size_t frame_off;  /* SEG_DATA: obuf offset of the frame header */
+  uint8_t copied;    /* chunk bytes were copied to obuf[off..): the chunk is
+                      * held only to be released when they are written */
 } h2_oseg;
+
+/* seg_in_obuf: the segment's bytes are obuf[off .. off+len). */
+static inline int seg_in_obuf(const h2_oseg *s) { return !s->chunk || s->copied; }
 
 /* ---- received header block in progress --------------------------------- */
 typedef struct h2_hfield {

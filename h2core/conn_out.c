@@ -168,7 +168,7 @@ static void compact(h2_conn *c) {
   size_t first = SIZE_MAX;
   for (size_t i = 0; i < c->seg_count; i++) {
     h2_oseg *s = &c->segs[c->seg_head + i];
-    if (!s->chunk) {
+    if (seg_in_obuf(s)) {
       first = s->off;
       break;
     }
@@ -183,7 +183,7 @@ static void compact(h2_conn *c) {
   c->obuf_len -= first;
   for (size_t i = 0; i < c->seg_count; i++) {
     h2_oseg *s = &c->segs[c->seg_head + i];
-    if (!s->chunk) s->off -= first;
+    if (seg_in_obuf(s)) s->off -= first;
   }
 }
 
@@ -261,12 +261,19 @@ int h2_conn_output(h2_conn *c, h2_iov *iov, int max_iov, uint64_t now_ms) {
     int r = h2c_produce(c);
     if (r < 0 && !c->fatal) return h2c_conn_error(c, r, "out of memory");
   }
+  /* Segments that follow each other in obuf go out as one iovec. */
   int n = 0;
-  for (size_t i = 0; i < c->seg_count && n < max_iov; i++) {
+  for (size_t i = 0; i < c->seg_count; i++) {
     h2_oseg *s = &c->segs[c->seg_head + i];
-    const uint8_t *base = s->chunk ? s->ptr : c->obuf + s->off;
-    iov[n].base = base + s->done;
-    iov[n].len = s->len - s->done;
+    const uint8_t *base = (seg_in_obuf(s) ? c->obuf + s->off : s->ptr) + s->done;
+    size_t len = s->len - s->done;
+    if (n > 0 && iov[n - 1].base + iov[n - 1].len == base) {
+      iov[n - 1].len += len;
+      continue;
+    }
+    if (n == max_iov) break;
+    iov[n].base = base;
+    iov[n].len = len;
     n++;
   }
   return n;

@@ -150,6 +150,10 @@ static size_t choose_pad(h2_conn *c, uint32_t id, size_t len, size_t room) {
   return pad > max ? max : pad;
 }
 
+/* DATA payloads up to this size are copied behind their frame header
+ * instead of being referenced as their own output segment. */
+#define SMALL_DATA_COPY 256
+
 /* One DATA frame (or the trailers) for |s|. Returns 0 or an error. */
 static int produce_one(h2_conn *c, h2_stream *s) {
   uint32_t id = s->id;
@@ -169,42 +173,70 @@ static int produce_one(h2_conn *c, h2_stream *s) {
     int end = len == s->queued && s->end_queued && !s->trailers;
     uint8_t flags = (end ? H2_FLAG_END_STREAM : 0) | (padded ? H2_FLAG_PADDED : 0);
     size_t hlen = H2_FRAME_HEADER_LEN + (size_t)padded;
-    {
+    h2_dchunk *head = s->qhead;
+    if (len > 0 && len <= SMALL_DATA_COPY && head && head->len - head->off >= len) {
+      /* A small payload from one buffer is copied behind its frame header:
+       * one segment, written with its neighbours in one iovec. The chunk
+       * stays referenced until those bytes are written (DATA_RELEASED). */
+      if (h2c_out_ensure(c, 1, hlen + len + pad)) return H2_ERR_NOMEM;
+      size_t start = c->obuf_len;
+      uint8_t *p = h2c_out_reserve(c, hlen + len + pad);
+      h2_cbb b;
+      h2_cbb_init(&b, p, hlen);
+      h2_frame_hdr fh = {(uint32_t)flen, H2_FRAME_DATA, flags, id};
+      h2_frame_write_hdr(&b, &fh);
+      if (padded) h2_cbb_u8(&b, (uint8_t)pad);
+      memcpy(p + hlen, head->data + head->off, len);
+      if (pad) memset(p + hlen + len, 0, pad);
+      (void)h2c_out_commit(c, start, SEG_DATA, id, 0); /* room ensured */
+      h2_oseg *sg = &c->segs[c->seg_head + c->seg_count - 1];
+      sg->chunk = head;
+      sg->copied = 1;
+      head->refs++;
+      head->off += len;
+      s->queued -= len;
+      if (head->off == head->len) {
+        s->qhead = head->next;
+        if (!s->qhead) s->qtail = NULL;
+        head->next = NULL;
+        h2c_chunk_unref(c, head); /* the queue's reference */
+      }
+    } else {
       /* Room for the whole frame first: header, one segment per chunk, pad. */
       size_t nch = 0, acc = 0;
       for (h2_dchunk *ch = s->qhead; ch && acc < len; ch = ch->next, nch++) acc += ch->len - ch->off;
       if (h2c_out_ensure(c, nch + 2, hlen + pad)) return H2_ERR_NOMEM;
-    }
-    uint8_t *p = h2c_out_reserve(c, hlen);
-    if (!p) return H2_ERR_NOMEM;
-    size_t start = c->obuf_len - hlen;
-    h2_cbb b;
-    h2_cbb_init(&b, p, hlen);
-    h2_frame_hdr fh = {(uint32_t)flen, H2_FRAME_DATA, flags, id};
-    h2_frame_write_hdr(&b, &fh);
-    if (padded) h2_cbb_u8(&b, (uint8_t)pad);
-    if (h2c_out_commit(c, start, SEG_NONE, 0, 0)) return H2_ERR_NOMEM;
-    size_t left = len;
-    while (left > 0) {
-      h2_dchunk *ch = s->qhead;
-      size_t take = ch->len - ch->off;
-      if (take > left) take = left;
-      if (take && h2c_out_chunk(c, ch, ch->off, take)) return H2_ERR_NOMEM;
-      ch->off += take;
-      left -= take;
-      s->queued -= take;
-      if (ch->off == ch->len) {
-        s->qhead = ch->next;
-        if (!s->qhead) s->qtail = NULL;
-        ch->next = NULL;
-        h2c_chunk_unref(c, ch); /* the queue's reference; segments hold theirs */
+      uint8_t *p = h2c_out_reserve(c, hlen);
+      if (!p) return H2_ERR_NOMEM;
+      size_t start = c->obuf_len - hlen;
+      h2_cbb b;
+      h2_cbb_init(&b, p, hlen);
+      h2_frame_hdr fh = {(uint32_t)flen, H2_FRAME_DATA, flags, id};
+      h2_frame_write_hdr(&b, &fh);
+      if (padded) h2_cbb_u8(&b, (uint8_t)pad);
+      if (h2c_out_commit(c, start, SEG_NONE, 0, 0)) return H2_ERR_NOMEM;
+      size_t left = len;
+      while (left > 0) {
+        h2_dchunk *ch = s->qhead;
+        size_t take = ch->len - ch->off;
+        if (take > left) take = left;
+        if (take && h2c_out_chunk(c, ch, ch->off, take)) return H2_ERR_NOMEM;
+        ch->off += take;
+        left -= take;
+        s->queued -= take;
+        if (ch->off == ch->len) {
+          s->qhead = ch->next;
+          if (!s->qhead) s->qtail = NULL;
+          ch->next = NULL;
+          h2c_chunk_unref(c, ch); /* the queue's reference; segments hold theirs */
+        }
       }
-    }
-    if (pad) {
-      uint8_t *z = h2c_out_reserve(c, pad);
-      if (!z) return H2_ERR_NOMEM;
-      memset(z, 0, pad);
-      if (h2c_out_commit(c, c->obuf_len - pad, SEG_NONE, 0, 0)) return H2_ERR_NOMEM;
+      if (pad) {
+        uint8_t *z = h2c_out_reserve(c, pad);
+        if (!z) return H2_ERR_NOMEM;
+        memset(z, 0, pad);
+        if (h2c_out_commit(c, c->obuf_len - pad, SEG_NONE, 0, 0)) return H2_ERR_NOMEM;
+      }
     }
     h2_oseg *last = &c->segs[c->seg_head + c->seg_count - 1];
     last->action = SEG_DATA;
