@@ -138,6 +138,27 @@ int h2_tls_ctx_write_cert_pem(h2_tls_ctx *ctx, size_t index,
  * certificate in it), H2_ERR_STATE (server context). */
 int h2_tls_ctx_load_ca_file(h2_tls_ctx *ctx, const char *ca_file);
 
+/* Client certificate modes for h2_tls_ctx_set_client_auth. */
+typedef enum h2_tls_client_auth {
+  H2_TLS_CLIENT_AUTH_NONE = 0,     /* default: no certificate is asked for */
+  H2_TLS_CLIENT_AUTH_OPTIONAL = 1, /* asked for; verified when the client sends one */
+  H2_TLS_CLIENT_AUTH_REQUIRED = 2, /* the handshake fails without a valid one */
+} h2_tls_client_auth;
+
+/* h2_tls_ctx_set_client_auth (server) asks clients for a certificate and
+ * verifies it against the PEM certificates in |ca_file| (required unless
+ * |mode| is H2_TLS_CLIENT_AUTH_NONE, which turns the request off again).
+ * Applies to every certificate (SNI name) of |ctx|, present and future.
+ * A client's certificate that does not verify fails the handshake ("client
+ * certificate verification failed: <reason>"), as does a missing one in
+ * REQUIRED mode ("the client sent no certificate"); with TLS 1.3 the client
+ * may only learn it on its first read. The verified certificate is
+ * SSL_get_peer_certificate(h2_tls_conn_ssl(c)).
+ * Errors: H2_ERR_STATE (client context), H2_ERR_INVALID_ARG (bad mode, no
+ * CA file), H2_ERR_NOT_FOUND (missing file, with its path), H2_ERR_PARSE (no
+ * certificate in it), H2_ERR_NOMEM, H2_ERR_TLS. */
+int h2_tls_ctx_set_client_auth(h2_tls_ctx *ctx, h2_tls_client_auth mode, const char *ca_file);
+
 /* h2_tls_ctx_set_insecure (client) turns certificate and host name
  * verification off when |insecure| is non-zero (like curl -k), on again when
  * zero. Errors: H2_ERR_STATE (server context). */

@@ -35,7 +35,7 @@ static int read_file(h2_tls_ctx *ctx, const char *what, const char *path, char *
     tls_set_err(ctx->err, 0, "cannot open %s file '%s': %s", what, path, strerror(e));
     return e == ENOENT ? H2_ERR_NOT_FOUND : H2_ERR_IO;
   }
-  char *buf = malloc(MAX_PEM_FILE + 1);
+  char *buf = OPENSSL_malloc(MAX_PEM_FILE + 1);
   if (buf == NULL) {
     fclose(f);
     tls_set_err(ctx->err, 0, "out of memory reading '%s'", path);
@@ -45,12 +45,12 @@ static int read_file(h2_tls_ctx *ctx, const char *what, const char *path, char *
   int rerr = ferror(f);
   fclose(f);
   if (rerr) {
-    free(buf);
+    OPENSSL_free(buf);
     tls_set_err(ctx->err, 0, "cannot read %s file '%s'", what, path);
     return H2_ERR_IO;
   }
   if (n > MAX_PEM_FILE) {
-    free(buf);
+    OPENSSL_free(buf);
     tls_set_err(ctx->err, 0, "%s file '%s' is larger than 1 MiB", what, path);
     return H2_ERR_LIMIT;
   }
@@ -224,9 +224,9 @@ out:
   EVP_PKEY_free(key);
   if (key_pem != NULL) {
     OPENSSL_cleanse(key_pem, key_len);
-    free(key_pem);
+    OPENSSL_free(key_pem);
   }
-  free(cert_pem);
+  OPENSSL_free(cert_pem);
   return rc;
 }
 
@@ -395,7 +395,7 @@ int h2_tls_ctx_load_ca_file(h2_tls_ctx *ctx, const char *ca_file) {
   size_t len;
   int rc = read_file(ctx, "CA", ca_file, &pem, &len);
   if (rc < 0) return rc;
-  free(pem);
+  OPENSSL_free(pem);
   ERR_clear_error();
   if (!SSL_CTX_load_verify_locations(ctx->base, ca_file, NULL)) {
     tls_set_err(ctx->err, 1, "no usable PEM certificate in CA file '%s'", ca_file);

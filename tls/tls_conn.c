@@ -52,7 +52,7 @@ static int out_reserve(h2_tls_conn *c, size_t extra) {
   size_t cap = c->out_cap ? c->out_cap : 16 * 1024;
   while (cap < c->out_len + extra) cap *= 2;
   if (cap > OUT_HARD_CAP) cap = OUT_HARD_CAP;
-  uint8_t *p = realloc(c->out, cap);
+  uint8_t *p = OPENSSL_realloc(c->out, cap);
   if (p == NULL) return 0;
   c->out = p;
   c->out_cap = cap;
@@ -104,12 +104,12 @@ h2_tls_conn *h2_tls_conn_new(h2_tls_ctx *ctx, const char *server_name) {
     return NULL;
   }
   ERR_clear_error();
-  h2_tls_conn *c = calloc(1, sizeof *c);
+  h2_tls_conn *c = tls_zalloc(sizeof *c);
   if (c == NULL) goto nomem;
   c->ctx = ctx;
-  c->in = malloc(H2_TLS_IN_CAP);
+  c->in = OPENSSL_malloc(H2_TLS_IN_CAP);
   if (c->in == NULL) goto nomem;
-  if (server_name != NULL && (c->server_name = strdup(server_name)) == NULL) goto nomem;
+  if (server_name != NULL && (c->server_name = OPENSSL_strdup(server_name)) == NULL) goto nomem;
   c->ssl = SSL_new(ctx->base);
   BIO *bio = BIO_new(ctx->bio_method);
   if (c->ssl == NULL || bio == NULL) {
@@ -160,10 +160,10 @@ nomem:
 void h2_tls_conn_free(h2_tls_conn *c) {
   if (c == NULL) return;
   SSL_free(c->ssl); /* frees the BIO too */
-  free(c->in);
-  free(c->out);
-  free(c->server_name);
-  free(c);
+  OPENSSL_free(c->in);
+  OPENSSL_free(c->out);
+  OPENSSL_free(c->server_name);
+  OPENSSL_free(c);
 }
 
 const char *h2_tls_conn_errmsg(const h2_tls_conn *c) { return c->err; }
@@ -239,6 +239,17 @@ static int fail(h2_tls_conn *c, int ret, const char *what) {
   if (c->note[0] != '\0' && !c->done) {
     /* A callback (ALPN) already said why; keep it, add the queue. */
     tls_set_err(c->err, 1, "TLS %s failed: %s", what, c->note);
+  } else if (ERR_GET_LIB(first) == ERR_LIB_SSL && c->ctx->role == H2_TLS_SERVER &&
+             ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+    long vr = SSL_get_verify_result(c->ssl);
+    tls_set_err(c->err, 1, "TLS %s failed: client certificate verification failed: %s", what,
+                X509_verify_cert_error_string(vr));
+  } else if (ERR_GET_LIB(first) == ERR_LIB_SSL &&
+             ERR_GET_REASON(first) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+    tls_set_err(c->err, 1, "TLS %s failed: the client sent no certificate (one is required)", what);
+  } else if (ERR_GET_LIB(first) == ERR_LIB_SSL && c->ctx->role == H2_TLS_CLIENT &&
+             ERR_GET_REASON(first) == SSL_R_TLSV1_ALERT_CERTIFICATE_REQUIRED) {
+    tls_set_err(c->err, 1, "TLS %s failed: the server requires a client certificate", what);
   } else if (ERR_GET_LIB(first) == ERR_LIB_SSL &&
              ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
     long vr = SSL_get_verify_result(c->ssl);

@@ -119,18 +119,18 @@ static void keylog_cb(const SSL *ssl, const char *line) {
   if (c == NULL || c->ctx->keylog_fd < 0) return;
   size_t len = strlen(line);
   char stackbuf[512];
-  char *buf = len + 1 <= sizeof stackbuf ? stackbuf : malloc(len + 1);
+  char *buf = len + 1 <= sizeof stackbuf ? stackbuf : OPENSSL_malloc(len + 1);
   if (buf == NULL) return;
   memcpy(buf, line, len);
   buf[len] = '\n';
   /* One write per line: O_APPEND keeps lines whole across connections. */
   ssize_t w = write(c->ctx->keylog_fd, buf, len + 1);
   (void)w;
-  if (buf != stackbuf) free(buf);
+  if (buf != stackbuf) OPENSSL_free(buf);
 }
 
 static void session_free(tls_session *s) {
-  free(s->name);
+  OPENSSL_free(s->name);
   SSL_SESSION_free(s->sess);
   s->name = NULL;
   s->sess = NULL;
@@ -143,7 +143,7 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess) {
   if (c == NULL || c->server_name == NULL || !c->ctx->cache_on) return 0;
   if (!SSL_SESSION_is_resumable(sess)) return 0;
   h2_tls_ctx *ctx = c->ctx;
-  char *name = strdup(c->server_name);
+  char *name = OPENSSL_strdup(c->server_name);
   if (name == NULL) return 0;
   pthread_mutex_lock(&ctx->lock);
   tls_session *slot = NULL, *oldest = NULL, *empty = NULL;
@@ -211,6 +211,19 @@ int tls_configure_sslctx(h2_tls_ctx *ctx, SSL_CTX *sctx) {
       !SSL_CTX_set1_curves_list(sctx, kGroups) || !apply_alpn(ctx, sctx))
     return 0;
   SSL_CTX_set_options(sctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  if (ctx->role == H2_TLS_SERVER) {
+    /* One session id context for every SNI certificate: resumption works
+     * across them, and BoringSSL resumes client-authenticated sessions. */
+    if (!SSL_CTX_set_session_id_context(sctx, (const uint8_t *)"h2", 2)) return 0;
+    if (ctx->client_auth != H2_TLS_CLIENT_AUTH_NONE) {
+      int mode = SSL_VERIFY_PEER;
+      if (ctx->client_auth == H2_TLS_CLIENT_AUTH_REQUIRED) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+      SSL_CTX_set_verify(sctx, mode, NULL);
+      if (!SSL_CTX_set1_verify_cert_store(sctx, ctx->client_store)) return 0;
+    } else {
+      SSL_CTX_set_verify(sctx, SSL_VERIFY_NONE, NULL);
+    }
+  }
   SSL_CTX_set_keylog_callback(sctx, ctx->keylog_fd >= 0 ? keylog_cb : NULL);
   SSL_CTX_set_app_data(sctx, ctx);
   return 1;
@@ -228,7 +241,7 @@ static int apply_all(h2_tls_ctx *ctx) {
 
 h2_tls_ctx *h2_tls_ctx_new(h2_tls_role role) {
   if (role != H2_TLS_SERVER && role != H2_TLS_CLIENT) return NULL;
-  h2_tls_ctx *ctx = calloc(1, sizeof *ctx);
+  h2_tls_ctx *ctx = tls_zalloc(sizeof *ctx);
   if (ctx == NULL) return NULL;
   ctx->role = role;
   ctx->alpn = H2_TLS_ALPN_H2;
@@ -237,7 +250,7 @@ h2_tls_ctx *h2_tls_ctx_new(h2_tls_role role) {
   ctx->keylog_fd = -1;
   ctx->cache_on = 1;
   if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
-    free(ctx);
+    OPENSSL_free(ctx);
     return NULL;
   }
   ctx->base = SSL_CTX_new(TLS_method());
@@ -283,10 +296,11 @@ void h2_tls_ctx_free(h2_tls_ctx *ctx) {
   }
   for (size_t i = 0; i < H2_TLS_MAX_SESSIONS; i++) session_free(&ctx->sessions[i]);
   SSL_CTX_free(ctx->base);
+  X509_STORE_free(ctx->client_store);
   if (ctx->bio_method != NULL) BIO_meth_free(ctx->bio_method);
   if (ctx->keylog_fd >= 0) close(ctx->keylog_fd);
   pthread_mutex_destroy(&ctx->lock);
-  free(ctx);
+  OPENSSL_free(ctx);
 }
 
 const char *h2_tls_ctx_errmsg(const h2_tls_ctx *ctx) { return ctx->err; }
@@ -302,6 +316,51 @@ int h2_tls_ctx_set_insecure(h2_tls_ctx *ctx, int insecure) {
   }
   if ((insecure != 0) != (ctx->insecure != 0)) sessions_clear(ctx); /* no mixing */
   ctx->insecure = insecure != 0;
+  return 0;
+}
+
+int h2_tls_ctx_set_client_auth(h2_tls_ctx *ctx, h2_tls_client_auth mode, const char *ca_file) {
+  if (ctx->role != H2_TLS_SERVER) {
+    tls_set_err(ctx->err, 0, "client certificates are asked for by server contexts only");
+    return H2_ERR_STATE;
+  }
+  if (mode != H2_TLS_CLIENT_AUTH_NONE && mode != H2_TLS_CLIENT_AUTH_OPTIONAL &&
+      mode != H2_TLS_CLIENT_AUTH_REQUIRED) {
+    tls_set_err(ctx->err, 0, "unknown client certificate mode %d", (int)mode);
+    return H2_ERR_INVALID_ARG;
+  }
+  X509_STORE *store = NULL;
+  if (mode != H2_TLS_CLIENT_AUTH_NONE) {
+    if (ca_file == NULL) {
+      tls_set_err(ctx->err, 0, "verifying client certificates needs a CA file");
+      return H2_ERR_INVALID_ARG;
+    }
+    int fd = open(ca_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int e = errno;
+      tls_set_err(ctx->err, 0, "cannot open client CA file '%s': %s", ca_file, strerror(e));
+      return e == ENOENT ? H2_ERR_NOT_FOUND : H2_ERR_IO;
+    }
+    close(fd);
+    ERR_clear_error();
+    store = X509_STORE_new();
+    if (store == NULL) {
+      tls_set_err(ctx->err, 1, "out of memory for the client CA store");
+      return H2_ERR_NOMEM;
+    }
+    if (!X509_STORE_load_locations(store, ca_file, NULL)) {
+      X509_STORE_free(store);
+      tls_set_err(ctx->err, 1, "no usable PEM certificate in client CA file '%s'", ca_file);
+      return H2_ERR_PARSE;
+    }
+  }
+  X509_STORE_free(ctx->client_store);
+  ctx->client_store = store;
+  ctx->client_auth = mode;
+  if (!apply_all(ctx)) {
+    tls_set_err(ctx->err, 1, "cannot apply the client certificate setting");
+    return H2_ERR_TLS;
+  }
   return 0;
 }
 

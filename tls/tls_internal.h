@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include <openssl/mem.h>
 #include <openssl/ssl.h>
 
 #include "h2_tls.h"
@@ -41,6 +43,8 @@ struct h2_tls_ctx {
   unsigned alpn;        /* H2_TLS_ALPN_* */
   uint16_t min_version, max_version;
   int insecure;
+  int client_auth;            /* server: H2_TLS_CLIENT_AUTH_* */
+  X509_STORE *client_store;   /* server: CAs trusted for client certificates */
   int keylog_fd;        /* -1 when off */
   int cache_on;
   pthread_mutex_t lock; /* guards sessions and stamp */
@@ -65,6 +69,15 @@ struct h2_tls_conn {
   char note[160];    /* why a callback failed the handshake ("" if none) */
   char err[H2_TLS_ERRMSG_LEN];
 };
+
+/* Every allocation of tls/ goes through BoringSSL's OPENSSL_malloc family,
+ * so one allocator (and a test's failure injection through BoringSSL's
+ * OPENSSL_memory_alloc hook) sees all of them. */
+static inline void *tls_zalloc(size_t n) {
+  void *p = OPENSSL_malloc(n);
+  if (p != NULL) memset(p, 0, n);
+  return p;
+}
 
 /* tls_set_err formats a message into |buf| (H2_TLS_ERRMSG_LEN bytes), then
  * appends the BoringSSL error queue (which it clears) when |with_queue|. */
