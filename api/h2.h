@@ -370,8 +370,10 @@ int h2_session_origin(h2_session *s, const char *const *origins, size_t n);
 void h2_session_close(h2_session *s);
 
 /* h2_session_destroy tears the session down now: GOAWAY with |code| (if the
- * transport is up), every stream closed (their on_close with CANCEL), then
- * the session's on_close. */
+ * transport is up), every stream closed (their on_close with |code|, or
+ * CANCEL when it is 0), then the session's on_close. A transport-less
+ * session ignores input from then on and tears down once
+ * h2_session_pending has handed out the GOAWAY (then returns NULL). */
 void h2_session_destroy(h2_session *s, uint32_t code);
 
 /* h2_session_set_timeout arms an inactivity timer (ms; 0 disarms). Without

@@ -473,7 +473,7 @@ static void finish_session(h2_session *s) {
 /* ---- transport-less I/O ----------------------------------------------------------- */
 
 int h2_session_feed(h2_session *s, const uint8_t *data, size_t len, uint64_t now_ms) {
-  if (!s->conn) return H2_ERR_CLOSED;
+  if (!s->conn || s->destroyed) return H2_ERR_CLOSED;
   if (s->engine_depth) return H2_ERR_STATE;
   s->now = now_ms;
   s->last_activity = now_ms;
@@ -493,10 +493,12 @@ const uint8_t *h2_session_pending(h2_session *s, size_t *len) {
   int n = h2_conn_output(s->conn, iov, 1, s->now);
   s->engine_depth--;
   if (n <= 0) {
-    if (h2_conn_is_closed(s->conn) && s->tr.close && !s->transport_gone) {
+    if ((h2_conn_is_closed(s->conn) || s->destroyed) && s->tr.close && !s->transport_gone) {
       s->transport_gone = 1;
       s->tr.close(s, s->tr.user);
     }
+    /* Destroyed, and the GOAWAY is out: tear down now (streams closed). */
+    if (s->destroyed && !s->loop) finish_session(s);
     return NULL;
   }
   *len = iov[0].len;

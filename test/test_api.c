@@ -165,6 +165,9 @@ static void on_remote(h2_session *s, const h2_settings *v, void *u) {
   ((peer_log *)u)->remote_max_streams = v->max_concurrent_streams;
 }
 
+static int server_timeouts;
+static void s_on_timeout(h2_session *s, void *u) { (void)s; (void)u; server_timeouts++; }
+
 static void server_on_stream(h2_session *s, h2_stream *st, const h2_header *h, size_t n,
                              unsigned flags, void *u) {
   (void)s; (void)flags;
@@ -197,6 +200,7 @@ static void make_pair(pair *p, int mode) {
                              .on_local_settings = on_local, .on_remote_settings = on_remote};
   h2_session_callbacks sc = cc;
   sc.on_stream = server_on_stream;
+  sc.on_timeout = s_on_timeout; /* the client has none: it closes on timeout */
   assert_int_equal(h2_session_new(&p->c, 0, NULL, &cc, &p->cl, NULL), 0);
   assert_int_equal(h2_session_new(&p->s, 1, NULL, &sc, &p->sl, NULL), 0);
   assert_int_equal(p->cl.connects, 1);
@@ -290,7 +294,7 @@ static void test_ping_settings_goaway(void **state) {
   assert_int_equal(p.sl.pings, 1);
   assert_int_equal(p.cl.ping_done, 1);
   assert_int_equal(p.cl.ping_err, 0);
-  assert_true(p.cl.rtt >= 0);
+  assert_true(p.cl.rtt > 24.9 && p.cl.rtt < 25.1);
 
   h2_settings s;
   h2_settings_default(&s);
@@ -302,6 +306,9 @@ static void test_ping_settings_goaway(void **state) {
   h2_settings local;
   h2_session_local_settings(p.c, &local);
   assert_int_equal(local.max_concurrent_streams, 7);
+  h2_settings remote;
+  h2_session_remote_settings(p.s, &remote);
+  assert_int_equal(remote.max_concurrent_streams, 7);
   s.max_frame_size = 1; /* invalid */
   assert_int_equal(h2_session_settings(p.c, &s), H2_ERR_INVALID_ARG);
 
@@ -537,6 +544,159 @@ static void test_pause_consume_window(void **state) {
   free_pair(&p);
 }
 
+
+/* ---- timeouts, destroy, priority ---- */
+
+static void test_session_and_stream_timeouts(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, 3); /* server does not answer */
+  server_timeouts = 0;
+  /* With on_timeout: the callback fires, the session stays. */
+  h2_session_set_timeout(p.s, 100);
+  h2_session_tick(p.s, p.now + 99);
+  assert_int_equal(server_timeouts, 0);
+  h2_session_tick(p.s, p.now + 100);
+  assert_int_equal(server_timeouts, 1);
+  assert_false(h2_session_closed(p.s));
+  /* Activity (a PING from the client at +150) pushes the deadline. */
+  p.now += 150;
+  assert_int_equal(h2_session_ping(p.c, NULL, NULL, NULL), 0);
+  pump(&p);
+  h2_session_tick(p.s, p.now + 99);
+  assert_int_equal(server_timeouts, 1);
+  h2_session_tick(p.s, p.now + 100);
+  assert_int_equal(server_timeouts, 2);
+  h2_session_set_timeout(p.s, 0); /* disarmed */
+  h2_session_tick(p.s, p.now + 100000);
+  assert_int_equal(server_timeouts, 2);
+
+  /* A stream timeout without on_timeout resets the stream with CANCEL. */
+  h2_stream *st, *st2;
+  h2_header h[] = {H2_HDR(":path", "/slow")};
+  assert_int_equal(h2_session_request(p.c, &st, h, 1, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st, &client_stream_cbs, NULL);
+  assert_int_equal(h2_session_request(p.c, &st2, h, 1, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st2, &client_stream_cbs, NULL);
+  p.now += 1000;
+  pump(&p);
+  assert_int_equal(p.sl.streams, 2);
+  h2_session_tick(p.c, p.now); /* the client's clock: nothing was fed to it */
+  h2_stream_set_timeout(st, 100);
+  h2_stream_set_timeout(st2, 100);
+  h2_stream_set_timeout(st2, 0); /* disarmed again */
+  p.now += 99;
+  h2_session_tick(p.c, p.now);
+  pump(&p);
+  assert_int_equal(p.cl.closes, 0);
+  p.now += 1;
+  h2_session_tick(p.c, p.now);
+  pump(&p);
+  assert_int_equal(p.cl.closes, 1);
+  assert_int_equal(p.cl.last_rst, 0x8);
+  assert_int_equal(p.sl.closes, 1);
+  assert_int_equal(p.sl.last_rst, 0x8);
+  p.now += 100000;
+  h2_session_tick(p.c, p.now);
+  pump(&p);
+  assert_int_equal(p.cl.closes, 1); /* st2 still open */
+
+  /* The client has no on_timeout: its session timeout closes it
+   * gracefully (GOAWAY NO_ERROR). */
+  h2_session_set_timeout(p.c, 50);
+  h2_session_tick(p.c, p.now + 49);
+  assert_false(h2_session_closed(p.c));
+  h2_session_tick(p.c, p.now + 50);
+  assert_true(h2_session_closed(p.c));
+  pump(&p);
+  assert_int_equal(p.sl.goaways, 1);
+  assert_int_equal(p.sl.goaway_code, 0);
+  free_pair(&p);
+}
+
+static void test_destroy(void **state) {
+  (void)state;
+  for (uint32_t code = 0; code <= 2; code += 2) {
+    pair p;
+    make_pair(&p, 3);
+    h2_stream *st[3];
+    h2_header h[] = {H2_HDR(":path", "/slow")};
+    for (int i = 0; i < 3; i++) {
+      assert_int_equal(h2_session_request(p.c, &st[i], h, 1, H2_END_STREAM, NULL), 0);
+      h2_stream_on(st[i], &client_stream_cbs, NULL);
+    }
+    pump(&p);
+    assert_int_equal(p.sl.streams, 3);
+    h2_session_destroy(p.c, code);
+    assert_true(h2_session_closed(p.c));
+    assert_int_equal(h2_session_ping(p.c, NULL, NULL, NULL), H2_ERR_STATE);
+    h2_stream *late;
+    assert_true(h2_session_request(p.c, &late, h, 1, H2_END_STREAM, NULL) < 0);
+    pump(&p);
+    /* The peer got GOAWAY with our code; every stream closed here, and the
+     * session, once the GOAWAY was handed out. */
+    assert_int_equal(p.sl.goaways, 1);
+    assert_int_equal(p.sl.goaway_code, code);
+    assert_int_equal(p.cl.closes, 3);
+    assert_int_equal(p.cl.last_rst, code ? code : 0x8);
+    assert_int_equal(p.cl.session_closes, 1);
+    assert_null(h2_session_pending(p.c, &(size_t){0}));
+    uint8_t ping[17] = {0, 0, 8, 6, 0, 0, 0, 0, 0};
+    assert_int_equal(h2_session_feed(p.c, ping, sizeof ping, p.now), H2_ERR_CLOSED);
+    h2_session_destroy(p.c, 0); /* twice: ignored */
+    /* The server's streams end with its transport. */
+    assert_int_equal(p.sl.closes, 0);
+    h2_session_transport_closed(p.s, 0);
+    assert_int_equal(p.sl.closes, 3);
+    assert_int_equal(p.sl.session_closes, 1);
+    free_pair(&p);
+    assert_int_equal(p.cl.session_closes, 1);
+  }
+}
+
+static int prio_frames, prio_headers;
+static char prio_line[256];
+static void prio_trace(h2_session *s, int out, const char *line, void *u) {
+  (void)s; (void)u;
+  if (out) return;
+  if (!strncmp(line, "[PRIORITY]", 10)) {
+    prio_frames++;
+    snprintf(prio_line, sizeof prio_line, "%s", line);
+  }
+  if (!strncmp(line, "[HEADERS]", 9) && strstr(line, "PRIORITY")) prio_headers++;
+}
+
+static void test_priority(void **state) {
+  (void)state;
+  pair p;
+  make_pair(&p, 3);
+  prio_frames = prio_headers = 0;
+  h2_session_set_frame_trace(p.s, prio_trace, NULL);
+  h2_stream *a, *b;
+  h2_header h[] = {H2_HDR(":path", "/p")};
+  assert_int_equal(h2_session_request(p.c, &a, h, 1, H2_END_STREAM, NULL), 0);
+  h2_stream_on(a, &client_stream_cbs, NULL);
+  h2_priority in_req = {.parent = 0, .weight = 32, .exclusive = 0, .silent = 0};
+  assert_int_equal(h2_session_request(p.c, &b, h, 1, H2_END_STREAM, &in_req), 0);
+  h2_stream_on(b, &client_stream_cbs, NULL);
+  pump(&p);
+  assert_int_equal(prio_headers, 1); /* b's HEADERS carried the priority */
+  h2_priority pr = {.parent = h2_stream_id(a), .weight = 200, .exclusive = 1, .silent = 0};
+  assert_int_equal(h2_stream_priority(b, &pr), 0);
+  pump(&p);
+  assert_int_equal(prio_frames, 1);
+  assert_non_null(strstr(prio_line, "weight=200"));
+  /* Invalid: weight out of range, the stream depending on itself. */
+  h2_priority bad = {.parent = 0, .weight = 257};
+  assert_int_equal(h2_stream_priority(b, &bad), H2_ERR_INVALID_ARG);
+  bad.weight = 16;
+  bad.parent = h2_stream_id(b);
+  assert_int_equal(h2_stream_priority(b, &bad), H2_ERR_INVALID_ARG);
+  pump(&p);
+  assert_int_equal(prio_frames, 1);
+  free_pair(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_get_with_trailers),
@@ -547,6 +707,9 @@ int main(void) {
     cmocka_unit_test(test_bad_input_and_close),
     cmocka_unit_test(test_push_altsvc_origin_source),
     cmocka_unit_test(test_pause_consume_window),
+    cmocka_unit_test(test_session_and_stream_timeouts),
+    cmocka_unit_test(test_destroy),
+    cmocka_unit_test(test_priority),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
