@@ -269,6 +269,10 @@ int h2c_emit(h2_conn *c, h2_conn_event *ev) {
     h2_stream *s = h2c_stream(c, ev->stream_id);
     if (s) ev->stream_user = s->user;
   }
+  return h2c_emit_known(c, ev);
+}
+
+int h2c_emit_known(h2_conn *c, h2_conn_event *ev) {
   int saved = c->in_cb;
   c->in_cb = 1;
   int r = c->cb(c, ev, c->user);

@@ -162,7 +162,7 @@ int h2c_on_rst_stream(h2_conn *c, const h2_frame *f) {
   ev.stream_user = s->user;
   ev.u.reset.error_code = f->u.rst_stream.error_code;
   ev.u.reset.remote = 1;
-  int r = h2c_emit(c, &ev);
+  int r = h2c_emit_known(c, &ev);
   if (r < 0) return r;
   s = h2c_stream(c, id);
   if (s) h2c_stream_close(c, s, H2_CONN_CLOSE_RESET_REMOTE, f->u.rst_stream.error_code);

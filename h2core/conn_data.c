@@ -118,7 +118,7 @@ int h2c_data_bytes(h2_conn *c, const uint8_t *p, size_t n) {
   ev.u.data.len = n;
   ev.u.data.end_stream = c->data_left == 0 && c->pad_left == 0 && (c->fh.flags & H2_FLAG_END_STREAM);
   uint32_t id = s->id;
-  int r = h2c_emit(c, &ev);
+  int r = h2c_emit_known(c, &ev);
   if (r < 0) return r;
   /* auto mode: consumed now; the WINDOW_UPDATE decision waits for the
    * frame end so the output does not depend on how the input was split. */

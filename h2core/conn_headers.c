@@ -331,7 +331,13 @@ static int finish(h2_conn *c, int hpack_result) {
   ev.u.headers.end_stream = hb->end_stream;
   ev.u.headers.promised_id = hb->promised_id;
   ev.u.headers.prio = hb->has_prio ? &hb->prio : NULL;
-  int r = h2c_emit(c, &ev);
+  int r;
+  if (target == hb->stream_id) { /* not a PUSH_PROMISE: |s| is the event's stream */
+    ev.stream_user = s->user;
+    r = h2c_emit_known(c, &ev);
+  } else {
+    r = h2c_emit(c, &ev);
+  }
   if (fields != stackf) h2c_free(c, fields);
   if (r < 0) return r;
   if (hb->end_stream && cat != H2_CONN_HEADERS_PUSH_PROMISE) {

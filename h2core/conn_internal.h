@@ -246,6 +246,9 @@ struct h2_conn {
 
 /* conn.c */
 int h2c_emit(h2_conn *c, h2_conn_event *ev);
+/* h2c_emit_known: like h2c_emit when ev->stream_user is already the
+ * stream's user pointer (no lookup). */
+int h2c_emit_known(h2_conn *c, h2_conn_event *ev);
 void h2c_touch(h2_conn *c, uint64_t now_ms);
 int h2c_conn_error(h2_conn *c, int err, const char *msg);
 int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal);

@@ -245,7 +245,7 @@ static void complete(h2_conn *c, const h2_oseg *s) {
       ev.stream_user = st->user;
       ev.u.reset.error_code = s->code;
       ev.u.reset.remote = 0;
-      (void)h2c_emit(c, &ev);
+      (void)h2c_emit_known(c, &ev);
       st = h2c_stream(c, s->stream_id);
       if (st) h2c_stream_close(c, st, H2_CONN_CLOSE_RESET_LOCAL, s->code);
     }

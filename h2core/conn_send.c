@@ -68,6 +68,24 @@ int h2c_send_header_block(h2_conn *c, uint32_t id, int type, uint32_t promised, 
   size_t bound = h2_hpack_encode_bound(f, n);
   if (bound == SIZE_MAX || bound > (1u << 30)) return H2_ERR_INVALID_ARG;
   uint32_t mfs = c->remote.max_frame_size;
+  if (type == H2_FRAME_HEADERS && !prio && bound <= mfs && id != 0 && id <= H2_MAX_STREAM_ID) {
+    /* The block fits one HEADERS frame: encode it right behind the frame
+     * header, whose length is filled in after. */
+    if (h2c_out_ensure(c, 1, H2_FRAME_HEADER_LEN + bound)) return H2_ERR_NOMEM;
+    uint8_t *p = c->obuf + c->obuf_len;
+    h2_cbb blk;
+    h2_cbb_init(&blk, p + H2_FRAME_HEADER_LEN, bound);
+    int len = h2_hpack_encode(c->enc, &blk, f, n);
+    if (len < 0) return len;
+    h2_cbb hdr;
+    h2_cbb_init(&hdr, p, H2_FRAME_HEADER_LEN);
+    uint8_t fl = (uint8_t)((flags & ~(H2_FLAG_PADDED | H2_FLAG_PRIORITY)) | H2_FLAG_END_HEADERS);
+    h2_frame_hdr fh = {(uint32_t)blk.len, H2_FRAME_HEADERS, fl, id};
+    h2_frame_write_hdr(&hdr, &fh);
+    size_t start = c->obuf_len;
+    c->obuf_len += H2_FRAME_HEADER_LEN + blk.len;
+    return h2c_out_commit(c, start, SEG_FRAMES, 0, 0); /* room ensured: cannot fail */
+  }
   size_t extra = type == H2_FRAME_PUSH_PROMISE ? 4 : (prio ? 5 : 0);
   size_t fsz = h2_frame_block_size(extra, bound, mfs);
   if (fsz == 0) return H2_ERR_INVALID_ARG;
@@ -128,7 +146,7 @@ static void writable_check(h2_conn *c, h2_stream *s) {
     ev.type = H2_CONN_EV_WRITABLE;
     ev.stream_id = s->id;
     ev.stream_user = s->user;
-    (void)h2c_emit(c, &ev);
+    (void)h2c_emit_known(c, &ev);
   }
 }
 

@@ -119,7 +119,7 @@ void h2c_stream_close(h2_conn *c, h2_stream *s, h2_conn_close_reason reason, uin
   ev.u.closed.reason = reason;
   ev.u.closed.error_code = code;
   h2c_pool_put(c, &c->stream_pool, s);
-  (void)h2c_emit(c, &ev);
+  (void)h2c_emit_known(c, &ev);
 }
 
 void h2c_close_all(h2_conn *c, h2_conn_close_reason reason, uint32_t code) {
@@ -141,7 +141,7 @@ void h2c_stream_end_remote(h2_conn *c, h2_stream *s) {
   ev.stream_id = s->id;
   ev.stream_user = s->user;
   uint32_t id = s->id;
-  if (h2c_emit(c, &ev) < 0) return;
+  if (h2c_emit_known(c, &ev) < 0) return;
   s = h2c_stream(c, id); /* the callback may have reset it */
   if (!s || s->resetting) return;
   if (s->state == H2_STREAM_OPEN)
@@ -183,7 +183,7 @@ int h2c_stream_error(h2_conn *c, uint32_t id, uint32_t code, int peer_caused) {
   ev.stream_user = s->user;
   ev.u.reset.error_code = code;
   ev.u.reset.remote = 0;
-  r = h2c_emit(c, &ev);
+  r = h2c_emit_known(c, &ev);
   if (r < 0) return r;
   s = h2c_stream(c, id);
   if (s) h2c_stream_close(c, s, H2_CONN_CLOSE_RESET_LOCAL, code);
