@@ -1,6 +1,7 @@
 /* test_api_server.c: h2_server on a real loop over 127.0.0.1: a listener
  * whose accept() fails with EMFILE is paused (the loop does not spin) and
- * accepts again once descriptors are free. */
+ * accepts again once descriptors are free; h2_connect clients against it
+ * (the server on its own loop): requests, ref/unref, timeouts, destroy. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -233,10 +235,187 @@ static void test_close_while_paused(void **state) {
   h2_loop_free(loop);
 }
 
+
+/* ---- a client (h2_connect) and a server, each on its own loop ---- */
+
+typedef struct lctx {
+  int connected, responses, closes, session_closes, timeouts, goaways;
+  uint32_t last_code;
+  size_t body;
+} lctx;
+
+static void srv_on_stream(h2_session *s, h2_stream *st, const h2_header *h, size_t n,
+                          unsigned flags, void *u) {
+  (void)s; (void)flags; (void)u;
+  const h2_header *p = h2_header_find(h, n, ":path");
+  assert_non_null(p);
+  if (p->value_len == 5 && !memcmp(p->value, "/hang", 5)) return; /* never answered */
+  h2_header r[] = {H2_HDR(":status", "200")};
+  assert_int_equal(h2_stream_respond(st, r, 1, 0), 0);
+  assert_true(h2_stream_write(st, (const uint8_t *)"hello", 5, NULL, NULL) >= 0);
+  assert_int_equal(h2_stream_end(st), 0);
+}
+
+static void c_connect(h2_session *s, void *u) { (void)s; ((lctx *)u)->connected++; }
+static void c_close(h2_session *s, void *u) { (void)s; ((lctx *)u)->session_closes++; }
+static void c_timeout(h2_session *s, void *u) { (void)s; ((lctx *)u)->timeouts++; }
+static void c_goaway(h2_session *s, uint32_t code, uint32_t last, const uint8_t *o, size_t ol,
+                     void *u) {
+  (void)s; (void)code; (void)last; (void)o; (void)ol;
+  ((lctx *)u)->goaways++;
+}
+static void cs_response(h2_stream *st, const h2_header *h, size_t n, unsigned f, void *u) {
+  (void)st; (void)f;
+  assert_non_null(h2_header_find(h, n, ":status"));
+  ((lctx *)u)->responses++;
+}
+static void cs_data(h2_stream *st, const uint8_t *d, size_t n, void *u) {
+  (void)st; (void)d;
+  ((lctx *)u)->body += n;
+}
+static void cs_close(h2_stream *st, uint32_t code, void *u) {
+  (void)st;
+  ((lctx *)u)->closes++;
+  ((lctx *)u)->last_code = code;
+}
+static const h2_stream_callbacks cs_cbs = {
+  .on_response = cs_response, .on_data = cs_data, .on_close = cs_close,
+};
+
+static uint64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Runs both loops without blocking until *flag >= want or 3 s pass. */
+static int run_until(h2_loop *a, h2_loop *b, const int *flag, int want) {
+  uint64_t end = mono_ms() + 3000;
+  while (*flag < want && mono_ms() < end) {
+    h2_loop_run(a, H2_LOOP_RUN_NOWAIT);
+    h2_loop_run(b, H2_LOOP_RUN_NOWAIT);
+    if (*flag < want) usleep(200);
+  }
+  return *flag >= want;
+}
+
+static h2_session *connect_to(h2_loop *loop, uint16_t port, lctx *lc) {
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+  h2_session_callbacks cc;
+  memset(&cc, 0, sizeof cc);
+  cc.on_connect = c_connect;
+  cc.on_close = c_close;
+  cc.on_timeout = c_timeout;
+  cc.on_goaway = c_goaway;
+  h2_session *cs = NULL;
+  assert_int_equal(h2_connect(&cs, loop, url, NULL, &cc, lc), 0);
+  return cs;
+}
+
+static h2_stream *get(h2_session *cs, const char *path, lctx *lc) {
+  h2_stream *st;
+  h2_header h[] = {{":path", 5, path, strlen(path), 0}};
+  assert_int_equal(h2_session_request(cs, &st, h, 1, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st, &cs_cbs, lc);
+  return st;
+}
+
+static void test_client_server_loops(void **state) {
+  (void)state;
+  h2_loop *ls, *lcl;
+  assert_int_equal(h2_loop_new(&ls, NULL), 0);
+  assert_int_equal(h2_loop_new(&lcl, NULL), 0);
+  h2_server_callbacks cbs;
+  memset(&cbs, 0, sizeof cbs);
+  cbs.session.on_stream = srv_on_stream;
+  h2_server *srv;
+  assert_int_equal(h2_server_new(&srv, ls, NULL, &cbs, NULL), 0);
+  int li = h2_server_listen(srv, "127.0.0.1", 0, NULL);
+  assert_true(li >= 0);
+  uint16_t port = h2_server_port(srv, li);
+
+  /* Requests over one connection. */
+  lctx a;
+  memset(&a, 0, sizeof a);
+  h2_session *cs = connect_to(lcl, port, &a);
+  for (int i = 0; i < 3; i++) get(cs, "/x", &a);
+  assert_true(run_until(ls, lcl, &a.closes, 3));
+  assert_int_equal(a.connected, 1);
+  assert_int_equal(a.responses, 3);
+  assert_int_equal(a.body, 15);
+  assert_int_equal(a.last_code, 0);
+  assert_string_equal(h2_session_alpn_protocol(cs), "h2c");
+  assert_false(h2_session_encrypted(cs));
+  assert_int_equal(h2_server_num_sessions(srv), 1);
+  h2_session_state ss;
+  h2_session_get_state(cs, &ss);
+  assert_int_equal(ss.next_stream_id, 7);
+  assert_int_equal(ss.num_streams, 0);
+
+  /* ref/unref: only the client session lives on its loop. */
+  for (int i = 0; i < 5; i++) h2_loop_run(lcl, H2_LOOP_RUN_NOWAIT);
+  assert_int_equal(h2_loop_alive(lcl), 1);
+  h2_session_unref(cs);
+  assert_int_equal(h2_loop_alive(lcl), 0);
+  assert_int_equal(h2_loop_run(lcl, H2_LOOP_RUN_DEFAULT), 0); /* returns at once */
+  h2_session_set_timeout(cs, 10000);                           /* its timer is unref'd too */
+  assert_int_equal(h2_loop_alive(lcl), 0);
+  h2_session_ref(cs);
+  assert_int_equal(h2_loop_alive(lcl), 1);
+
+  /* A session timeout on the loop's clock calls on_timeout. */
+  uint64_t t0 = mono_ms();
+  h2_session_set_timeout(cs, 60);
+  assert_true(run_until(ls, lcl, &a.timeouts, 1));
+  assert_true(mono_ms() - t0 >= 50);
+  h2_session_set_timeout(cs, 0);
+
+  /* destroy: the stream in flight closes with CANCEL, then the session;
+   * the server sees the connection go. */
+  get(cs, "/hang", &a);
+  int before = a.closes;
+  for (int i = 0; i < 20; i++) {
+    h2_loop_run(lcl, H2_LOOP_RUN_NOWAIT);
+    h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+  }
+  h2_session_destroy(cs, 0);
+  assert_true(run_until(ls, lcl, &a.session_closes, 1));
+  assert_int_equal(a.closes, before + 1);
+  assert_int_equal(a.last_code, 0x8);
+  uint64_t end = mono_ms() + 3000;
+  while (h2_server_num_sessions(srv) > 0 && mono_ms() < end) {
+    h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+    usleep(200);
+  }
+  assert_int_equal(h2_server_num_sessions(srv), 0);
+
+  /* The server's idle timeout closes an idle session with GOAWAY. */
+  h2_server_set_timeout(srv, 100);
+  lctx b;
+  memset(&b, 0, sizeof b);
+  h2_session *cs2 = connect_to(lcl, port, &b);
+  get(cs2, "/x", &b);
+  assert_true(run_until(ls, lcl, &b.closes, 1));
+  t0 = mono_ms();
+  assert_true(run_until(ls, lcl, &b.session_closes, 1));
+  assert_int_equal(b.goaways, 1);
+  assert_true(mono_ms() - t0 >= 50);
+
+  h2_server_free(srv);
+  for (int i = 0; i < 50 && (h2_loop_alive(ls) || h2_loop_alive(lcl)); i++) {
+    h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+    h2_loop_run(lcl, H2_LOOP_RUN_NOWAIT);
+  }
+  h2_loop_free(lcl);
+  h2_loop_free(ls);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_accept_emfile_pauses),
     cmocka_unit_test(test_close_while_paused),
+    cmocka_unit_test(test_client_server_loops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
