@@ -47,6 +47,28 @@ static int grow_fields(h2_hblock *hb, h2_conn *c) {
   return 0;
 }
 
+/* copy_short copies |n| octets; short strings (most field names and
+ * values) with two overlapping loads instead of a library call. */
+static inline void copy_short(char *dst, const char *src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else if (n > 16) {
+    memcpy(dst, src, n);
+  } else {
+    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+  }
+}
+
 static int on_field(void *user, const h2_hpack_field *f) {
   h2_conn *c = user;
   h2_hblock *hb = &c->hb;
@@ -62,8 +84,8 @@ static int on_field(void *user, const h2_hpack_field *f) {
    * point into its table or scratch, which later fields overwrite). */
   if (hb->bytes_cap - hb->bytes_len < nlen + vlen && grow_bytes(hb, c, nlen + vlen)) return H2_ERR_NOMEM;
   char *dst = hb->bytes + hb->bytes_len;
-  if (nlen) memcpy(dst, f->name, nlen);
-  if (vlen) memcpy(dst + nlen, f->value, vlen);
+  copy_short(dst, f->name, nlen);
+  copy_short(dst + nlen, f->value, vlen);
   h2_hfield *hf = &hb->fields[hb->num_fields++];
   hf->name_off = (uint32_t)hb->bytes_len;
   hf->value_off = (uint32_t)(hb->bytes_len + nlen);
