@@ -263,6 +263,12 @@ static int produce_one(h2_conn *c, h2_stream *s) {
     last->code = (uint32_t)flen;
     s->send_window -= (int64_t)flen;
     c->send_window -= (int64_t)flen;
+    if (end) {
+      /* Out of the scheduler's queue before the charge, which then only
+       * moves its clocks (no re-queue of a stream that is done). */
+      s->end_sent_queued = 1;
+      h2c_ready_update(c, s);
+    }
     h2_prio_charge(c->prio, id, flen);
     /* Empty chunks (len 0 with END_STREAM) left at the head are dropped. */
     while (s->qhead && s->qhead->off == s->qhead->len) {
@@ -273,8 +279,6 @@ static int produce_one(h2_conn *c, h2_stream *s) {
       h2c_chunk_unref(c, ch);
     }
     if (end) {
-      s->end_sent_queued = 1;
-      h2c_ready_update(c, s);
       h2c_stream_end_local(c, s);
       return 0;
     }
