@@ -9,6 +9,21 @@
 #include "hpack_internal.h"
 
 #define SEEN_SLOTS 64
+#define MEMO_SLOTS 16
+
+/* What the field at one position of the last blocks became when it was an
+ * indexed field: a static index, or a dynamic entry (by sequence number).
+ * A later field at that position with the same octets and flags (compared
+ * against the table entry itself) is encoded from it without hashing or
+ * searching: the same lookup would find the same entry. Literals are not
+ * remembered (their encoding has side effects). */
+typedef struct enc_memo {
+  uint8_t kind; /* MEMO_NONE, MEMO_STATIC, MEMO_DYNAMIC */
+  uint32_t flags;
+  uint32_t idx; /* static index, or dynamic entry sequence number */
+} enc_memo;
+
+enum { MEMO_NONE = 0, MEMO_STATIC = 1, MEMO_DYNAMIC = 2 };
 
 /* Strings must keep every length and the returned octet count in an int. */
 #define MAX_STRING ((size_t)0x7fffff00)
@@ -24,6 +39,7 @@ struct h2_hpack_encoder {
   /* Hashes of recently sent fields that seldom repeat: such a field is
    * indexed only when it comes again while still remembered here. */
   uint32_t seen[SEEN_SLOTS];
+  enc_memo memo[MEMO_SLOTS];
 };
 
 h2_hpack_encoder *h2_hpack_encoder_new(const h2_mem *mem) {
@@ -199,7 +215,32 @@ static void put_str(h2_cbb *out, const char *s, size_t len, int huff) {
   (void)h2_hpack_string_encode(out, s, len, huff);
 }
 
-static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *field) {
+/* memo_hit encodes |f| from |m| if it still applies; returns 1 if done. */
+static inline int memo_hit(h2_hpack_encoder *e, h2_cbb *out, const enc_memo *m, const h2_hpack_field *f) {
+  if (m->kind == MEMO_NONE || f->flags != m->flags) return 0;
+  if (m->kind == MEMO_STATIC) {
+    const hpack_static_entry *s = &hpack_static_table[m->idx];
+    if (f->name_len != s->name_len || f->value_len != s->value_len || !hpack_eq(f->name, s->name, s->name_len) ||
+        (f->value_len && !hpack_eq(f->value, s->value, s->value_len)))
+      return 0;
+    put_int(out, 7, 0x80, m->idx);
+    return 1;
+  }
+  const hpack_table *t = &e->t;
+  if (!hpack_seq_live(t, m->idx)) return 0;
+  const hpack_entry *en = &t->ring[m->idx & t->ring_mask];
+  if (f->name_len != en->name_len || f->value_len != en->value_len) return 0;
+  const char *p = hpack_table_name(t, en);
+  if (!hpack_eq(p, f->name, f->name_len) || (f->value_len && !hpack_eq(p + f->name_len, f->value, f->value_len)))
+    return 0;
+  put_int(out, 7, 0x80, H2_HPACK_STATIC_COUNT + (t->next_seq - m->idx));
+  return 1;
+}
+
+static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *field, enc_memo *m) {
+  if (memo_hit(e, out, m, field)) return;
+  m->kind = MEMO_NONE;
+  m->flags = field->flags;
   h2_hpack_field fv = *field;
   if (!fv.name) fv.name = "";
   if (!fv.value) fv.value = "";
@@ -221,6 +262,8 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
     uint32_t didx = hpack_table_find(&e->t, f->name, f->name_len, f->value, f->value_len, hn, hnv, NULL);
     if (didx) {
       put_int(out, 7, 0x80, H2_HPACK_STATIC_COUNT + didx);
+      m->kind = MEMO_DYNAMIC;
+      m->idx = e->t.next_seq - didx;
       return;
     }
   }
@@ -228,6 +271,8 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
   uint32_t sidx = h2_hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname);
   if (sidx && !sensitive) {
     put_int(out, 7, 0x80, sidx);
+    m->kind = MEMO_STATIC;
+    m->idx = sidx;
     return;
   }
   uint32_t dname = 0;
@@ -276,6 +321,6 @@ int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fiel
     put_int(out, 5, 0x20, e->t.max);
     e->update_pending = 0;
   }
-  for (size_t i = 0; i < n; i++) encode_field(e, out, &fields[i]);
+  for (size_t i = 0; i < n; i++) encode_field(e, out, &fields[i], &e->memo[i % MEMO_SLOTS]);
   return (int)(out->len - start);
 }
