@@ -32,7 +32,7 @@ static int conn_credit(h2_conn *c, int force) {
 
 static int stream_credit(h2_conn *c, h2_stream *s) {
   if (s->state != H2_STREAM_OPEN && s->state != H2_STREAM_HALF_CLOSED_LOCAL) return 0;
-  if (s->resetting) return 0;
+  if (s->resetting || c->fatal || c->goaway_sent == 2) return 0; /* nothing after an error GOAWAY */
   int64_t target = c->local.initial_window_size;
   int64_t credit = target - s->recv_window - (int64_t)s->recv_unconsumed;
   if (credit <= 0 || credit < threshold(c, target)) return 0;

@@ -99,11 +99,14 @@ int h2_conn_recv(h2_conn *c, const uint8_t *in, size_t len, uint64_t now_ms) {
   if (len && !in) return H2_ERR_INVALID_ARG;
   if (len > INT32_MAX) return H2_ERR_INVALID_ARG;
   h2c_touch(c, now_ms);
+  /* After our GOAWAY with an error code nothing more may be sent (RFC 9113
+   * 5.4.1): peer input, which could need a SETTINGS or PING ACK, is dropped. */
+  if (c->goaway_sent == 2) return (int)len;
   h2c_run_deferred(c);
   h2_cbs cur;
   h2_cbs_init(&cur, in, len);
   int r = 0;
-  while (h2_cbs_len(&cur) > 0 && !c->fatal && r >= 0) {
+  while (h2_cbs_len(&cur) > 0 && !c->fatal && c->goaway_sent != 2 && r >= 0) {
     switch (c->in_state) {
       case IN_PREFACE: {
         uint8_t ch;

@@ -571,11 +571,14 @@ int h2_conn_submit_data(h2_conn *c, uint32_t id, const uint8_t *data, size_t len
 }
 
 int h2_conn_submit_rst(h2_conn *c, uint32_t id, uint32_t error_code) {
-  if (c->fatal || c->eof) return H2_ERR_CLOSED;
+  /* Not after our error GOAWAY either: nothing may follow it on the wire,
+   * and writing it closes every stream. */
+  int r = usable(c);
+  if (r) return r;
   h2_stream *s = h2c_stream(c, id);
   if (!s) return H2_ERR_NOT_FOUND;
   if (s->resetting) return 0;
-  int r = h2c_send_rst(c, id, error_code);
+  r = h2c_send_rst(c, id, error_code);
   if (r) return r;
   /* No more frames for it; its queue is released (events) when the
    * RST_STREAM is written and the stream closes. */

@@ -387,6 +387,9 @@ void h2_conn_set_trace(h2_conn *conn, int on);
  * connection error: the GOAWAY is queued, H2_CONN_EV_CONN_ERROR was
  * emitted, later input is ignored (returns H2_ERR_CLOSED); keep calling
  * h2_conn_output until it returns 0 so the GOAWAY gets out, then close.
+ * Once a GOAWAY with a non-zero code was submitted (h2_conn_submit_goaway,
+ * also from inside a callback of this call), the rest of the input is
+ * dropped unprocessed (returns |len|): nothing may be sent after it.
  * H2_ERR_STATE when called from the event callback. */
 int h2_conn_recv(h2_conn *conn, const uint8_t *in, size_t len, uint64_t now_ms);
 
@@ -489,7 +492,9 @@ int h2_conn_submit_data(h2_conn *conn, uint32_t stream_id, const uint8_t *data, 
 /* h2_conn_submit_rst resets |stream_id| with wire |error_code| (queued
  * DATA is dropped and released). The stream stops delivering events except
  * H2_CONN_EV_STREAM_RESET (remote = 0) and H2_CONN_EV_STREAM_CLOSED when the
- * RST_STREAM is written. Returns 0, H2_ERR_NOT_FOUND. */
+ * RST_STREAM is written. Returns 0, H2_ERR_NOT_FOUND, H2_ERR_CLOSED (the
+ * connection is going away: after a connection error, EOF, or our GOAWAY
+ * with an error code, whose writing closes every stream). */
 int h2_conn_submit_rst(h2_conn *conn, uint32_t stream_id, uint32_t error_code);
 
 /* h2_conn_submit_ping sends a PING with |opaque| (NULL: an 8-byte counter);

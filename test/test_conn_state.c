@@ -2,7 +2,7 @@
  * and a server engine wired back to back: the §5.1 states a request goes
  * through on both sides, 1xx + trailers, resets both ways, PING RTT,
  * several SETTINGS in flight applied at their ACKs, the SETTINGS timeout,
- * GOAWAY received and sent (graceful), server push accepted and refused,
+ * GOAWAY received and sent (graceful; an error GOAWAY ends input), server push accepted and refused,
  * extended CONNECT, ALTSVC/ORIGIN, PRIORITY, frame traces, EOF. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -212,6 +212,109 @@ static void test_goaway_received(void **state) {
   duo_free(&d);
 }
 
+/* tail_after_goaway returns the frame lines |out| holds after its GOAWAY
+ * (asserting there is one): what was written after it. */
+static char *tail_after_goaway(const tc_buf *out) {
+  char *t = tc_frames_text(out->p, out->len);
+  char *g = strstr(t, "[GOAWAY]");
+  assert_non_null(g);
+  char *nl = strchr(g, '\n');
+  char *tail = strdup(nl ? nl + 1 : "");
+  free(t);
+  return tail;
+}
+
+typedef struct goaway_rec {
+  tc_rec rec; /* first: tc_cb gets the same pointer */
+  int on_settings;
+} goaway_rec;
+
+static int goaway_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
+  goaway_rec *g = user;
+  if (ev->type == H2_CONN_EV_SETTINGS && g->on_settings)
+    assert_int_equal(h2_conn_submit_goaway(c, 2, H2_MAX_STREAM_ID, NULL, 0), 0);
+  return tc_cb(c, ev, &g->rec);
+}
+
+/* After our GOAWAY with an error code nothing more is written (RFC 9113
+ * 5.4.1): peer frames completed later, or later in the same input when the
+ * GOAWAY came from a callback, are not processed, so no SETTINGS or PING ACK
+ * follows it (fuzz_conn_client repro_ack_after_error_goaway). */
+static void test_error_goaway_ends_input(void **state) {
+  (void)state;
+  static const h2_frame_setting es[2] = {{H2_SETTINGS_ENABLE_PUSH, 0}, {H2_SETTINGS_MAX_FRAME_SIZE, 16384}};
+  /* (1) between calls: the server's SETTINGS arrives cut around it */
+  tc_rec rec = {0};
+  h2_conn *c = h2_conn_new(H2_CONN_CLIENT, NULL, NULL, tc_cb, &rec);
+  tc_buf out = {0};
+  tc_drain(c, &out);
+  tc_script sc;
+  tc_script_init(&sc);
+  tc_settings(&sc, es, 2);
+  tc_ping(&sc, 0, 7);
+  assert_int_equal(h2_conn_recv(c, sc.out.p, 14, 0), 14);
+  assert_int_equal(h2_conn_submit_goaway(c, 3, H2_MAX_STREAM_ID, (const uint8_t *)"x", 1), 0);
+  assert_int_equal(h2_conn_recv(c, sc.out.p + 14, sc.out.len - 14, 0), (int)(sc.out.len - 14));
+  tc_drain(c, &out);
+  char *tail = tail_after_goaway(&out);
+  assert_string_equal(tail, "");
+  free(tail);
+  assert_null(strstr(tc_log(&rec), "PING"));
+  assert_true(h2_conn_is_closed(c));
+  h2_conn_free(c);
+  tc_rec_free(&rec);
+  tc_buf_free(&out);
+  tc_script_free(&sc);
+  /* (2) from the SETTINGS event: the PING behind it in the same input */
+  goaway_rec g;
+  memset(&g, 0, sizeof g);
+  g.on_settings = 1;
+  c = h2_conn_new(H2_CONN_SERVER, NULL, NULL, goaway_cb, &g);
+  tc_drain(c, &out);
+  tc_script_init(&sc);
+  tc_preface(&sc);
+  tc_settings(&sc, es, 2);
+  tc_ping(&sc, 0, 7);
+  assert_int_equal(h2_conn_recv(c, sc.out.p, sc.out.len, 0), (int)sc.out.len);
+  tc_drain(c, &out);
+  char *t = tc_frames_text(out.p, out.len);
+  assert_non_null(strstr(t, "flags=ACK")); /* the SETTINGS ACK, queued before the event */
+  free(t);
+  tail = tail_after_goaway(&out);
+  assert_string_equal(tail, "");
+  free(tail);
+  assert_null(strstr(tc_log(&g.rec), "PING"));
+  h2_conn_free(c);
+  tc_rec_free(&g.rec);
+  tc_buf_free(&out);
+  tc_script_free(&sc);
+  /* (3) the application after it: RST_STREAM refused, consumed DATA gives
+   * no WINDOW_UPDATE (fuzz_conn_client repro_rst_after_error_goaway) */
+  memset(&rec, 0, sizeof rec);
+  c = h2_conn_new(H2_CONN_CLIENT, NULL, NULL, tc_cb, &rec);
+  assert_int_equal(h2_conn_submit_request(c, GET, 4, NULL, 1, NULL), 1);
+  tc_drain(c, &out);
+  tc_script_init(&sc);
+  tc_settings(&sc, NULL, 0);
+  static const char *const r200[] = {":status", "200", NULL};
+  tc_headers(&sc, 1, H2_FLAG_END_HEADERS, 0, r200);
+  static uint8_t body[16000];
+  for (int i = 0; i < 3; i++) tc_data(&sc, 1, 0, body, sizeof body, 0);
+  assert_int_equal(h2_conn_recv(c, sc.out.p, sc.out.len, 0), (int)sc.out.len);
+  assert_int_equal(h2_conn_submit_goaway(c, 2, H2_MAX_STREAM_ID, NULL, 0), 0);
+  assert_int_equal(h2_conn_consume(c, 1, 3 * sizeof body), 0);
+  assert_int_equal(h2_conn_submit_rst(c, 1, 8), H2_ERR_CLOSED);
+  tc_drain(c, &out);
+  tail = tail_after_goaway(&out);
+  assert_string_equal(tail, "");
+  free(tail);
+  assert_non_null(strstr(tc_log(&rec), "CLOSED s=1 reason=5"));
+  h2_conn_free(c);
+  tc_rec_free(&rec);
+  tc_buf_free(&out);
+  tc_script_free(&sc);
+}
+
 static void test_push(void **state) {
   (void)state;
   duo d;
@@ -419,6 +522,7 @@ int main(void) {
       cmocka_unit_test(test_settings_in_flight),
       cmocka_unit_test(test_settings_timeout),
       cmocka_unit_test(test_goaway_received),
+      cmocka_unit_test(test_error_goaway_ends_input),
       cmocka_unit_test(test_push),
       cmocka_unit_test(test_refuse_push_by_rst),
       cmocka_unit_test(test_extended_connect),
