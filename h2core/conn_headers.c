@@ -24,15 +24,23 @@ static void mark_rst(h2_hblock *hb, uint32_t code) {
   hb->deliver = 0;
 }
 
-/* grow_bytes makes room for |n| more octets in the block's byte buffer. */
+/* grow_bytes makes room for |n| more octets in the block's byte buffer and
+ * moves the fields already kept along with it. */
 static int grow_bytes(h2_hblock *hb, h2_conn *c, size_t n) {
   size_t ncap = hb->bytes_cap ? hb->bytes_cap : 1024;
   while (ncap - hb->bytes_len < n) {
     if (ncap > (1u << 30)) return H2_ERR_NOMEM;
     ncap *= 2;
   }
-  char *nb = h2_mem_realloc(&c->mem, hb->bytes, ncap);
+  char *nb = h2c_alloc(c, ncap);
   if (!nb) return H2_ERR_NOMEM;
+  if (hb->bytes_len) memcpy(nb, hb->bytes, hb->bytes_len);
+  for (size_t i = 0; i < hb->num_fields; i++) {
+    h2_hpack_field *f = &hb->fields[i];
+    f->name = nb + (f->name - hb->bytes);
+    f->value = nb + (f->value - hb->bytes);
+  }
+  h2c_free(c, hb->bytes);
   hb->bytes = nb;
   hb->bytes_cap = ncap;
   return 0;
@@ -40,7 +48,7 @@ static int grow_bytes(h2_hblock *hb, h2_conn *c, size_t n) {
 
 static int grow_fields(h2_hblock *hb, h2_conn *c) {
   size_t nc = hb->cap_fields ? hb->cap_fields * 2 : 16;
-  h2_hfield *nf = h2_mem_realloc(&c->mem, hb->fields, nc * sizeof *nf);
+  h2_hpack_field *nf = h2_mem_realloc(&c->mem, hb->fields, nc * sizeof *nf);
   if (!nf) return H2_ERR_NOMEM;
   hb->fields = nf;
   hb->cap_fields = nc;
@@ -86,13 +94,14 @@ static int on_field(void *user, const h2_hpack_field *f) {
   char *dst = hb->bytes + hb->bytes_len;
   copy_short(dst, f->name, nlen);
   copy_short(dst + nlen, f->value, vlen);
-  h2_hfield *hf = &hb->fields[hb->num_fields++];
-  hf->name_off = (uint32_t)hb->bytes_len;
-  hf->value_off = (uint32_t)(hb->bytes_len + nlen);
-  hf->name_len = (uint32_t)nlen;
-  hf->value_len = (uint32_t)vlen;
+  h2_hpack_field *hf = &hb->fields[hb->num_fields++];
+  hf->name = dst;
+  hf->name_len = nlen;
+  hf->value = dst + nlen;
+  hf->value_len = vlen;
   hf->flags = f->flags;
   hb->bytes_len += nlen + vlen;
+  if (nlen == 8 && memcmp(dst, "priority", 8) == 0) hb->has_priority_field = 1;
   return 0;
 }
 
@@ -131,6 +140,7 @@ static int begin(h2_conn *c, uint32_t stream_id, int type, size_t frag_len) {
   hb->rst_code = 0;
   hb->num_fields = 0;
   hb->bytes_len = 0;
+  hb->has_priority_field = 0;
   if (keep_rst) mark_rst(hb, code);
   if (c->cfg.max_header_block && frag_len > c->cfg.max_header_block)
     return h2c_limit(c, H2_CONN_LIMIT_HEADER_BLOCK, frag_len, 1);
@@ -326,23 +336,13 @@ static int finish(h2_conn *c, int hpack_result) {
     case H2_CONN_HEADERS_TRAILERS: s->rx_phase = PHASE_TRAILERS; break;
     default: break;
   }
-  /* Build the field array in place after the raw offsets (reuse bytes). */
+  static const h2_hpack_field none[1];
   size_t n = hb->num_fields;
-  h2_hpack_field stackf[32];
-  h2_hpack_field *fields = stackf;
-  if (n > 32) {
-    fields = h2c_alloc(c, n * sizeof *fields);
-    if (!fields) return h2c_conn_error(c, H2_ERR_NOMEM, "out of memory");
-  }
-  for (size_t i = 0; i < n; i++) {
-    fields[i].name = hb->bytes + hb->fields[i].name_off;
-    fields[i].name_len = hb->fields[i].name_len;
-    fields[i].value = hb->bytes + hb->fields[i].value_off;
-    fields[i].value_len = hb->fields[i].value_len;
-    fields[i].flags = hb->fields[i].flags;
-    if (cat == H2_CONN_HEADERS_REQUEST && fields[i].name_len == 8 && memcmp(fields[i].name, "priority", 8) == 0)
-      (void)h2_prio_set_header(c->prio, target, (const uint8_t *)fields[i].value, fields[i].value_len);
-  }
+  const h2_hpack_field *fields = n ? hb->fields : none;
+  if (cat == H2_CONN_HEADERS_REQUEST && hb->has_priority_field)
+    for (size_t i = 0; i < n; i++)
+      if (fields[i].name_len == 8 && memcmp(fields[i].name, "priority", 8) == 0)
+        (void)h2_prio_set_header(c->prio, target, (const uint8_t *)fields[i].value, fields[i].value_len);
   h2_conn_event ev;
   memset(&ev, 0, sizeof ev);
   ev.type = H2_CONN_EV_HEADERS;
@@ -360,7 +360,6 @@ static int finish(h2_conn *c, int hpack_result) {
   } else {
     r = h2c_emit(c, &ev);
   }
-  if (fields != stackf) h2c_free(c, fields);
   if (r < 0) return r;
   if (hb->end_stream && cat != H2_CONN_HEADERS_PUSH_PROMISE) {
     s = h2c_stream(c, target);

@@ -100,10 +100,6 @@ typedef struct h2_oseg {
 static inline int seg_in_obuf(const h2_oseg *s) { return !s->chunk || s->copied; }
 
 /* ---- received header block in progress --------------------------------- */
-typedef struct h2_hfield {
-  uint32_t name_off, name_len, value_off, value_len, flags;
-} h2_hfield;
-
 typedef struct h2_hblock {
   uint32_t stream_id;     /* 0 = none in progress */
   uint8_t frame_type;     /* HEADERS or PUSH_PROMISE */
@@ -118,8 +114,9 @@ typedef struct h2_hblock {
   uint32_t rst_code;      /* stream error to send after decoding; 0 = none */
   int rst_set;
   h2_http_check chk;
-  h2_hfield *fields;
+  h2_hpack_field *fields; /* pointing into |bytes|; handed out as they are */
   size_t num_fields, cap_fields;
+  uint8_t has_priority_field; /* a `priority` field is among them */
   char *bytes;
   size_t bytes_len, bytes_cap;
 } h2_hblock;
