@@ -8,7 +8,9 @@
 #    limit; each prints TAP-style lines "ok - NAME" / "not ok - NAME" (counted
 #    line by line), or, printing none, counts as one test by its exit status.
 #  - fuzz smoke: every $BUILD/fuzz/fuzz_* for FUZZ_SECONDS (default 20) on a
-#    copy of fuzz/corpus/NAME, with fuzz/NAME.dict when present.
+#    copy of fuzz/corpus/NAME, with fuzz/NAME.dict when present. On failure
+#    the report's first 40 lines are printed and the crash input and log are
+#    kept in $BUILD/fuzz-artifacts/ (fuzz_failed below).
 set -u
 BUILD=${BUILD:-build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
@@ -72,6 +74,37 @@ if [ -z "$ONLY" ] || [ "$ONLY" = interop ]; then
   done
 fi
 
+# fuzz_failed NAME BINARY RC ARTDIR: the report of a failed fuzz run. The
+# sanitizer/libFuzzer report from a few lines before its first line (the
+# harness's own "check failed" line comes just before it), 40 lines; the
+# final stats; the crash inputs and the whole log kept in $BUILD/fuzz-artifacts/
+# with the command that replays them.
+fuzz_failed() {
+  keep="$BUILD/fuzz-artifacts"
+  mkdir -p "$keep"
+  first=$(grep -n -m 1 -E '^==[0-9]+== ?ERROR|ERROR: libFuzzer|ERROR: [A-Za-z]+Sanitizer|runtime error:|^check failed|^SUMMARY: ' \
+    "$log/out" | cut -d: -f1)
+  if [ "$3" = 124 ] || [ "$3" = 137 ]; then
+    echo "-- $1: killed by timeout (exit $3); last lines:"
+    tail -n 20 "$log/out"
+  elif [ -n "$first" ]; then
+    start=$((first > 3 ? first - 3 : 1))
+    echo "-- $1: exit $3; report (log lines $start-$((start + 39))):"
+    sed -n "${start},$((start + 39))p" "$log/out"
+    tail -n "+$((start + 40))" "$log/out" | grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)'
+  else
+    echo "-- $1: exit $3, no sanitizer report found; last lines:"
+    tail -n 40 "$log/out"
+  fi
+  cp "$log/out" "$keep/$1.log"
+  echo "-- full log: $keep/$1.log"
+  for a in "$4"/*; do
+    [ -f "$a" ] || continue
+    cp "$a" "$keep/$1-$(basename "$a")"
+    echo "-- kept input: $keep/$1-$(basename "$a") (replay: $2 $keep/$1-$(basename "$a"))"
+  done
+}
+
 if [ -z "$ONLY" ] || [ "$ONLY" = fuzz ]; then
   for fz in "$BUILD"/fuzz/fuzz_*; do
     [ -x "$fz" ] || continue
@@ -82,12 +115,18 @@ if [ -z "$ONLY" ] || [ "$ONLY" = fuzz ]; then
     [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"
     dict=""
     [ -f "fuzz/$name.dict" ] && dict="-dict=fuzz/$name.dict"
+    art="$log/art_$name"
+    mkdir -p "$art"
     echo "== fuzz smoke $name (${FUZZ_SECONDS}s)"
     # shellcheck disable=SC2086
     timeout -k 10 $((FUZZ_SECONDS + 120)) "$fz" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$log/" $dict "$corpus" > "$log/out" 2>&1
+      -print_final_stats=1 -artifact_prefix="$art/" $dict "$corpus" > "$log/out" 2>&1
     rc=$?
-    tail -n 12 "$log/out"
+    if [ "$rc" = 0 ]; then
+      tail -n 12 "$log/out"
+    else
+      fuzz_failed "$name" "$fz" "$rc" "$art"
+    fi
     count "fuzz:$name" "$rc"
   done
 fi
