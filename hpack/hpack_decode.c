@@ -432,6 +432,21 @@ int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_
       continue;
     }
     if (len == 0) break;
+    if ((in[0] & 0x80) && in[0] != 0xff && d->mode == MODE_REP && !d->need_update) {
+      /* Fast path: an indexed field with a one-octet index, parsed in place
+       * (what decode_one does for it, minus the general dispatch). */
+      const char *n, *val;
+      size_t nl, vl;
+      int dyn;
+      rc = lookup(d, in[0] & 0x7fu, &n, &nl, &val, &vl, &dyn);
+      if (rc) return fail(d, rc);
+      d->fields_seen = 1;
+      in++;
+      len--;
+      rc = emit(d, n, nl, val, vl, 0);
+      if (rc < 0) return fail(d, rc);
+      continue;
+    }
     rc = decode_one(d, in, len, &used, &need);
     if (rc == H2_ERR_INCOMPLETE) {
       rc = pend_append(d, in, len);
