@@ -179,6 +179,7 @@ struct h2_conn {
 
   /* streams */
   h2_idmap streams;
+  h2_stream *hot;           /* the stream looked up last (one-entry cache) */
   h2_idmap closed;          /* id -> CLOSED_* */
   uint32_t *closed_ring;    /* FIFO of ids in |closed| */
   uint32_t closed_head, closed_count;
@@ -273,6 +274,8 @@ void h2_idmap_free(h2_idmap *m, const h2_mem *mem);
 
 /* conn_stream.c */
 h2_stream *h2c_stream(const h2_conn *c, uint32_t id);
+/* h2c_stream_unmap takes |s| out of the stream table (not freed). */
+void h2c_stream_unmap(h2_conn *c, h2_stream *s);
 h2_stream *h2c_stream_new(h2_conn *c, uint32_t id, int local, uint8_t state);
 void h2c_stream_close(h2_conn *c, h2_stream *s, h2_conn_close_reason reason, uint32_t code);
 int h2c_closed_kind(const h2_conn *c, uint32_t id);

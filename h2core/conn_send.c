@@ -397,7 +397,7 @@ int32_t h2_conn_submit_request(h2_conn *c, const h2_hpack_field *fields, size_t 
   uint8_t flags = H2_FLAG_END_HEADERS | (end_stream ? H2_FLAG_END_STREAM : 0);
   r = h2c_send_header_block(c, id, H2_FRAME_HEADERS, 0, flags, prio, fields, num_fields);
   if (r) {
-    h2_idmap_del(&c->streams, id);
+    h2c_stream_unmap(c, s);
     c->num_local--;
     if (s->prio_open) h2_prio_remove(c->prio, id);
     h2c_pool_put(c, &c->stream_pool, s);
@@ -750,7 +750,7 @@ int32_t h2_conn_submit_push_promise(h2_conn *c, uint32_t assoc, const h2_hpack_f
   if (!s) return H2_ERR_NOMEM;
   r = h2c_send_header_block(c, assoc, H2_FRAME_PUSH_PROMISE, id, H2_FLAG_END_HEADERS, NULL, fields, n);
   if (r) {
-    h2_idmap_del(&c->streams, id);
+    h2c_stream_unmap(c, s);
     if (s->prio_open) h2_prio_remove(c->prio, id);
     h2c_pool_put(c, &c->stream_pool, s);
     return r;

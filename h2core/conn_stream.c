@@ -11,7 +11,20 @@ int h2c_is_local_id(const h2_conn *c, uint32_t id) {
   return (c->role == H2_CONN_CLIENT) == ((id & 1u) == 1u);
 }
 
-h2_stream *h2c_stream(const h2_conn *c, uint32_t id) { return h2_idmap_get(&c->streams, id); }
+h2_stream *h2c_stream(const h2_conn *c, uint32_t id) {
+  /* Frames, events and submits for one stream come in runs: the last
+   * answer is checked first. |hot| is cleared when its stream leaves the
+   * map (h2c_stream_unmap). */
+  if (c->hot && c->hot->id == id) return c->hot;
+  h2_stream *s = h2_idmap_get(&c->streams, id);
+  if (s) ((h2_conn *)c)->hot = s; /* c is never a const object: a cache */
+  return s;
+}
+
+void h2c_stream_unmap(h2_conn *c, h2_stream *s) {
+  h2_idmap_del(&c->streams, s->id);
+  if (c->hot == s) c->hot = NULL;
+}
 
 static int is_active(uint8_t st) {
   return st == H2_STREAM_OPEN || st == H2_STREAM_HALF_CLOSED_LOCAL || st == H2_STREAM_HALF_CLOSED_REMOTE;
@@ -97,7 +110,7 @@ void h2c_stream_drop_queue(h2_conn *c, h2_stream *s) {
 
 void h2c_stream_close(h2_conn *c, h2_stream *s, h2_conn_close_reason reason, uint32_t code) {
   uint32_t id = s->id;
-  h2_idmap_del(&c->streams, id);
+  h2c_stream_unmap(c, s);
   count(c, s, -1);
   /* The connection keeps credit for data the application never consumed. */
   if (s->recv_unconsumed) {
