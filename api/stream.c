@@ -279,8 +279,20 @@ int h2_stream_send_trailers(h2_stream *st, const h2_header *hdrs, size_t n) {
   return rc;
 }
 
+/* 1 if |p| has no 'A'..'Z'. Eight bytes at a time: with the top bits
+ * cleared no byte carries into the next, a byte is >= 'A' when adding
+ * 128 - 'A' sets its top bit and > 'Z' when adding 127 - 'Z' does. */
 static int lowercase_ok(const char *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
+  const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    memcpy(&x, p + i, 8);
+    uint64_t y = x & ~high;
+    uint64_t ge_a = y + ones * (128 - 'A'), gt_z = y + ones * (127 - 'Z');
+    if (ge_a & ~gt_z & ~x & high) return 0;
+  }
+  for (; i < n; i++)
     if (p[i] >= 'A' && p[i] <= 'Z') return 0;
   return 1;
 }

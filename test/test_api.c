@@ -78,6 +78,10 @@ static void c_response(h2_stream *st, const h2_header *h, size_t n, unsigned fla
                                 s->value_len > 2 ? s->value[2] : 0, 0});
   const h2_header *x = h2_header_find(h, n, "x-test");
   if (x) snprintf(g->cl.last_header_value, sizeof g->cl.last_header_value, "%.*s", (int)x->value_len, x->value);
+  if (x) { /* server_mode 0: long names arrive lower-cased */
+    assert_non_null(h2_header_find(h, n, "x-lower-case-long-name"));
+    assert_non_null(h2_header_find(h, n, "x-mixed-case-long-name"));
+  }
 }
 static void c_info(h2_stream *st, const h2_header *h, size_t n, unsigned f, void *u) {
   (void)st; (void)h; (void)n; (void)f; (void)u;
@@ -178,8 +182,9 @@ static void server_on_stream(h2_session *s, h2_stream *st, const h2_header *h, s
   assert_non_null(h2_header_find(h, n, ":path"));
   h2_stream_on(st, &server_stream_cbs, NULL);
   if (g->server_mode == 0) {
-    h2_header r[] = {H2_HDR(":status", "200"), H2_HDR("X-Test", "yes")};
-    assert_int_equal(h2_stream_respond(st, r, 2, H2_WAIT_FOR_TRAILERS), 0);
+    h2_header r[] = {H2_HDR(":status", "200"), H2_HDR("X-Test", "yes"),
+                     H2_HDR("x-lower-case-long-name", "1"), H2_HDR("X-Mixed-Case-Long-NAME", "2")};
+    assert_int_equal(h2_stream_respond(st, r, 4, H2_WAIT_FOR_TRAILERS), 0);
     assert_int_equal(h2_stream_write(st, hello, sizeof hello - 1, NULL, NULL), 1);
     assert_int_equal(h2_stream_end(st), 0);
   } else if (g->server_mode == 2) {

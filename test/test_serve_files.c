@@ -191,6 +191,10 @@ static h2_serve_request mkreq(const char *method, const char *path) {
 static const char *find_header(const h2_serve_result *res, const char *name) {
   h2_serve_header h[8];
   size_t n = h2_serve_result_headers(res, h, 8);
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(h[i].name_len, strlen(h[i].name));
+    assert_int_equal(h[i].value_len, strlen(h[i].value));
+  }
   for (size_t i = 0; i < n; i++)
     if (!strcmp(h[i].name, name)) return h[i].value;
   return NULL;

@@ -124,8 +124,9 @@ static int file_read(h2_stream *st, uint8_t *buf, size_t cap, int *eof, void *us
   return (int)n;
 }
 
-/* fmt_u64 writes |v| in decimal (NUL-terminated) into |out| (>= 21 bytes). */
-static void fmt_u64(char *out, uint64_t v) {
+/* fmt_u64 writes |v| in decimal (NUL-terminated) into |out| (>= 21 bytes)
+ * and returns its length. */
+static size_t fmt_u64(char *out, uint64_t v) {
   char tmp[21];
   int k = 0;
   do {
@@ -134,21 +135,26 @@ static void fmt_u64(char *out, uint64_t v) {
   } while (v);
   for (int i = 0; i < k; i++) out[i] = tmp[k - 1 - i];
   out[k] = '\0';
+  return (size_t)k;
 }
 
 static void send_result(req *r, h2_serve_result *res) {
   h2_header h[12];
   size_t n = 0;
   char status[24], clen[24];
-  fmt_u64(status, (uint64_t)res->status);
-  h[n++] = (h2_header){":status", 7, status, strlen(status), 0};
+  const char *sv = res->status == 200 ? "200" : res->status == 304 ? "304" : res->status == 404 ? "404" : NULL;
+  if (!sv) {
+    fmt_u64(status, (uint64_t)res->status);
+    sv = status;
+  }
+  h[n++] = (h2_header){":status", 7, sv, 3, 0};
   h2_serve_header sh[8];
   size_t m = h2_serve_result_headers(res, sh, 8);
   for (size_t i = 0; i < m; i++)
-    h[n++] = (h2_header){sh[i].name, strlen(sh[i].name), sh[i].value, strlen(sh[i].value), 0};
+    h[n++] = (h2_header){sh[i].name, sh[i].name_len, sh[i].value, sh[i].value_len, 0};
   if (res->status != 304) {
-    fmt_u64(clen, res->length);
-    h[n++] = (h2_header){"content-length", 14, clen, strlen(clen), 0};
+    size_t cl = fmt_u64(clen, res->length);
+    h[n++] = (h2_header){"content-length", 14, clen, cl, 0};
   }
   r->status = res->status;
   int body = res->body;

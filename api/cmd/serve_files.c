@@ -249,10 +249,8 @@ int h2_serve_etag_matches(const char *s, size_t len, const char *etag) {
   return 0;
 }
 
-static int method_is(const h2_serve_request *r, const char *m) {
-  size_t n = strlen(m);
-  return r->method && r->method_len == n && memcmp(r->method, m, n) == 0;
-}
+#define method_is(r, m) \
+  ((r)->method && (r)->method_len == sizeof(m) - 1 && memcmp((r)->method, m, sizeof(m) - 1) == 0)
 
 static void set_text(h2_serve_result *out, int status, const char *text, int head) {
   out->status = status;
@@ -264,7 +262,17 @@ static void set_text(h2_serve_result *out, int status, const char *text, int hea
 
 void h2_serve_decide(h2_serve_result *out, const h2_serve_request *req,
                      h2_serve_lookup_fn lookup, void *lookup_ctx) {
-  memset(out, 0, sizeof *out);
+  /* Not a memset: the struct is over 2 KiB of mostly string buffers, and
+   * an empty string only needs its first byte. */
+  out->status = 0;
+  out->body = 0;
+  out->path[0] = '\0';
+  memset(&out->entity, 0, sizeof out->entity);
+  out->offset = out->length = 0;
+  out->text = NULL;
+  out->content_type = NULL;
+  out->etag[0] = out->last_modified[0] = out->content_range[0] = out->location[0] = '\0';
+  out->accept_ranges = out->allow = 0;
   int head = method_is(req, "HEAD");
   if (method_is(req, "POST") || method_is(req, "PUT")) {
     out->status = 200;
@@ -387,17 +395,20 @@ void h2_serve_decide(h2_serve_result *out, const h2_serve_request *req,
 
 size_t h2_serve_result_headers(const h2_serve_result *r, h2_serve_header *out, size_t cap) {
   size_t n = 0;
-#define ADD(nm, val)                                   \
-  do {                                                 \
-    if (n < cap) { out[n].name = (nm); out[n].value = (val); n++; } \
+#define ADD(nm, val, vlen)                                                            \
+  do {                                                                                \
+    if (n < cap) {                                                                    \
+      out[n] = (h2_serve_header){(nm), (val), sizeof(nm) - 1, (vlen)};                \
+      n++;                                                                            \
+    }                                                                                 \
   } while (0)
-  if (r->content_type) ADD("content-type", r->content_type);
-  if (r->etag[0]) ADD("etag", r->etag);
-  if (r->last_modified[0]) ADD("last-modified", r->last_modified);
-  if (r->accept_ranges) ADD("accept-ranges", "bytes");
-  if (r->content_range[0]) ADD("content-range", r->content_range);
-  if (r->location[0]) ADD("location", r->location);
-  if (r->allow) ADD("allow", "GET, HEAD, POST, PUT");
+  if (r->content_type) ADD("content-type", r->content_type, strlen(r->content_type));
+  if (r->etag[0]) ADD("etag", r->etag, strlen(r->etag));
+  if (r->last_modified[0]) ADD("last-modified", r->last_modified, strlen(r->last_modified));
+  if (r->accept_ranges) ADD("accept-ranges", "bytes", 5);
+  if (r->content_range[0]) ADD("content-range", r->content_range, strlen(r->content_range));
+  if (r->location[0]) ADD("location", r->location, strlen(r->location));
+  if (r->allow) ADD("allow", "GET, HEAD, POST, PUT", 20);
 #undef ADD
   return n;
 }

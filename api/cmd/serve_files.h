@@ -80,6 +80,7 @@ typedef struct h2_serve_result {
 typedef struct h2_serve_header {
   const char *name;
   const char *value;
+  size_t name_len, value_len; /* strlen of each */
 } h2_serve_header;
 
 /* h2_serve_decide resolves |req| against |lookup| and fills |out|. Always
