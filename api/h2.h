@@ -495,6 +495,15 @@ typedef void (*h2_write_cb)(h2_stream *st, int err, void *user);
 int h2_stream_write(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb cb,
                     void *user);
 
+/* h2_stream_end_with writes |len| bytes (not copied, as h2_stream_write)
+ * and ends our side after them (Node's end(chunk)): the last DATA frame
+ * carries END_STREAM, and it costs one queued write instead of two. With
+ * H2_WAIT_FOR_TRAILERS it is h2_stream_write then h2_stream_end. Returns 0
+ * or a negative h2_err (H2_ERR_STATE after end/close or, on a server,
+ * before respond). */
+int h2_stream_end_with(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb cb,
+                       void *user);
+
 /* h2_stream_write_copy is h2_stream_write on a private copy of the bytes. */
 int h2_stream_write_copy(h2_stream *st, const uint8_t *data, size_t len);
 

@@ -195,6 +195,36 @@ int h2_stream_write(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb 
   return 1;
 }
 
+int h2_stream_end_with(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb cb,
+                       void *user) {
+  if (st->closed || st->local_ended || st->end_pending || !st->s->conn) return H2_ERR_STATE;
+  if (!st->headers_sent && st->s->is_server) return H2_ERR_STATE;
+  if (st->wait_trailers) {
+    /* Trailers follow the data: the ordinary write, then end. */
+    int rc = h2_stream_write(st, data, len, cb, user);
+    if (rc < 0) return rc;
+    return h2_stream_end(st);
+  }
+  /* One record carries the bytes and END_STREAM: one engine call. */
+  h2_write_rec *w = write_new(st);
+  if (!w) return H2_ERR_NOMEM;
+  w->st = st;
+  w->data = data;
+  w->len = len;
+  w->cb = cb;
+  w->user = user;
+  w->flags = H2_CONN_DATA_END_STREAM;
+  st->end_pending = 1;
+  int rc = queue_write(st, w);
+  if (rc) {
+    st->end_pending = 0;
+    return rc;
+  }
+  st->local_ended = 1;
+  st->last_activity = h2_session_now_(st->s);
+  return 0;
+}
+
 int h2_stream_write_copy(h2_stream *st, const uint8_t *data, size_t len) {
   if (st->closed || st->local_ended || st->end_pending) return H2_ERR_STATE;
   uint8_t *copy = malloc(len ? len : 1);

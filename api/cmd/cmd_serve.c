@@ -189,8 +189,7 @@ static void send_result(req *r, h2_serve_result *res) {
   const uint8_t *data = body == H2_SERVE_BODY_TEXT ? (const uint8_t *)res->text
                                                    : res->entity.data + res->offset;
   r->bytes = res->length;
-  h2_stream_write(r->st, data, (size_t)res->length, NULL, NULL);
-  h2_stream_end(r->st);
+  h2_stream_end_with(r->st, data, (size_t)res->length, NULL, NULL);
   log_req(r);
 }
 
@@ -217,8 +216,7 @@ static void up_end(h2_stream *st, void *user) {
   r->status = 200;
   r->bytes = strlen(u->reply);
   h2_stream_respond(st, h, 3, 0);
-  h2_stream_write(st, (const uint8_t *)u->reply, strlen(u->reply), NULL, NULL);
-  h2_stream_end(st);
+  h2_stream_end_with(st, (const uint8_t *)u->reply, strlen(u->reply), NULL, NULL);
   log_req(r);
 }
 
