@@ -23,6 +23,7 @@ typedef struct serve_ctx {
   h2_loop *loop;
   h2_server *srv;
   int quiet;
+  h2_loop_defer log_flush; /* writes the buffered log lines once per iteration */
   h2_serve_lookup_fn lookup;
   void *lookup_ctx;
   h2_serve_fs fs;
@@ -90,18 +91,46 @@ static void on_signal(int sig) {
   if (g_loop) h2_loop_stop(g_loop);
 }
 
+static size_t fmt_u64(char *out, uint64_t v);
+
+/* Log lines go to stdout's buffer (fully buffered, see h2_cmd_serve) and
+ * out in one write per loop iteration, not one write per request. */
+static void log_flush_cb(h2_loop_defer *d, void *user) {
+  (void)d; (void)user;
+  fflush(stdout);
+}
+
+static void log_line(serve_ctx *ctx, const char *line, size_t len) {
+  fwrite(line, 1, len, stdout);
+  h2_loop_defer_schedule(&ctx->log_flush);
+}
+
 static void log_req(req *r) {
   if (r->ctx->quiet) return;
-  printf("%s %s %d %llu\n", r->method, r->path, r->status, (unsigned long long)r->bytes);
-  fflush(stdout);
+  /* "METHOD PATH STATUS BYTES\n" without printf. */
+  char line[sizeof r->method + sizeof r->path + 48];
+  size_t k = strlen(r->method);
+  memcpy(line, r->method, k);
+  line[k++] = ' ';
+  size_t pl = strlen(r->path);
+  memcpy(line + k, r->path, pl);
+  k += pl;
+  line[k++] = ' ';
+  k += fmt_u64(line + k, (uint64_t)r->status);
+  line[k++] = ' ';
+  k += fmt_u64(line + k, r->bytes);
+  line[k++] = '\n';
+  log_line(r->ctx, line, k);
 }
 
 static void req_close(h2_stream *st, uint32_t code, void *user) {
   (void)st;
   req *r = user;
   if (code && !r->ctx->quiet) {
-    printf("%s %s %d reset %s\n", r->method, r->path, r->status, h2_err_rfc_name(code));
-    fflush(stdout);
+    char line[sizeof r->method + sizeof r->path + 80];
+    int k = snprintf(line, sizeof line, "%s %s %d reset %s\n", r->method, r->path, r->status,
+                     h2_err_rfc_name(code));
+    if (k > 0) log_line(r->ctx, line, (size_t)k < sizeof line ? (size_t)k : sizeof line - 1);
   }
   if (r->fd >= 0) close(r->fd);
   req_free(r);
@@ -305,6 +334,10 @@ static void usage(FILE *f) {
 }
 
 int h2_cmd_serve(int argc, char **argv) {
+  /* Fully buffered stdout for the request log (flushed once per loop
+   * iteration, and after the start-up lines). Set before any output. */
+  static char stdout_buf[1 << 16];
+  setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
   const char *dir = NULL, *bind = NULL, *cert = NULL, *key = NULL, *cert_out = NULL;
   int port = -1, h2c_port = -1, want_h2c = 0, self_signed = 0, quiet = 0;
   long idle_s = 120;
@@ -396,6 +429,7 @@ int h2_cmd_serve(int argc, char **argv) {
     fprintf(stderr, "h2 serve: cannot create the event loop\n");
     goto out;
   }
+  h2_loop_defer_init(ctx->loop, &ctx->log_flush, log_flush_cb, ctx);
   h2_options opts;
   h2_options_default(&opts);
   opts.has_settings = 1;
@@ -444,6 +478,7 @@ int h2_cmd_serve(int argc, char **argv) {
   h2_loop_run(ctx->loop, H2_LOOP_RUN_DEFAULT);
   rc = 0;
 out:
+  fflush(stdout);
   g_loop = NULL;
   if (ctx->srv) h2_server_free(ctx->srv);
   if (ctx->loop) {
