@@ -331,13 +331,20 @@ int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t aren
                        const h2_header *hdrs, size_t n) {
   if (n > cap) return h2_api_fail("too many header fields (%zu, at most %zu)", n, cap);
   size_t used = 0, k = 0;
-  /* pseudo-headers first, in their given order, then the rest */
-  for (int pass = 0; pass < 2; pass++) {
+  /* pseudo-headers first, in their given order, then the rest; one pass
+   * when they already come first (the usual case) */
+  int ordered = 1, seen_regular = 0;
+  for (size_t i = 0; i < n && ordered; i++) {
+    if (!hdrs[i].name || hdrs[i].name_len == 0) return h2_api_fail("empty header name");
+    if (hdrs[i].name[0] != ':') seen_regular = 1;
+    else if (seen_regular) ordered = 0;
+  }
+  for (int pass = ordered ? 1 : 0; pass < 2; pass++) {
     for (size_t i = 0; i < n; i++) {
       const h2_header *h = &hdrs[i];
       if (!h->name || h->name_len == 0) return h2_api_fail("empty header name");
       int pseudo = h->name[0] == ':';
-      if (pseudo != (pass == 0)) continue;
+      if (!ordered && pseudo != (pass == 0)) continue;
       out[k] = *h;
       if (!lowercase_ok(h->name, h->name_len)) {
         if (used + h->name_len > arena_cap) return H2_ERR_BUF_TOO_SMALL;

@@ -13,8 +13,32 @@ static int hexval(char c) {
   return -1;
 }
 
+/* 1 for the octets a path may hold with nothing to decode or resolve. */
+static int plain_char(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '~';
+}
+
 int h2_serve_sanitize_path(char *out, size_t cap, const char *path, size_t path_len) {
   if (cap < 2 || path_len == 0 || path[0] != '/') return -1;
+  /* Fast path: plain segments, no "//", no segment starting with '.':
+   * already in the form the general case below would produce. */
+  if (path_len < cap) {
+    size_t i = 0;
+    for (; i < path_len; i++) {
+      unsigned char c = (unsigned char)path[i];
+      if (c == '/') {
+        if (i + 1 < path_len && (path[i + 1] == '/' || path[i + 1] == '.')) break;
+      } else if (!plain_char(c)) {
+        break;
+      }
+    }
+    if (i == path_len) {
+      memcpy(out, path, path_len);
+      out[path_len] = '\0';
+      return (int)path_len;
+    }
+  }
   /* Pass 1: percent-decode up to the query/fragment. A decoded '/' is a
    * separator like any other (so "..%2f" cannot hide a "..") */
   char dec[H2_SERVE_PATH_MAX];
