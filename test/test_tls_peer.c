@@ -9,14 +9,18 @@
  *
  *   test_tls_peer serve [--fallback] [--tls12] [--count N] [--echo]
  *                       [--cert-out CERT --key-out KEY] [--cert CERT --key KEY]
+ *                       [--client-ca FILE [--require-client-cert]]
  *       Generates a localhost certificate (or loads --cert/--key), listens on 127.0.0.1:0, prints
  *       "PORT <n>", then for each of N connections (default 1) prints
- *       "HANDSHAKE ok alpn=<h2|http/1.1> resumed=<0|1> version=<v>" or
+ *       "HANDSHAKE ok alpn=<h2|http/1.1> resumed=<0|1> version=<v> ... sni=<name>
+ *       client_cn=<CN of the client certificate or ->" (--client-ca asks
+ *       for one, verified against FILE; optional unless required) or
  *       "HANDSHAKE error <message>", echoes what it reads with --echo, waits
  *       for the peer to finish (3 s at most) and closes with close_notify.
  *
  *   test_tls_peer connect PORT [--name NAME] [--ca FILE] [--insecure]
  *                        [--tls12] [--fallback] [--count N] [--get]
+ *                        [--cert CERT --key KEY]   (a client certificate)
  *       Connects N times (default 1) with one client context (so later
  *       connections resume), prints "CONNECT ok alpn=.. resumed=.. version=.."
  *       or "CONNECT error <message>"; with --get sends "GET / HTTP/1.0" and
@@ -39,6 +43,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include "h2_err.h"
@@ -138,7 +145,8 @@ static const char *proto_name(h2_tls_proto p) {
 
 static int tool_serve(int argc, char **argv) {
   int count = 1, echo = 0, fallback = 0, tls12 = 0;
-  const char *cert_out = NULL, *key_out = NULL, *cert_in = NULL, *key_in = NULL;
+  const char *cert_out = NULL, *key_out = NULL, *cert_in = NULL, *key_in = NULL, *client_ca = NULL;
+  int require_client_cert = 0;
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) count = atoi(argv[++i]);
     else if (strcmp(argv[i], "--echo") == 0) echo = 1;
@@ -148,6 +156,8 @@ static int tool_serve(int argc, char **argv) {
     else if (strcmp(argv[i], "--key-out") == 0 && i + 1 < argc) key_out = argv[++i];
     else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc) cert_in = argv[++i];
     else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) key_in = argv[++i];
+    else if (strcmp(argv[i], "--client-ca") == 0 && i + 1 < argc) client_ca = argv[++i];
+    else if (strcmp(argv[i], "--require-client-cert") == 0) require_client_cert = 1;
     else {
       fprintf(stderr, "serve: unknown argument %s\n", argv[i]);
       return 2;
@@ -161,6 +171,9 @@ static int tool_serve(int argc, char **argv) {
   if (ctx == NULL || added != 0 ||
       (fallback && h2_tls_ctx_set_alpn(ctx, H2_TLS_ALPN_H2 | H2_TLS_ALPN_HTTP11) != 0) ||
       (tls12 && h2_tls_ctx_set_versions(ctx, H2_TLS_VERSION_1_2, H2_TLS_VERSION_1_2) != 0) ||
+      (client_ca != NULL &&
+       h2_tls_ctx_set_client_auth(ctx, require_client_cert ? H2_TLS_CLIENT_AUTH_REQUIRED : H2_TLS_CLIENT_AUTH_OPTIONAL,
+                                  client_ca) != 0) ||
       (cert_out != NULL && h2_tls_ctx_write_cert_pem(ctx, 0, cert_out, key_out, NULL) != 0)) {
     fprintf(stderr, "serve: setup failed: %s\n", ctx ? h2_tls_ctx_errmsg(ctx) : "no memory");
     h2_tls_ctx_free(ctx);
@@ -187,10 +200,16 @@ static int tool_serve(int argc, char **argv) {
     h2_tls_conn *c = h2_tls_conn_new(ctx, NULL);
     int r = c != NULL ? blocking_handshake(fd, c) : H2_ERR_NOMEM;
     if (r == 1) {
-      printf("HANDSHAKE ok alpn=%s resumed=%d version=%s cipher=%s sni=%s\n",
+      char cn[128] = "-";
+      X509 *peer = SSL_get_peer_certificate(h2_tls_conn_ssl(c));
+      if (peer != NULL) {
+        X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, (int)sizeof cn);
+        X509_free(peer);
+      }
+      printf("HANDSHAKE ok alpn=%s resumed=%d version=%s cipher=%s sni=%s client_cn=%s\n",
              proto_name(h2_tls_conn_alpn(c)), h2_tls_conn_resumed(c), h2_tls_conn_version(c),
              h2_tls_conn_cipher(c),
-             h2_tls_conn_server_name(c) ? h2_tls_conn_server_name(c) : "-");
+             h2_tls_conn_server_name(c) ? h2_tls_conn_server_name(c) : "-", cn);
       fflush(stdout);
       /* Echo (or just drain) until the peer closes, at most 3 s. */
       set_timeouts(fd, 1);
@@ -232,7 +251,7 @@ static int tool_connect(int argc, char **argv) {
   if (argc < 1) return 2;
   int port = atoi(argv[0]);
   int count = 1, insecure = 0, tls12 = 0, fallback = 0, get = 0;
-  const char *name = "localhost", *ca = NULL;
+  const char *name = "localhost", *ca = NULL, *cert = NULL, *key = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) count = atoi(argv[++i]);
     else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) name = argv[++i];
@@ -241,6 +260,8 @@ static int tool_connect(int argc, char **argv) {
     else if (strcmp(argv[i], "--tls12") == 0) tls12 = 1;
     else if (strcmp(argv[i], "--fallback") == 0) fallback = 1;
     else if (strcmp(argv[i], "--get") == 0) get = 1;
+    else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc) cert = argv[++i];
+    else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) key = argv[++i];
     else {
       fprintf(stderr, "connect: unknown argument %s\n", argv[i]);
       return 2;
@@ -249,6 +270,7 @@ static int tool_connect(int argc, char **argv) {
   if (count < 1 || count > 100) count = 1;
   h2_tls_ctx *ctx = h2_tls_ctx_new(H2_TLS_CLIENT);
   if (ctx == NULL || (ca != NULL && h2_tls_ctx_load_ca_file(ctx, ca) != 0) ||
+      (cert != NULL && h2_tls_ctx_add_cert_files(ctx, cert, key, NULL) != 0) ||
       (insecure && h2_tls_ctx_set_insecure(ctx, 1) != 0) ||
       (fallback && h2_tls_ctx_set_alpn(ctx, H2_TLS_ALPN_H2 | H2_TLS_ALPN_HTTP11) != 0) ||
       (tls12 && h2_tls_ctx_set_versions(ctx, H2_TLS_VERSION_1_2, H2_TLS_VERSION_1_2) != 0)) {

@@ -1,7 +1,9 @@
 #!/bin/sh
 # tls_peers.sh: tls/ against real TLS peers, TAP lines "ok - ..." / "not ok - ...".
-#   our server  <- openssl s_client (TLS 1.3, 1.2, ALPN, resumption, key log), curl --http2
-#   our client  -> openssl s_server (ALPN, resumption, verification, key log)
+#   our server  <- openssl s_client (TLS 1.3, 1.2, ALPN, resumption, key log, client
+#                  certificates), curl --http2
+#   our client  -> openssl s_server (ALPN, resumption, verification, key log, client
+#                  certificate)
 # The peer program is $BUILD/test/test_tls_peer (built from test/test_tls_peer.c).
 # Everything listens on 127.0.0.1 port 0, every process is bounded with
 # timeout and killed at exit.
@@ -189,6 +191,42 @@ check "untrusted certificate (system store only): verification fails" "$O" \
 O=$TMP/o6.out
 timeout 30 "$BIN" connect "$PORT" --insecure --name wrong.example > "$O" 2>&1
 check "insecure switch: handshake succeeds anyway" "$O" grep -q '^CONNECT ok alpn=h2' "$O"
+
+# ---- client certificates ----
+# A client certificate made by the openssl tool; our server asks for it
+# (and verifies it against itself as the CA), openssl s_client presents it.
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=client.test \
+     -addext extendedKeyUsage=clientAuth -keyout "$TMP/client-key.pem" -out "$TMP/client.pem" \
+     > "$TMP/req.out" 2>&1; then
+  S3=$TMP/srv3.out
+  ours_serve "$S3" --count 2 --cert "$TMP/cert.pem" --key "$TMP/key.pem" --client-ca "$TMP/client.pem" \
+    --require-client-cert
+  C=$TMP/cc1.out
+  s_client "$C" -alpn h2 -cert "$TMP/client.pem" -key "$TMP/client-key.pem"
+  sleep 0.3
+  check "s_client with a client certificate: our server verifies it (CN client.test)" "$S3" \
+    grep -q 'HANDSHAKE ok alpn=h2 .*client_cn=client.test' "$S3"
+  C=$TMP/cc2.out
+  s_client "$C" -alpn h2
+  sleep 0.3
+  check "s_client without a certificate: our server refuses it and says why" "$S3" \
+    grep -q 'HANDSHAKE error .*the client sent no certificate' "$S3"
+  # Our client presents the certificate to openssl s_server, which requires
+  # and verifies one.
+  SS=$TMP/ss6.out
+  s_server "$SS" -alpn h2 -www -naccept 2 -Verify 1 -verify_return_error -CAfile "$TMP/client.pem"
+  O=$TMP/o8.out
+  timeout 30 "$BIN" connect "$PORT" --ca "$TMP/cert.pem" --cert "$TMP/client.pem" --key "$TMP/client-key.pem" \
+    --get > "$O" 2>&1
+  check "our client presents its certificate to s_server -Verify (verified, reply read)" "$O" \
+    sh -c "grep -q '^CONNECT ok alpn=h2' '$O' && grep -q '^BODY [1-9][0-9]* bytes' '$O' && grep -q 'CN *= *client.test' '$SS'"
+  O=$TMP/o9.out
+  timeout 30 "$BIN" connect "$PORT" --ca "$TMP/cert.pem" --get > "$O" 2>&1
+  check "our client without a certificate: s_server -Verify refuses, our client says why" "$O" \
+    grep -qE '(CONNECT|READ) error .*(requires a client certificate|HANDSHAKE_FAILURE|CERTIFICATE_REQUIRED)' "$O"
+else
+  notok "openssl req could not make a client certificate" "$TMP/req.out"
+fi
 
 # Renegotiation is refused (RFC 9113 9.2.1): s_server asks for it ("r" on its
 # stdin) while our TLS 1.2 client waits for a reply.
