@@ -79,4 +79,30 @@ check "If-Modified-Since at Last-Modified -> 304" sh -c "lm=\$($C -I $H/small.tx
 check "If-Modified-Since in the past -> 200 with the body" sh -c "test \"\$($C -H 'If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT' -o $TMP/ims -w '%{http_code}' $H/small.txt)\" = 200 && cmp $TMP/ims $DOC/small.txt"
 check "HEAD 304 and 404 are logged, one line per request" sh -c "n=\$(grep -c '^GET /small.txt ' $TMP/srv.log); test \$n -ge 14"
 kill -0 "$H2PID" 2>/dev/null && ok "server still running" || notok "server still running"
+
+# Exactly one log line per request, of every kind, on a fresh server.
+L=$(free_port)
+start_h2 logsrv "$DOC" --bind 127.0.0.1 --port "$L" --h2c
+LPID=$H2PID
+wait_port "$L" || notok "log server starts"
+HL="http://127.0.0.1:$L"
+etag=$($G -s -I "$HL/small.txt" | sed -n 's/^etag: *//p')
+$G -s -o /dev/null -o /dev/null -o /dev/null "$HL/" "$HL/missing" "$HL/medium.bin" 2> /dev/null
+$G -s -o /dev/null -H "if-none-match: $etag" "$HL/small.txt"
+$G -s -o /dev/null -H "range: bytes=0-9" "$HL/medium.bin"
+$G -s -o /dev/null --data abc "$HL/upload"
+sleep 0.3
+cat > "$TMP/log.want" <<EOF
+HEAD /small.txt 200 0
+GET / 200 32
+GET /missing 404 10
+GET /medium.bin 200 300000
+GET /small.txt 304 0
+GET /medium.bin 206 10
+POST /upload 200 67
+EOF
+grep -v '^h2 serve:' "$TMP/logsrv.log" | sort > "$TMP/log.got"
+sort "$TMP/log.want" > "$TMP/log.want.sorted"
+check "one log line per request: method, path, status, bytes" diff "$TMP/log.want.sorted" "$TMP/log.got"
+kill "$LPID" 2>/dev/null
 [ "$FAILS" = 0 ]
