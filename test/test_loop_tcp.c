@@ -195,6 +195,10 @@ static int run_server(const char *spec, int n, server *s) {
   if (rc != 0) return rc;
   assert_true(fcntl(lfd, F_GETFL) & O_NONBLOCK);
   assert_true(fcntl(lfd, F_GETFD) & FD_CLOEXEC);
+  int reuse = 0;
+  socklen_t reuse_len = sizeof reuse;
+  assert_int_equal(getsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &reuse, &reuse_len), 0);
+  assert_true(reuse != 0); /* a restarted server can bind its port again at once */
   h2_loop_addr bound;
   assert_int_equal(h2_loop_tcp_local_addr(lfd, &bound), 0);
   assert_int_not_equal(h2_loop_addr_port(&bound), 0);
