@@ -3,7 +3,11 @@
  * the engine, visible in the H2_CONN_EV_SETTINGS event's frame, in order,
  * next to the known ones) and frames of unknown types (H2_CONN_EV_UNKNOWN_FRAME
  * with type, flags, stream and payload; ignored otherwise, on any stream,
- * even in the middle of the connection, with no effect on the state). */
+ * even in the middle of the connection, with no effect on the state); and
+ * priority and window signals received: PRIORITY for idle and closed
+ * streams accepted, a stream depending on itself and a stream WINDOW_UPDATE
+ * of 0 each a stream error (RST_STREAM PROTOCOL_ERROR), the connection
+ * going on. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -133,9 +137,62 @@ static void test_unknown_settings_and_frames(void **state) {
   tc_script_free(&sc);
 }
 
+static void prio_frame(tc_script *sc, uint32_t id, uint32_t dep, int exclusive, uint16_t weight) {
+  uint8_t p[5] = {(uint8_t)((dep >> 24) | (exclusive ? 0x80 : 0)), (uint8_t)(dep >> 16), (uint8_t)(dep >> 8),
+                  (uint8_t)dep, (uint8_t)(weight - 1)};
+  tc_frame(sc, 0x2, 0, id, p, 5);
+}
+
+static size_t count(const char *txt, const char *needle) {
+  size_t n = 0;
+  for (const char *q = txt; (q = strstr(q, needle)) != NULL; q++) n++;
+  return n;
+}
+
+static void test_priority_and_window_signals(void **state) {
+  (void)state;
+  tc_script sc;
+  tc_script_init(&sc);
+  tc_preface(&sc);
+  tc_settings(&sc, NULL, 0);
+  tc_settings_ack(&sc);
+  const char *const get[] = {":method", "GET", ":scheme", "https", ":authority", "x", ":path", "/", NULL};
+  const char *const post[] = {":method", "POST", ":scheme", "https", ":authority", "x", ":path", "/", NULL};
+  tc_headers(&sc, 1, 0x1 | 0x4, 0, get);   /* half-closed (remote) */
+  prio_frame(&sc, 3, 1, 0, 16);            /* idle stream 3 under 1: fine */
+  prio_frame(&sc, 9, 0, 1, 200);           /* idle, exclusive on the root: fine */
+  prio_frame(&sc, 1, 1, 0, 16);            /* 1 on itself: stream error */
+  prio_frame(&sc, 1, 0, 0, 32);            /* 1 is closed now: accepted, ignored */
+  tc_headers(&sc, 5, 0x4, 0, post);        /* open */
+  tc_window_update(&sc, 5, 0);             /* zero increment on a stream: stream error */
+  tc_headers(&sc, 7, 0x1 | 0x4, 0, get);   /* the connection still takes requests */
+  tc_ping(&sc, 0, 42);
+  tc_result r;
+  tc_rec proto;
+  memset(&proto, 0, sizeof proto);
+  for (int mode = TC_WHOLE; mode <= TC_BYTES; mode += TC_BYTES) {
+    tc_run(H2_CONN_SERVER, NULL, &proto, sc.out.p, sc.out.len, mode, 0, &r);
+    assert_int_equal(r.rc, 0);
+    char *t = tc_frames_text(r.out.p, r.out.len);
+    assert_int_equal(count(t, "[RST_STREAM]"), 2);
+    assert_non_null(strstr(t, "[RST_STREAM] stream=1 len=4 flags=none error=PROTOCOL_ERROR"));
+    assert_non_null(strstr(t, "[RST_STREAM] stream=5 len=4 flags=none error=PROTOCOL_ERROR"));
+    assert_null(strstr(t, "[GOAWAY]"));
+    assert_non_null(strstr(t, "[PING]"));
+    const char *log = tc_log(&r.rec);
+    assert_non_null(strstr(log, "PRIORITY s=3"));
+    assert_non_null(strstr(log, "PRIORITY s=9"));
+    assert_int_equal(count(log, "HEADERS s="), 3); /* 1, 5 and 7 */
+    free(t);
+    tc_result_free(&r);
+  }
+  tc_script_free(&sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_unknown_settings_and_frames),
+      cmocka_unit_test(test_priority_and_window_signals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
