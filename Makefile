@@ -164,9 +164,11 @@ run: deps
 	$(MAKE) -j$$(nproc) all
 	$(H2BIN) serve
 
+# Public headers only (h2_*.h and api/h2.h); *_internal.h and the like stay private.
+PUBLIC_HEADERS := $(wildcard hpack/h2_*.h h2core/h2_*.h evloop/h2_*.h tls/h2_*.h) api/h2.h
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/h2 $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(wildcard hpack/*.h h2core/*.h api/*.h evloop/*.h tls/*.h) $(DESTDIR)$(PREFIX)/include/h2/
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/h2/
 	install -m 644 $(LIBCORE) $(LIBH2) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(H2BIN) $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@BSSL_LIB@|$(BSSL_LIB)|g' h2.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/h2.pc
