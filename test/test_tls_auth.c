@@ -182,6 +182,8 @@ static void client_auth_required(fixture *f, uint16_t version) {
   print_message("no client certificate: client '%s'\n", h2_tls_conn_errmsg(c));
   if (version == H2_TLS_VERSION_1_3)
     assert_non_null(strstr(h2_tls_conn_errmsg(c), "the server requires a client certificate"));
+  else
+    assert_non_null(strstr(h2_tls_conn_errmsg(c), "the server asked for a client certificate and this client has none"));
   h2_tls_conn_free(c);
   h2_tls_conn_free(s);
   h2_tls_ctx_free(cc);

@@ -250,6 +250,10 @@ static int fail(h2_tls_conn *c, int ret, const char *what) {
   } else if (ERR_GET_LIB(first) == ERR_LIB_SSL && c->ctx->role == H2_TLS_CLIENT &&
              ERR_GET_REASON(first) == SSL_R_TLSV1_ALERT_CERTIFICATE_REQUIRED) {
     tls_set_err(c->err, 1, "TLS %s failed: the server requires a client certificate", what);
+  } else if (ERR_GET_LIB(first) == ERR_LIB_SSL && c->ctx->role == H2_TLS_CLIENT && c->cert_requested &&
+             c->ctx->num_certs == 0 && ERR_GET_REASON(first) == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE) {
+    tls_set_err(c->err, 1,
+                "TLS %s failed: the server asked for a client certificate and this client has none", what);
   } else if (ERR_GET_LIB(first) == ERR_LIB_SSL &&
              ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
     long vr = SSL_get_verify_result(c->ssl);

@@ -137,6 +137,15 @@ static void session_free(tls_session *s) {
   s->stamp = 0;
 }
 
+/* client_cert_cb runs on a client when the server asks for a certificate:
+ * remembered, so a refusal that follows can be explained. */
+static int client_cert_cb(SSL *ssl, void *arg) {
+  (void)arg;
+  h2_tls_conn *c = SSL_get_app_data(ssl);
+  if (c != NULL) c->cert_requested = 1;
+  return 1;
+}
+
 /* new_session_cb keeps the newest session per server name (client side). */
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess) {
   h2_tls_conn *c = SSL_get_app_data(ssl);
@@ -273,6 +282,7 @@ h2_tls_ctx *h2_tls_ctx_new(h2_tls_role role) {
     ERR_clear_error();
     SSL_CTX_set_session_cache_mode(ctx->base, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
     SSL_CTX_sess_set_new_cb(ctx->base, new_session_cb);
+    SSL_CTX_set_cert_cb(ctx->base, client_cert_cb, NULL);
   } else {
     /* Stateless resumption: tickets only, no per-session server memory. */
     SSL_CTX_set_session_cache_mode(ctx->base, SSL_SESS_CACHE_OFF);

@@ -64,6 +64,7 @@ struct h2_tls_conn {
   int done;     /* handshake complete and accepted */
   int failed;   /* sticky negative h2_err after a fatal failure */
   int closed;   /* close_notify queued */
+  int cert_requested; /* client: the server asked for a client certificate */
   h2_tls_proto proto;
   char *server_name; /* client: the name given; NULL for servers */
   char note[160];    /* why a callback failed the handshake ("" if none) */

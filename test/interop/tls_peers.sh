@@ -223,7 +223,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 
   O=$TMP/o9.out
   timeout 30 "$BIN" connect "$PORT" --ca "$TMP/cert.pem" --get > "$O" 2>&1
   check "our client without a certificate: s_server -Verify refuses, our client says why" "$O" \
-    grep -qE '(CONNECT|READ) error .*(requires a client certificate|HANDSHAKE_FAILURE|CERTIFICATE_REQUIRED)' "$O"
+    grep -qE '(CONNECT|READ) error .*(requires a client certificate|asked for a client certificate)' "$O"
 else
   notok "openssl req could not make a client certificate" "$TMP/req.out"
 fi
