@@ -189,10 +189,35 @@ static void test_priority_and_window_signals(void **state) {
   tc_script_free(&sc);
 }
 
+/* RFC 8441 §3: SETTINGS_ENABLE_CONNECT_PROTOCOL may not go from 1 back to
+ * 0; a peer that does it gets GOAWAY PROTOCOL_ERROR. */
+static void test_connect_protocol_withdrawn(void **state) {
+  (void)state;
+  tc_script sc;
+  tc_script_init(&sc);
+  h2_frame_setting on = {0x8, 1}, off = {0x8, 0};
+  tc_settings(&sc, &on, 1);
+  tc_settings(&sc, &on, 1); /* repeating 1 is fine */
+  tc_settings(&sc, &off, 1);
+  tc_result r;
+  tc_rec proto;
+  memset(&proto, 0, sizeof proto);
+  tc_run(H2_CONN_CLIENT, NULL, &proto, sc.out.p, sc.out.len, TC_WHOLE, 0, &r);
+  assert_int_equal(r.rc, H2_ERR_PROTOCOL);
+  char *t = tc_frames_text(r.out.p, r.out.len);
+  assert_non_null(strstr(t, "error=PROTOCOL_ERROR"));
+  assert_non_null(strstr(t, "[GOAWAY]"));
+  assert_int_equal(count(t, "[SETTINGS] stream=0 len=0 flags=ACK"), 2); /* the first two acked */
+  free(t);
+  tc_result_free(&r);
+  tc_script_free(&sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_unknown_settings_and_frames),
       cmocka_unit_test(test_priority_and_window_signals),
+      cmocka_unit_test(test_connect_protocol_withdrawn),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
