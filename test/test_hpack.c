@@ -401,6 +401,79 @@ static void test_encoder_huffman_modes(void **state) {
   h2_hpack_decoder_free(d);
 }
 
+/* ---- no allocation per decoded field ---------------------------------------- */
+
+static int count_cb(void *user, const h2_hpack_field *f) {
+  (void)f;
+  (*(size_t *)user)++;
+  return 0;
+}
+
+/* A block of 600 fields of every kind (static and dynamic indexes, literals
+ * with and without indexing, never indexed, Huffman and raw, new names and
+ * indexed names): once the decoder's buffers have grown (a first block, whole
+ * and in one-octet pieces), decoding it again allocates nothing at all, fed
+ * whole or one octet at a time. */
+static void test_decode_allocates_nothing_per_field(void **state) {
+  (void)state;
+  enum { N = 600 };
+  static h2_hpack_field fs[N];
+  static char vals[N][24], names[N][16];
+  for (int i = 0; i < N; i++) {
+    int k = i % 6;
+    snprintf(names[i], sizeof names[i], "x-name-%d", i % 37);
+    snprintf(vals[i], sizeof vals[i], "value-%d-%d", i, i * 7919 % 1000);
+    if (k == 0) fs[i] = (h2_hpack_field){":method", 7, "GET", 3, 0};
+    else if (k == 1) fs[i] = (h2_hpack_field){"user-agent", 10, vals[i], strlen(vals[i]), 0};
+    else if (k == 2) fs[i] = (h2_hpack_field){names[i], strlen(names[i]), vals[i], strlen(vals[i]), H2_HPACK_NO_INDEX};
+    else if (k == 3) fs[i] = (h2_hpack_field){names[i], strlen(names[i]), "same", 4, 0};
+    else if (k == 4) fs[i] = (h2_hpack_field){"authorization", 13, vals[i], strlen(vals[i]), 0};
+    else fs[i] = (h2_hpack_field){names[i], strlen(names[i]), "\x01\x7f raw", 6, H2_HPACK_INDEX};
+  }
+  h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+  size_t cap = h2_hpack_encoder_bound(e, fs, N);
+  uint8_t *blk[2];
+  size_t len[2];
+  for (int b = 0; b < 2; b++) { /* two blocks: the second hits the dynamic table */
+    blk[b] = malloc(cap);
+    h2_cbb cbb;
+    h2_cbb_init(&cbb, blk[b], cap);
+    assert_true(h2_hpack_encode(e, &cbb, fs, N) > 0);
+    len[b] = cbb.len;
+  }
+  h2_hpack_encoder_free(e);
+  fail_mem fm;
+  fail_mem_init(&fm, -1);
+  h2_hpack_decoder *d = h2_hpack_decoder_new(&fm.mem);
+  assert_non_null(d);
+  h2_hpack_decoder_set_limits(d, 1u << 20, 4 * N, 1u << 16);
+  size_t n = 0;
+  /* Warm up: both blocks whole, then both one octet at a time. */
+  for (int b = 0; b < 2; b++) assert_int_equal(h2_hpack_decode(d, blk[b], len[b], 1, count_cb, &n), N);
+  for (int b = 0; b < 2; b++) {
+    n = 0;
+    for (size_t i = 0; i < len[b]; i++)
+      assert_true(h2_hpack_decode(d, blk[b] + i, 1, i + 1 == len[b], count_cb, &n) >= 0);
+    assert_int_equal(n, N);
+  }
+  long calls = fm.calls;
+  assert_true(calls > 0);
+  for (int round = 0; round < 3; round++) {
+    n = 0;
+    assert_int_equal(h2_hpack_decode(d, blk[1], len[1], 1, count_cb, &n), N);
+    for (size_t i = 0; i < len[1]; i++)
+      assert_true(h2_hpack_decode(d, blk[1] + i, 1, i + 1 == len[1], count_cb, &n) >= 0);
+    assert_int_equal(n, 2 * N);
+  }
+  print_message("%d fields x 6 blocks decoded after warm-up: %ld allocations (warm-up: %ld)\n", N,
+                fm.calls - calls, calls);
+  assert_int_equal(fm.calls, calls);
+  h2_hpack_decoder_free(d);
+  assert_int_equal(fm.live, 0);
+  free(blk[0]);
+  free(blk[1]);
+}
+
 /* ---- static table ------------------------------------------------------- */
 
 static void test_static_table(void **state) {
@@ -646,6 +719,7 @@ int main(void) {
       cmocka_unit_test(test_huffman_against_reference),
       cmocka_unit_test(test_string_encode_modes),
       cmocka_unit_test(test_encoder_huffman_modes),
+      cmocka_unit_test(test_decode_allocates_nothing_per_field),
       cmocka_unit_test(test_static_table),
       cmocka_unit_test(test_c2_literals),
       cmocka_unit_test(test_c3_requests_raw),
