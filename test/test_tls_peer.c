@@ -10,6 +10,7 @@
  *   test_tls_peer serve [--fallback] [--tls12] [--count N] [--echo]
  *                       [--cert-out CERT --key-out KEY] [--cert CERT --key KEY]
  *                       [--client-ca FILE [--require-client-cert]]
+ *                       [--also NAME --also-out CERT]  (a second, SNI-selected certificate)
  *       Generates a localhost certificate (or loads --cert/--key), listens on 127.0.0.1:0, prints
  *       "PORT <n>", then for each of N connections (default 1) prints
  *       "HANDSHAKE ok alpn=<h2|http/1.1> resumed=<0|1> version=<v> ... sni=<name>
@@ -147,6 +148,7 @@ static int tool_serve(int argc, char **argv) {
   int count = 1, echo = 0, fallback = 0, tls12 = 0;
   const char *cert_out = NULL, *key_out = NULL, *cert_in = NULL, *key_in = NULL, *client_ca = NULL;
   int require_client_cert = 0;
+  const char *also = NULL, *also_out = NULL;
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) count = atoi(argv[++i]);
     else if (strcmp(argv[i], "--echo") == 0) echo = 1;
@@ -158,6 +160,8 @@ static int tool_serve(int argc, char **argv) {
     else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) key_in = argv[++i];
     else if (strcmp(argv[i], "--client-ca") == 0 && i + 1 < argc) client_ca = argv[++i];
     else if (strcmp(argv[i], "--require-client-cert") == 0) require_client_cert = 1;
+    else if (strcmp(argv[i], "--also") == 0 && i + 1 < argc) also = argv[++i];
+    else if (strcmp(argv[i], "--also-out") == 0 && i + 1 < argc) also_out = argv[++i];
     else {
       fprintf(stderr, "serve: unknown argument %s\n", argv[i]);
       return 2;
@@ -174,7 +178,9 @@ static int tool_serve(int argc, char **argv) {
       (client_ca != NULL &&
        h2_tls_ctx_set_client_auth(ctx, require_client_cert ? H2_TLS_CLIENT_AUTH_REQUIRED : H2_TLS_CLIENT_AUTH_OPTIONAL,
                                   client_ca) != 0) ||
-      (cert_out != NULL && h2_tls_ctx_write_cert_pem(ctx, 0, cert_out, key_out, NULL) != 0)) {
+      (cert_out != NULL && h2_tls_ctx_write_cert_pem(ctx, 0, cert_out, key_out, NULL) != 0) ||
+      (also != NULL && h2_tls_ctx_add_self_signed(ctx, also) != 0) ||
+      (also != NULL && also_out != NULL && h2_tls_ctx_write_cert_pem(ctx, 1, also_out, NULL, NULL) != 0)) {
     fprintf(stderr, "serve: setup failed: %s\n", ctx ? h2_tls_ctx_errmsg(ctx) : "no memory");
     h2_tls_ctx_free(ctx);
     return 1;

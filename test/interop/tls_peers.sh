@@ -1,7 +1,7 @@
 #!/bin/sh
 # tls_peers.sh: tls/ against real TLS peers, TAP lines "ok - ..." / "not ok - ...".
-#   our server  <- openssl s_client (TLS 1.3, 1.2, ALPN, resumption, key log, client
-#                  certificates), curl --http2
+#   our server  <- openssl s_client (TLS 1.3, 1.2, ALPN, resumption, key log, SNI with
+#                  two certificates, client certificates), curl --http2
 #   our client  -> openssl s_server (ALPN, resumption, verification, key log, client
 #                  certificate)
 # The peer program is $BUILD/test/test_tls_peer (built from test/test_tls_peer.c).
@@ -191,6 +191,20 @@ check "untrusted certificate (system store only): verification fails" "$O" \
 O=$TMP/o6.out
 timeout 30 "$BIN" connect "$PORT" --insecure --name wrong.example > "$O" 2>&1
 check "insecure switch: handshake succeeds anyway" "$O" grep -q '^CONNECT ok alpn=h2' "$O"
+
+# ---- SNI: two certificates, s_client picks by server name ----
+S4=$TMP/srv4.out
+ours_serve "$S4" --count 2 --also example.test --also-out "$TMP/other.pem" --cert-out "$TMP/cert4.pem"
+C=$TMP/sni1.out
+(sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername example.test -alpn h2 \
+  -CAfile "$TMP/other.pem" -verify_return_error -verify_hostname example.test > "$C" 2>&1
+check "SNI example.test: s_client gets and verifies the example.test certificate" "$C" \
+  sh -c "grep -q 'Verify return code: 0 (ok)' '$C' && grep -q 'CN *= *example.test' '$C'"
+C=$TMP/sni2.out
+(sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost -alpn h2 \
+  -CAfile "$TMP/cert4.pem" -verify_return_error -verify_hostname localhost > "$C" 2>&1
+check "SNI localhost on the same server: the default certificate, verified" "$C" \
+  sh -c "grep -q 'Verify return code: 0 (ok)' '$C' && grep -q 'CN *= *localhost' '$C'"
 
 # ---- client certificates ----
 # A client certificate made by the openssl tool; our server asks for it
