@@ -309,20 +309,35 @@ int h2_stream_send_trailers(h2_stream *st, const h2_header *hdrs, size_t n) {
   return rc;
 }
 
-/* 1 if |p| has no 'A'..'Z'. Eight bytes at a time: with the top bits
- * cleared no byte carries into the next, a byte is >= 'A' when adding
+/* Nonzero if one of the 8 octets of |x| is 'A'..'Z'. With the top bits
+ * cleared no octet carries into the next; an octet is >= 'A' when adding
  * 128 - 'A' sets its top bit and > 'Z' when adding 127 - 'Z' does. */
-static int lowercase_ok(const char *p, size_t n) {
+static uint64_t upper8(uint64_t x) {
   const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    memcpy(&x, p + i, 8);
-    uint64_t y = x & ~high;
-    uint64_t ge_a = y + ones * (128 - 'A'), gt_z = y + ones * (127 - 'Z');
-    if (ge_a & ~gt_z & ~x & high) return 0;
+  uint64_t y = x & ~high;
+  return (y + ones * (128 - 'A')) & ~(y + ones * (127 - 'Z')) & ~x & high;
+}
+
+/* 1 if |p| has no 'A'..'Z': whole words, the tail as an overlapping word. */
+static int lowercase_ok(const char *p, size_t n) {
+  uint64_t x;
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      memcpy(&x, p + i, 8);
+      if (upper8(x)) return 0;
+    }
+    if (i == n) return 1;
+    memcpy(&x, p + n - 8, 8);
+    return upper8(x) == 0;
   }
-  for (; i < n; i++)
+  if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, p, 4);
+    memcpy(&hi, p + n - 4, 4);
+    return upper8((uint64_t)lo | (uint64_t)hi << 32) == 0;
+  }
+  for (size_t i = 0; i < n; i++)
     if (p[i] >= 'A' && p[i] <= 'Z') return 0;
   return 1;
 }
