@@ -58,7 +58,7 @@ static int cb(h2_conn *c, const h2_conn_event *ev, void *user) {
       s->unknown[s->num_unknown].stream = ev->stream_id;
       assert_int_equal(ev->stream_id, f->hdr.stream_id);
       assert_true(f->hdr.length <= 32);
-      memcpy(s->unknown[s->num_unknown].payload, f->u.unknown.payload, f->hdr.length);
+      if (f->hdr.length) memcpy(s->unknown[s->num_unknown].payload, f->u.unknown.payload, f->hdr.length);
       s->unknown[s->num_unknown].len = f->hdr.length;
       s->num_unknown++;
       break;
