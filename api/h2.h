@@ -517,6 +517,13 @@ typedef int (*h2_source_read_fn)(h2_stream *st, uint8_t *buf, size_t cap, int *e
 int h2_stream_set_source(h2_stream *st, h2_source_read_fn read, void *user);
 void h2_stream_resume_source(h2_stream *st);
 
+/* h2_stream_set_source_ex is h2_stream_set_source for a source that owns
+ * state: |release| (may be NULL) runs exactly once with |user| when the
+ * stream is freed (after its on_close), however it ended. When the call
+ * fails, |release| is not called (the caller still owns |user|). */
+int h2_stream_set_source_ex(h2_stream *st, h2_source_read_fn read, void (*release)(void *user),
+                            void *user);
+
 /* h2_stream_end ends our side: END_STREAM after the queued data (or
  * on_want_trailers with H2_WAIT_FOR_TRAILERS). */
 int h2_stream_end(h2_stream *st);

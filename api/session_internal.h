@@ -41,6 +41,7 @@ struct h2_stream {
   /* pull source */
   h2_source_read_fn src;
   void *src_user;
+  void (*src_release)(void *user); /* called with src_user when |st| is freed */
   uint8_t *src_bufs;       /* SRC_CHUNKS * SRC_CHUNK bytes */
   unsigned src_inflight;   /* chunks submitted, not released */
   unsigned src_next;       /* next chunk index to fill */

@@ -52,6 +52,7 @@ static void unlink_stream(h2_stream *st) {
 
 void h2_stream_maybe_free_(h2_stream *st) {
   if (st->closed && st->outstanding == 0 && !st->close_pending) {
+    if (st->src_release) st->src_release(st->src_user);
     free(st->src_bufs);
     h2_pool_put(&stream_pool, st);
   }
@@ -529,12 +530,18 @@ void h2_stream_pump_source_(h2_stream *st) {
 }
 
 int h2_stream_set_source(h2_stream *st, h2_source_read_fn read, void *user) {
+  return h2_stream_set_source_ex(st, read, NULL, user);
+}
+
+int h2_stream_set_source_ex(h2_stream *st, h2_source_read_fn read, void (*release)(void *user),
+                            void *user) {
   if (st->closed || st->src || st->local_ended || st->end_pending) return H2_ERR_STATE;
   if (st->s->is_server && !st->headers_sent) return H2_ERR_STATE;
   st->src_bufs = malloc((size_t)SRC_CHUNK * SRC_CHUNKS);
   if (!st->src_bufs) return H2_ERR_NOMEM;
   st->src = read;
   st->src_user = user;
+  st->src_release = release;
   h2_stream_pump_source_(st);
   return 0;
 }
