@@ -29,7 +29,8 @@ typedef struct fetch {
   h2_stream *st;
   int status;
   uint64_t got, total; /* total = content-length or 0 */
-  int done, failed;
+  int started, done, failed;
+  int retries; /* REFUSED_STREAM retries (the request was not processed) */
   char why[128];
 } fetch;
 
@@ -48,7 +49,18 @@ struct get_ctx {
   size_t data_len;
   int progress; /* stderr is a terminal */
   uint64_t last_draw_ms;
+  /* Requests in flight stay within the server's MAX_CONCURRENT_STREAMS
+   * (100, the RFC's recommended minimum, until its SETTINGS arrive); the
+   * rest wait in URL order. */
+  int next, in_flight;
+  uint32_t limit;
+  int retry[MAX_URLS]; /* refused requests to start again, first */
+  int nretry;
 };
+
+#define MAX_RETRIES 5
+
+static void start_more(get_ctx *g);
 
 static uint64_t now_ms(void) {
   struct timespec ts;
@@ -147,6 +159,19 @@ static void on_data(h2_stream *st, const uint8_t *d, size_t len, void *user) {
 static void on_close(h2_stream *st, uint32_t code, void *user) {
   (void)st;
   fetch *f = user;
+  get_ctx *g = f->g;
+  g->in_flight--;
+  f->st = NULL;
+  if (code == 0x7 /* REFUSED_STREAM: not processed, safe to retry */ && !f->status && !f->got &&
+      f->retries < MAX_RETRIES && g->s && !g->finished) {
+    f->retries++;
+    f->started = 0;
+    if (g->verbose) fprintf(stderr, "[%s] refused by the server; will retry\n", f->url);
+    g->retry[g->nretry++] = (int)(f - g->f); /* started again before the rest */
+    start_more(g);
+    check_done(g);
+    return;
+  }
   if (code) {
     f->failed = 1;
     snprintf(f->why, sizeof f->why, "stream reset: %s", h2_err_rfc_name(code));
@@ -155,8 +180,8 @@ static void on_close(h2_stream *st, uint32_t code, void *user) {
   else if (f->out) fflush(stdout);
   f->out = NULL;
   f->done = 1;
-  f->st = NULL;
-  check_done(f->g);
+  start_more(g);
+  check_done(g);
 }
 
 static void trace(h2_session *s, int out, const char *line, void *user) {
@@ -199,6 +224,61 @@ static void s_goaway(h2_session *s, uint32_t code, uint32_t last, const uint8_t 
             (const char *)op);
 }
 
+/* Opens the request of |f| (its response arrives through the callbacks). */
+static void start_one(get_ctx *g, fetch *f) {
+  h2_header h[MAX_HDRS + 4];
+  int k = 0;
+  const char *method = g->head ? "HEAD" : g->data ? "POST" : "GET";
+  h[k++] = (h2_header){":method", 7, method, strlen(method), 0};
+  h[k++] = (h2_header){":path", 5, f->path, strlen(f->path), 0};
+  h[k++] = (h2_header){"user-agent", 10, "h2-get", 6, 0};
+  for (int j = 0; j < g->nhdrs; j++) h[k++] = g->hdrs[j];
+  unsigned flags = g->data ? 0 : H2_END_STREAM;
+  f->started = 1;
+  int r = h2_session_request(g->s, &f->st, h, (size_t)k, flags, NULL);
+  if (r) {
+    fprintf(stderr, "h2 get: %s: cannot start the request: %s %s\n", f->url, h2_strerror(r),
+            h2_last_error_message());
+    f->st = NULL;
+    f->done = f->failed = 1;
+    return;
+  }
+  g->in_flight++;
+  if (g->verbose) {
+    fprintf(stderr, "[%s] request headers:\n", f->url);
+    print_headers(stderr, "  ", h, (size_t)k);
+  }
+  h2_stream_callbacks cbs = {0};
+  cbs.on_response = on_response;
+  cbs.on_headers = on_info;
+  cbs.on_trailers = on_trailers;
+  cbs.on_data = on_data;
+  cbs.on_close = on_close;
+  h2_stream_on(f->st, &cbs, f);
+  if (g->data) h2_stream_end_with(f->st, g->data, g->data_len, NULL, NULL);
+}
+
+/* Starts waiting requests (refused ones first) while there is room. */
+static void start_more(get_ctx *g) {
+  while (g->s && !g->finished && !g->conn_failed && !h2_session_closed(g->s) &&
+         (uint32_t)g->in_flight < g->limit) {
+    fetch *f;
+    if (g->nretry) f = &g->f[g->retry[--g->nretry]];
+    else if (g->next < g->n) f = &g->f[g->next++];
+    else break;
+    start_one(g, f);
+  }
+}
+
+static void s_remote_settings(h2_session *s, const h2_settings *v, void *user) {
+  (void)s;
+  get_ctx *g = user;
+  /* 0 would allow nothing: keep one stream and let the server refuse it. */
+  g->limit = v->max_concurrent_streams ? v->max_concurrent_streams : 1;
+  start_more(g);
+  check_done(g);
+}
+
 static int same_origin(const char *a, const char *b) {
   size_t la = strcspn(a + (strstr(a, "://") ? (size_t)(strstr(a, "://") - a) + 3 : 0), "/?#");
   size_t oa = strstr(a, "://") ? (size_t)(strstr(a, "://") - a) + 3 : 0;
@@ -210,7 +290,8 @@ static int same_origin(const char *a, const char *b) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: h2 get [options] URL...\n"
-          "Fetches every URL over one HTTP/2 connection (all URLs must share scheme://host:port).\n"
+          "Fetches every URL over one HTTP/2 connection (all URLs must share scheme://host:port),\n"
+          "as many at once as the server allows (refused requests are retried).\n"
           "  -v, --verbose      print every frame sent (>) and received (<), and headers\n"
           "  -o FILE            save the body of the next URL to FILE (repeatable)\n"
           "  -O                 save each body under its URL's file name\n"
@@ -340,6 +421,7 @@ int h2_cmd_get(int argc, char **argv) {
   scb.on_close = s_close;
   scb.on_connect = s_connect;
   scb.on_goaway = s_goaway;
+  scb.on_remote_settings = s_remote_settings;
   int crc = h2_connect(&g->s, g->loop, g->f[0].url, &opts, &scb, g);
   if (crc) {
     fprintf(stderr, "h2 get: %s: %s\n", g->f[0].url,
@@ -347,39 +429,8 @@ int h2_cmd_get(int argc, char **argv) {
     goto out;
   }
   if (g->verbose) h2_session_set_frame_trace(g->s, trace, g);
-  for (int i = 0; i < g->n; i++) {
-    fetch *f = &g->f[i];
-    h2_header h[MAX_HDRS + 4];
-    int k = 0;
-    const char *method = g->head ? "HEAD" : g->data ? "POST" : "GET";
-    h[k++] = (h2_header){":method", 7, method, strlen(method), 0};
-    h[k++] = (h2_header){":path", 5, f->path, strlen(f->path), 0};
-    h[k++] = (h2_header){"user-agent", 10, "h2-get", 6, 0};
-    for (int j = 0; j < g->nhdrs; j++) h[k++] = g->hdrs[j];
-    unsigned flags = g->data ? 0 : H2_END_STREAM;
-    int r = h2_session_request(g->s, &f->st, h, (size_t)k, flags, NULL);
-    if (r) {
-      fprintf(stderr, "h2 get: %s: cannot start the request: %s %s\n", f->url, h2_strerror(r),
-              h2_last_error_message());
-      f->done = f->failed = 1;
-      continue;
-    }
-    if (g->verbose) {
-      fprintf(stderr, "[%s] request headers:\n", f->url);
-      print_headers(stderr, "  ", h, (size_t)k);
-    }
-    h2_stream_callbacks cbs = {0};
-    cbs.on_response = on_response;
-    cbs.on_headers = on_info;
-    cbs.on_trailers = on_trailers;
-    cbs.on_data = on_data;
-    cbs.on_close = on_close;
-    h2_stream_on(f->st, &cbs, f);
-    if (g->data) {
-      h2_stream_write(f->st, g->data, g->data_len, NULL, NULL);
-      h2_stream_end(f->st);
-    }
-  }
+  g->limit = 100;
+  start_more(g);
   check_done(g);
   h2_loop_run(g->loop, H2_LOOP_RUN_DEFAULT);
   if (g->s) { /* stopped early: tear down */

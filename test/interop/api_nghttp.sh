@@ -51,4 +51,23 @@ check "h2 get refuses a self-signed cert without --cacert" sh -c "! $G -o /dev/n
 check "h2 get -v prints frames both ways" sh -c "$G -v -o /dev/null http://127.0.0.1:$N/small.txt 2> $TMP/v.err; grep -q '^> .*HEADERS' $TMP/v.err && grep -q '^< .*DATA' $TMP/v.err && grep -q '^< .*SETTINGS' $TMP/v.err"
 check "h2 get exits non-zero on 404" sh -c "! $G -o /dev/null http://127.0.0.1:$N/missing"
 check "h2 get exits non-zero on refused connection" sh -c "! $G -o /dev/null http://127.0.0.1:1/"
+# More URLs than the server's MAX_CONCURRENT_STREAMS: queued, none refused.
+urls=""
+i=0
+while [ $i -lt 150 ]; do urls="$urls http://127.0.0.1:$N/small.txt"; i=$((i + 1)); done
+check "h2 get 150 URLs, nghttpd allows 100 at once: all fetched, none refused" sh -c "
+  $G -v $urls > $TMP/q.out 2> $TMP/q.err && test \$(grep -c '^Hello, h2' $TMP/q.out) = 150 &&
+  ! grep -q refused $TMP/q.err"
+# A server allowing 5: the requests sent before its SETTINGS arrived are
+# refused (REFUSED_STREAM) and retried.
+M=$(free_port)
+nghttpd --no-tls -m 5 -d "$DOC" --address=127.0.0.1 "$M" > "$TMP/nghttpd3.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$M" || notok "nghttpd -m 5 starts"
+urls=""
+i=0
+while [ $i -lt 40 ]; do urls="$urls http://127.0.0.1:$M/small.txt"; i=$((i + 1)); done
+check "h2 get 40 URLs, nghttpd allows 5: refused streams retried, all fetched" sh -c "
+  $G -v $urls > $TMP/r.out 2> $TMP/r.err && test \$(grep -c '^Hello, h2' $TMP/r.out) = 40 &&
+  grep -q 'refused by the server; will retry' $TMP/r.err"
 [ "$FAILS" = 0 ]
