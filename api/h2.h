@@ -331,8 +331,9 @@ typedef struct h2_priority {
  * to GET, :path to /, :scheme and :authority to the session's. |prio| may
  * be NULL. The stream is returned in |*out| at once (Node: pending until the
  * session is up). Returns 0, H2_ERR_STATE (not a client session, or closing),
- * H2_ERR_INVALID_ARG (bad header), H2_ERR_LIMIT (stream ids exhausted),
- * H2_ERR_NOMEM. */
+ * H2_ERR_INVALID_ARG (bad header), H2_ERR_REFUSED_STREAM (the peer's
+ * MAX_CONCURRENT_STREAMS is reached: start it after a stream closes; no
+ * queue is kept here), H2_ERR_LIMIT (stream ids exhausted), H2_ERR_NOMEM. */
 int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, size_t n,
                        unsigned flags, const h2_priority *prio);
 
