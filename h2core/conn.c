@@ -206,6 +206,7 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
     uint32_t fl = list < 65536u ? list : 65536u;
     h2_hpack_decoder_set_limits(c->dec, list, cfg->max_header_fields ? cfg->max_header_fields : 0xffffffffu,
                                 fl);
+    h2_hpack_decoder_report_static(c->dec, 1); /* conn_headers.c: no copy, no rescan */
   }
   h2_hpack_encoder_set_table_limit(c->enc, cfg->hpack_encoder_table_limit);
   h2_ratelim_init(&c->rl_settings, cfg->settings_burst, cfg->settings_per_sec, 0);

@@ -24,6 +24,13 @@ static void mark_rst(h2_hblock *hb, uint32_t code) {
   hb->deliver = 0;
 }
 
+/* in_bytes tells whether |p| points into the block's byte buffer (fields
+ * from the static table point elsewhere). */
+static int in_bytes(const h2_hblock *hb, const char *p) {
+  uintptr_t a = (uintptr_t)p, b = (uintptr_t)hb->bytes;
+  return hb->bytes && a >= b && a <= b + hb->bytes_len;
+}
+
 /* grow_bytes makes room for |n| more octets in the block's byte buffer and
  * moves the fields already kept along with it. */
 static int grow_bytes(h2_hblock *hb, h2_conn *c, size_t n) {
@@ -35,10 +42,10 @@ static int grow_bytes(h2_hblock *hb, h2_conn *c, size_t n) {
   char *nb = h2c_alloc(c, ncap);
   if (!nb) return H2_ERR_NOMEM;
   if (hb->bytes_len) memcpy(nb, hb->bytes, hb->bytes_len);
-  for (size_t i = 0; i < hb->num_fields; i++) {
+  for (size_t i = 0; i < hb->num_fields; i++) { /* static table strings stay */
     h2_hpack_field *f = &hb->fields[i];
-    f->name = nb + (f->name - hb->bytes);
-    f->value = nb + (f->value - hb->bytes);
+    if (in_bytes(hb, f->name)) f->name = nb + (f->name - hb->bytes);
+    if (in_bytes(hb, f->value)) f->value = nb + (f->value - hb->bytes);
   }
   h2c_free(c, hb->bytes);
   hb->bytes = nb;
@@ -82,26 +89,40 @@ static int on_field(void *user, const h2_hpack_field *f) {
   h2_hblock *hb = &c->hb;
   if (!hb->deliver) return 0;
   size_t nlen = f->name_len, vlen = f->value_len;
+  /* Static table strings pass the character rules (every entry does) and
+   * never move: they are neither scanned nor copied. */
+  uint32_t st = f->flags & (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE);
   if (c->cfg.validate_http &&
-      h2_http_check_field(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen)) {
+      h2_http_check_field_known(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen,
+                                (st & H2_HPACK_STATIC_NAME) != 0, (st & H2_HPACK_STATIC_VALUE) != 0)) {
     mark_rst(hb, 0x1);
     return 0;
   }
   if (hb->num_fields == hb->cap_fields && grow_fields(hb, c)) return H2_ERR_NOMEM;
   /* Name and value side by side in one copy (the decoder's strings may
    * point into its table or scratch, which later fields overwrite). */
-  if (hb->bytes_cap - hb->bytes_len < nlen + vlen && grow_bytes(hb, c, nlen + vlen)) return H2_ERR_NOMEM;
+  size_t need = (st & H2_HPACK_STATIC_NAME ? 0 : nlen) + (st & H2_HPACK_STATIC_VALUE ? 0 : vlen);
+  if (hb->bytes_cap - hb->bytes_len < need && grow_bytes(hb, c, need)) return H2_ERR_NOMEM;
   char *dst = hb->bytes + hb->bytes_len;
-  copy_short(dst, f->name, nlen);
-  copy_short(dst + nlen, f->value, vlen);
   h2_hpack_field *hf = &hb->fields[hb->num_fields++];
-  hf->name = dst;
+  if (st & H2_HPACK_STATIC_NAME) {
+    hf->name = f->name;
+  } else {
+    copy_short(dst, f->name, nlen);
+    hf->name = dst;
+    dst += nlen;
+  }
+  if (st & H2_HPACK_STATIC_VALUE) {
+    hf->value = f->value;
+  } else {
+    copy_short(dst, f->value, vlen);
+    hf->value = dst;
+  }
   hf->name_len = nlen;
-  hf->value = dst + nlen;
   hf->value_len = vlen;
-  hf->flags = f->flags;
-  hb->bytes_len += nlen + vlen;
-  if (nlen == 8 && memcmp(dst, "priority", 8) == 0) hb->has_priority_field = 1;
+  hf->flags = f->flags & ~st;
+  hb->bytes_len += need;
+  if (nlen == 8 && memcmp(hf->name, "priority", 8) == 0) hb->has_priority_field = 1;
   return 0;
 }
 

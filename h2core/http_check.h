@@ -61,6 +61,13 @@ void h2_http_check_init(h2_http_check *c, int kind, int connect_protocol);
 int h2_http_check_field(h2_http_check *c, const char *name, size_t name_len, const char *value,
                         size_t value_len);
 
+/* h2_http_check_field_known is h2_http_check_field when the name
+ * (|name_known|) and/or the value (|value_known|) are already known to pass
+ * the §8.2.1 character rules, e.g. strings of the HPACK static table (all of
+ * which do): those are not scanned again; every other rule applies. */
+int h2_http_check_field_known(h2_http_check *c, const char *name, size_t name_len, const char *value,
+                              size_t value_len, int name_known, int value_known);
+
 /* h2_http_check_end checks the block as a whole; |end_stream| tells whether
  * the block ends the stream. Returns c->err or the first whole-block error. */
 int h2_http_check_end(h2_http_check *c, int end_stream);

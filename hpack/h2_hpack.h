@@ -53,6 +53,12 @@ extern "C" {
  * it fits, overriding the default strategy (see h2_hpack_encode). Ignored
  * together with H2_HPACK_NEVER_INDEXED or H2_HPACK_NO_INDEX. */
 #define H2_HPACK_INDEX 0x4u
+/* H2_HPACK_STATIC_NAME / H2_HPACK_STATIC_VALUE: decoder output, only when
+ * turned on with h2_hpack_decoder_report_static: the field's name (value)
+ * points into the static table (storage that never changes or goes away).
+ * Never set otherwise; the encoder ignores them. */
+#define H2_HPACK_STATIC_NAME 0x100u
+#define H2_HPACK_STATIC_VALUE 0x200u
 
 /* h2_hpack_field is one header field. Names and values are octet strings
  * (not NUL-terminated; they may contain any octet as far as HPACK cares). */
@@ -180,6 +186,10 @@ int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max);
  * values apply from the next representation decoded. */
 void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size,
                                  uint32_t max_fields, uint32_t max_field_len);
+
+/* h2_hpack_decoder_report_static turns the H2_HPACK_STATIC_NAME and
+ * H2_HPACK_STATIC_VALUE output flags on (|on| = 1) or off (0, default). */
+void h2_hpack_decoder_report_static(h2_hpack_decoder *d, int on);
 
 /* h2_hpack_decode decodes the next |len| octets of a header block, calling
  * |cb| (with |user|) once per field, in order. A block may be fed in any

@@ -33,6 +33,7 @@ struct h2_hpack_decoder {
   char *scratch;
   size_t scratch_cap;
   int delivered;
+  uint32_t static_flags;  /* STATIC_NAME|STATIC_VALUE when reported, else 0 */
   h2_hpack_field_cb cb;
   void *user;
 };
@@ -73,6 +74,10 @@ void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size, ui
   d->max_list = max_list_size;
   d->max_fields = max_fields;
   d->max_field_len = max_field_len;
+}
+
+void h2_hpack_decoder_report_static(h2_hpack_decoder *d, int on) {
+  d->static_flags = on ? H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE : 0;
 }
 
 uint32_t h2_hpack_decoder_table_size(const h2_hpack_decoder *d) { return d->t.size; }
@@ -262,7 +267,7 @@ static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t 
     if (rc) return rc;
     d->fields_seen = 1;
     *used = k;
-    return emit(d, n, nl, val, vl, 0);
+    return emit(d, n, nl, val, vl, dyn ? 0 : d->static_flags);
   }
   if ((b & 0xe0) == 0x20) { /* dynamic table size update (§6.3) */
     rc = hpack_int_read(p, len, 5, &v, &k);
@@ -365,6 +370,7 @@ static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t 
     rc = hpack_table_add(&d->t, name, nlen, value, vlen, 0, 0);
     if (rc < 0) return rc;
   }
+  if (v && !name_dyn) flags |= d->static_flags & H2_HPACK_STATIC_NAME; /* name still the static one */
   return emit(d, name, nlen, value, vlen, flags);
 }
 
@@ -443,7 +449,7 @@ int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_
       d->fields_seen = 1;
       in++;
       len--;
-      rc = emit(d, n, nl, val, vl, 0);
+      rc = emit(d, n, nl, val, vl, dyn ? 0 : d->static_flags);
       if (rc < 0) return fail(d, rc);
       continue;
     }
