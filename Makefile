@@ -164,8 +164,8 @@ run: deps
 	$(MAKE) -j$$(nproc) all
 	$(H2BIN) serve
 
-# Public headers only (h2_*.h and api/h2.h); *_internal.h and the like stay private.
-PUBLIC_HEADERS := $(wildcard hpack/h2_*.h h2core/h2_*.h evloop/h2_*.h tls/h2_*.h) api/h2.h
+# Public headers only (h2_*.h, api/h2.h and api/h2_*.h); *_internal.h and the like stay private.
+PUBLIC_HEADERS := $(wildcard hpack/h2_*.h h2core/h2_*.h evloop/h2_*.h tls/h2_*.h) $(wildcard api/h2*.h)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/h2 $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/h2/

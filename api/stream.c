@@ -494,6 +494,7 @@ void h2_stream_pump_source_(h2_stream *st) {
       return;
     }
     if (n < 0) {
+      st->src_eof = 1; /* the source is not read again */
       h2_stream_close(st, 0x2 /* INTERNAL_ERROR */);
       if (st->cbs.on_error) st->cbs.on_error(st, n, st->user);
       return;
