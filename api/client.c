@@ -141,6 +141,83 @@ static int has_field(const h2_hpack_field *f, size_t n, const char *name) {
   return 0;
 }
 
+/* A request waiting to start: its fields and their bytes in one block. */
+typedef struct h2_pending_req {
+  size_t n;
+  int end, has_prio;
+  h2_frame_prio prio;
+  h2_hpack_field f[]; /* then the name and value bytes */
+} h2_pending_req;
+
+static h2_pending_req *pending_new(const h2_hpack_field *f, size_t n, const h2_frame_prio *pp,
+                                   int end) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < n; i++) bytes += f[i].name_len + f[i].value_len;
+  h2_pending_req *p = malloc(sizeof *p + n * sizeof *f + bytes);
+  if (!p) return NULL;
+  p->n = n;
+  p->end = end;
+  p->has_prio = pp != NULL;
+  if (pp) p->prio = *pp;
+  char *dst = (char *)(p->f + n);
+  for (size_t i = 0; i < n; i++) {
+    p->f[i] = f[i];
+    memcpy(dst, f[i].name, f[i].name_len);
+    p->f[i].name = dst;
+    dst += f[i].name_len;
+    if (f[i].value_len) memcpy(dst, f[i].value, f[i].value_len);
+    p->f[i].value = dst;
+    dst += f[i].value_len;
+  }
+  return p;
+}
+
+static void pend_unlink(h2_session *s, h2_stream *st) {
+  h2_stream **pp = &s->pend_head, *prev = NULL;
+  while (*pp && *pp != st) {
+    prev = *pp;
+    pp = &(*pp)->pend_next;
+  }
+  if (!*pp) return;
+  *pp = st->pend_next;
+  if (s->pend_tail == st) s->pend_tail = prev;
+  st->pend_next = NULL;
+}
+
+void h2_stream_drop_pending_(h2_stream *st) {
+  if (!st->pend) return;
+  pend_unlink(st->s, st);
+  free(st->pend);
+  st->pend = NULL;
+}
+
+void h2_stream_set_pending_prio_(h2_stream *st, const h2_frame_prio *p) {
+  if (!st->pend) return;
+  st->pend->prio = *p;
+  st->pend->has_prio = 1;
+}
+
+void h2_session_start_pending_(h2_session *s) {
+  while (s->pend_head && s->conn) {
+    h2_stream *st = s->pend_head;
+    h2_pending_req *p = st->pend;
+    int32_t id = s->closed ? H2_ERR_STATE
+                           : h2_conn_submit_request(s->conn, p->f, p->n, p->has_prio ? &p->prio : NULL,
+                                                    p->end, st);
+    if (id == H2_ERR_REFUSED_STREAM) return; /* still no room */
+    h2_stream_drop_pending_(st);
+    if (id < 0) {
+      /* GOAWAY or closing: it will never start; like a refused stream. */
+      h2_stream_on_closed_(st, 0x7 /* REFUSED_STREAM */);
+      continue;
+    }
+    st->id = (uint32_t)id;
+    st->headers_sent = 1;
+    h2_stream_writable_(st); /* writes made while it waited */
+    h2_session_schedule_flush_(s);
+  }
+}
+
 int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, size_t n,
                        unsigned flags, const h2_priority *prio) {
   if (s->is_server || !s->conn || s->closed) return H2_ERR_STATE;
@@ -181,7 +258,20 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
     pp = &p;
   }
   int end = (flags & H2_END_STREAM) != 0;
-  int32_t id = h2_conn_submit_request(s->conn, f, k, pp, end, st);
+  /* Behind requests already waiting, or no room under the peer's limit:
+   * wait (Node queues such requests too). */
+  int32_t id = s->pend_head ? H2_ERR_REFUSED_STREAM : h2_conn_submit_request(s->conn, f, k, pp, end, st);
+  if (id == H2_ERR_REFUSED_STREAM) {
+    st->pend = pending_new(f, k, pp, end);
+    if (st->pend) {
+      if (s->pend_tail) s->pend_tail->pend_next = st;
+      else s->pend_head = st;
+      s->pend_tail = st;
+      id = 0;
+    } else {
+      id = H2_ERR_NOMEM;
+    }
+  }
   if (id < 0) {
     st->closed = 1;
     st->outstanding = 0;
@@ -193,7 +283,7 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
     return id;
   }
   st->id = (uint32_t)id;
-  st->headers_sent = 1;
+  st->headers_sent = id > 0;
   st->wait_trailers = (flags & H2_WAIT_FOR_TRAILERS) != 0;
   if (end) {
     st->local_ended = 1;

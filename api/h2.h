@@ -330,10 +330,12 @@ typedef struct h2_priority {
 /* h2_session_request (client) opens a stream with |hdrs|; :method defaults
  * to GET, :path to /, :scheme and :authority to the session's. |prio| may
  * be NULL. The stream is returned in |*out| at once (Node: pending until the
- * session is up). Returns 0, H2_ERR_STATE (not a client session, or closing),
- * H2_ERR_INVALID_ARG (bad header), H2_ERR_REFUSED_STREAM (the peer's
- * MAX_CONCURRENT_STREAMS is reached: start it after a stream closes; no
- * queue is kept here), H2_ERR_LIMIT (stream ids exhausted), H2_ERR_NOMEM. */
+ * session is up). When the peer's MAX_CONCURRENT_STREAMS is reached the
+ * request waits (h2_stream_id 0; writes, end and priority are kept) and
+ * opens, in order, as streams close; if it can never open (GOAWAY, close)
+ * it closes with REFUSED_STREAM (7), safe to retry. Returns 0, H2_ERR_STATE
+ * (not a client session, or closing), H2_ERR_INVALID_ARG (bad header),
+ * H2_ERR_LIMIT (stream ids exhausted), H2_ERR_NOMEM. */
 int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, size_t n,
                        unsigned flags, const h2_priority *prio);
 

@@ -46,6 +46,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
         to_settings(&v, ev->u.settings.settings);
         s->cbs.on_remote_settings(s, &v, s->user);
       }
+      if (s->pend_head) h2_session_start_pending_(s); /* the limit may have grown */
       break;
     case H2_CONN_EV_SETTINGS_ACK:
       if (s->cbs.on_local_settings) {
@@ -142,6 +143,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
         if (ev->u.closed.reason == H2_CONN_CLOSE_DONE) code = st->rst_code;
         h2_stream_on_closed_(st, code);
       }
+      if (s->pend_head) h2_session_start_pending_(s); /* room for one more */
       break;
     case H2_CONN_EV_PING:
       if (s->cbs.on_ping) s->cbs.on_ping(s, ev->u.ping.opaque, s->user);
@@ -158,6 +160,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
       if (s->cbs.on_goaway)
         s->cbs.on_goaway(s, ev->u.goaway.error_code, ev->u.goaway.last_stream_id,
                          ev->u.goaway.debug, ev->u.goaway.debug_len, s->user);
+      if (s->pend_head) h2_session_start_pending_(s); /* they can never start now */
       break;
     case H2_CONN_EV_WRITABLE:
       if (st) h2_stream_writable_(st);
@@ -622,6 +625,7 @@ int h2_session_origin(h2_session *s, const char *const *origins, size_t n) {
 void h2_session_close(h2_session *s) {
   if (s->closed || !s->conn) return;
   s->closed = 1;
+  if (s->pend_head) h2_session_start_pending_(s); /* closed: they never start */
   if (!s->goaway_sent) h2_conn_submit_goaway(s->conn, 0, 0x7fffffff, NULL, 0);
   s->goaway_sent = 1;
   h2_session_schedule_flush_(s);

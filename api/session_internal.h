@@ -49,6 +49,10 @@ struct h2_stream {
   uint64_t timeout_ms, last_activity;
   h2_write_rec inline_w;   /* the first write needs no allocation */
   int inline_busy;
+  /* client: a request waiting for room under the peer's
+   * MAX_CONCURRENT_STREAMS (id 0 until it starts) */
+  struct h2_pending_req *pend;
+  h2_stream *pend_next;
 };
 
 typedef struct h2_ping_rec {
@@ -86,6 +90,7 @@ struct h2_session {
   int errored, want_write_notified, refd, in_close_cb;
   uint32_t destroy_code;
   h2_stream *streams;      /* live streams */
+  h2_stream *pend_head, *pend_tail; /* client: requests waiting to start */
   size_t num_streams;
   size_t num_timed_streams; /* streams with a timeout set */
   h2_ping_rec *pings;      /* H2_MAX_PINGS entries, allocated by the first ping */
@@ -122,6 +127,17 @@ int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t aren
 /* h2_check_send_size_ refuses (H2_ERR_LIMIT, on_frame_error) an outbound
  * header list above maxSendHeaderBlockLength. */
 int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n, uint32_t stream_id);
+
+/* client.c */
+/* h2_session_start_pending_ opens waiting requests while the peer allows
+ * more streams; those that can never start (GOAWAY, closing) are closed
+ * with REFUSED_STREAM. */
+void h2_session_start_pending_(h2_session *s);
+/* h2_stream_drop_pending_ forgets the waiting request of |st| (closing). */
+void h2_stream_drop_pending_(h2_stream *st);
+/* h2_stream_set_pending_prio_ replaces the priority a waiting request will
+ * be opened with. */
+void h2_stream_set_pending_prio_(h2_stream *st, const h2_frame_prio *p);
 
 /* server.c */
 void h2_server_session_gone_(h2_server *srv, h2_session *s);

@@ -81,6 +81,7 @@ static void deliver_close(h2_stream *st) {
 void h2_stream_on_closed_(h2_stream *st, uint32_t code) {
   if (st->closed) return;
   st->closed = 1;
+  h2_stream_drop_pending_(st);
   st->rst_code = code;
   if (st->timeout_ms) {
     st->s->num_timed_streams--;
@@ -126,6 +127,7 @@ void h2_stream_released_(h2_write_rec *w, int sent) {
 /* Submits held writes in order until the engine pushes back. */
 static void submit_held(h2_stream *st) {
   h2_session *s = st->s;
+  if (!st->id) return; /* a request still waiting to start */
   while (st->held && s->conn) {
     h2_write_rec *w = st->held;
     int rc = h2_conn_submit_data(s->conn, st->id, w->data, w->len, w->flags, w);
@@ -154,7 +156,7 @@ static int queue_write(h2_stream *st, h2_write_rec *w) {
   h2_session *s = st->s;
   st->buffered += w->len;
   st->outstanding++;
-  if (!st->held) {
+  if (!st->held && st->id) {
     int rc = h2_conn_submit_data(s->conn, st->id, w->data, w->len, w->flags, w);
     if (rc == 0) {
       h2_session_schedule_flush_(s);
@@ -258,7 +260,7 @@ int h2_stream_end(h2_stream *st) {
     fire_want_trailers(st);
     return 0;
   }
-  if (!st->held) {
+  if (!st->held && st->id) {
     /* Nothing waits in front: END_STREAM needs no write record. */
     int rc = h2_conn_submit_data(st->s->conn, st->id, NULL, 0, H2_CONN_DATA_END_STREAM, NULL);
     if (rc == 0) {
@@ -299,7 +301,7 @@ int h2_stream_send_trailers(h2_stream *st, const h2_header *hdrs, size_t n) {
   rc = h2_check_send_size_(st->s, f, (size_t)m, st->id);
   if (rc) return rc;
   submit_held(st);
-  if (st->held) return H2_ERR_WOULD_BLOCK;
+  if (st->held || !st->id) return H2_ERR_WOULD_BLOCK;
   rc = h2_conn_submit_trailers(st->s->conn, st->id, f, (size_t)m);
   if (rc == 0) {
     st->trailers_sent = 1;
@@ -436,6 +438,10 @@ void h2_stream_close(h2_stream *st, uint32_t code) {
   st->rst_sent = 1;
   if (!st->rst_code) st->rst_code = code;
   drop_held(st);
+  if (!st->id) { /* never opened: nothing to send */
+    h2_stream_on_closed_(st, code);
+    return;
+  }
   if (h2_conn_submit_rst(st->s->conn, st->id, code) == H2_ERR_NOT_FOUND)
     h2_stream_on_closed_(st, code);
   else
@@ -448,8 +454,12 @@ int h2_stream_priority(h2_stream *st, const h2_priority *prio) {
   p.dependency = prio->parent;
   p.weight = prio->weight ? prio->weight : 16;
   p.exclusive = prio->exclusive ? 1 : 0;
-  if (p.weight > 256 || p.dependency == st->id)
+  if (p.weight > 256 || (st->id && p.dependency == st->id))
     return h2_api_fail("priority: weight must be 1..256 and parent not the stream itself");
+  if (st->pend) { /* not opened yet: it opens with this priority */
+    h2_stream_set_pending_prio_(st, &p);
+    return 0;
+  }
   if (prio->silent) return 0; /* the engine's scheduler has no silent path */
   int rc = h2_conn_submit_priority(st->s->conn, st->id, &p);
   if (rc == 0) h2_session_schedule_flush_(st->s);

@@ -197,7 +197,10 @@ static void server_on_stream(h2_session *s, h2_stream *st, const h2_header *h, s
   }
 }
 
-static void make_pair(pair *p, int mode) {
+static void make_pair_opts(pair *p, int mode, const h2_options *server_opts);
+static void make_pair(pair *p, int mode) { make_pair_opts(p, mode, NULL); }
+
+static void make_pair_opts(pair *p, int mode, const h2_options *server_opts) {
   memset(p, 0, sizeof *p);
   g = p;
   p->server_mode = mode;
@@ -209,7 +212,7 @@ static void make_pair(pair *p, int mode) {
   sc.on_stream = server_on_stream;
   sc.on_timeout = s_on_timeout; /* the client has none: it closes on timeout */
   assert_int_equal(h2_session_new(&p->c, 0, NULL, &cc, &p->cl, NULL), 0);
-  assert_int_equal(h2_session_new(&p->s, 1, NULL, &sc, &p->sl, NULL), 0);
+  assert_int_equal(h2_session_new(&p->s, 1, server_opts, &sc, &p->sl, NULL), 0);
   assert_int_equal(p->cl.connects, 1);
   pump(p);
   assert_int_equal(p->cl.remote_settings, 1);
@@ -706,6 +709,97 @@ static void test_priority(void **state) {
   free_pair(&p);
 }
 
+/* ---- requests beyond the peer's MAX_CONCURRENT_STREAMS wait ---- */
+
+static void server_limit(h2_options *o, uint32_t max) {
+  h2_options_default(o);
+  o->has_settings = 1;
+  h2_settings_default(&o->settings);
+  o->settings.max_concurrent_streams = max;
+}
+
+static void test_request_queue(void **state) {
+  (void)state;
+  h2_options so;
+  pair p;
+  h2_header h[] = {H2_HDR(":path", "/q")};
+
+  /* 5 requests, the server allows 2: 2 open now, 3 wait (id 0), and all
+   * complete in order as streams close; the server never refuses one. */
+  server_limit(&so, 2);
+  make_pair_opts(&p, 0, &so);
+  assert_int_equal(p.cl.remote_max_streams, 2);
+  h2_stream *st[5];
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(h2_session_request(p.c, &st[i], h, 1, H2_END_STREAM, NULL), 0);
+    h2_stream_on(st[i], &client_stream_cbs, NULL);
+  }
+  assert_int_equal(h2_stream_id(st[0]), 1);
+  assert_int_equal(h2_stream_id(st[1]), 3);
+  assert_int_equal(h2_stream_id(st[2]), 0);
+  assert_int_equal(h2_stream_id(st[4]), 0);
+  h2_stream_status ss;
+  h2_stream_get_state(st[4], &ss);
+  assert_int_equal(ss.state, H2_STREAM_STATE_IDLE);
+  pump(&p);
+  assert_int_equal(p.sl.streams, 5);
+  assert_int_equal(p.cl.responses, 5);
+  assert_int_equal(p.cl.closes, 5);
+  assert_int_equal(p.cl.last_rst, 0);
+  assert_int_equal(p.cl.body_len, 5 * (sizeof hello - 1));
+  free_pair(&p);
+
+  /* A body written and ended while the request waits goes out once it
+   * starts (server_mode 1 answers with the length it got). */
+  server_limit(&so, 1);
+  make_pair_opts(&p, 1, &so);
+  h2_header post[] = {H2_HDR(":method", "POST"), H2_HDR(":path", "/up")};
+  h2_stream *a, *b;
+  assert_int_equal(h2_session_request(p.c, &a, post, 2, 0, NULL), 0);
+  h2_stream_on(a, &client_stream_cbs, NULL);
+  assert_int_equal(h2_session_request(p.c, &b, post, 2, 0, NULL), 0);
+  h2_stream_on(b, &client_stream_cbs, NULL);
+  assert_int_equal(h2_stream_id(b), 0);
+  static uint8_t body[100000];
+  assert_true(h2_stream_write(a, body, 1000, NULL, NULL) >= 0);
+  assert_int_equal(h2_stream_end(a), 0);
+  assert_true(h2_stream_write(b, body, sizeof body, NULL, NULL) >= 0);
+  assert_int_equal(h2_stream_end_with(b, body, 5, NULL, NULL), 0);
+  assert_true(h2_stream_buffer_size(b) == sizeof body + 5);
+  h2_priority pr = {.parent = 0, .weight = 99};
+  assert_int_equal(h2_stream_priority(b, &pr), 0); /* kept for when it opens */
+  prio_headers = 0;
+  h2_session_set_frame_trace(p.s, prio_trace, NULL);
+  pump(&p);
+  assert_int_equal(prio_headers, 1); /* b opened with the priority given while waiting */
+  assert_int_equal(p.cl.closes, 2);
+  assert_int_equal(p.cl.responses, 2);
+  assert_int_equal(p.sl.body_len, 1000 + sizeof body + 5);
+  /* replies "1000" then "101005" (the echo counts all bytes so far) */
+  assert_string_equal((char *)p.cl.body, "1000101005");
+  free_pair(&p);
+
+  /* Closing a waiting request sends nothing; GOAWAY refuses the rest. */
+  server_limit(&so, 1);
+  make_pair_opts(&p, 3, &so);
+  h2_stream *q[3];
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(h2_session_request(p.c, &q[i], h, 1, H2_END_STREAM, NULL), 0);
+    h2_stream_on(q[i], &client_stream_cbs, NULL);
+  }
+  h2_stream_close(q[1], 0x8);
+  assert_int_equal(p.cl.closes, 1);
+  assert_int_equal(p.cl.last_rst, 0x8);
+  pump(&p);
+  assert_int_equal(p.sl.streams, 1);
+  assert_int_equal(h2_session_goaway(p.s, 0, UINT32_MAX, NULL, 0), 0);
+  pump(&p);
+  assert_int_equal(p.cl.goaways, 1);
+  assert_int_equal(p.cl.closes, 2);
+  assert_int_equal(p.cl.last_rst, 0x7); /* REFUSED_STREAM: never sent, safe to retry */
+  free_pair(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_get_with_trailers),
@@ -719,6 +813,7 @@ int main(void) {
     cmocka_unit_test(test_session_and_stream_timeouts),
     cmocka_unit_test(test_destroy),
     cmocka_unit_test(test_priority),
+    cmocka_unit_test(test_request_queue),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
