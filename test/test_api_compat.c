@@ -390,6 +390,7 @@ static void test_no_body(void **state) {
 #define BIG (3u << 20)
 static uint8_t *big;
 static size_t big_off;
+static int ignore_bp; /* write everything at once: the end waits behind held data */
 static void big_done(h2_stream *st, int err, void *u) {
   (void)st; (void)u;
   assert_int_equal(err, 0);
@@ -401,14 +402,14 @@ static void big_pump(h2_res *res) {
     int rc = h2_res_write_nocopy(res, big + big_off, n, big_done, NULL);
     assert_true(rc >= 0);
     big_off += n;
-    if (rc == 0) return; /* back-pressure: wait for drain */
+    if (rc == 0 && !ignore_bp) return; /* back-pressure: wait for drain */
   }
   assert_int_equal(h2_res_end(res, NULL, 0), 0);
 }
 static void big_drain(h2_res *res, void *u) {
   (void)u;
   srv.drains++;
-  big_pump(res);
+  if (!h2_res_finished(res)) big_pump(res);
 }
 static void h_big(h2_req *req, h2_res *res) {
   (void)req;
@@ -416,6 +417,8 @@ static void h_big(h2_req *req, h2_res *res) {
                                        .on_close = res_close};
   h2_res_on(res, &cbs, NULL);
   big_off = 0;
+  h2_header tr[] = {H2_HDR("x-checksum", "big")};
+  assert_int_equal(h2_res_add_trailers(res, tr, 1), 0); /* sent after held data drains */
   big_pump(res);
 }
 
@@ -431,6 +434,21 @@ static void test_big_backpressure(void **state) {
   assert_memory_equal(cli.body, big, BIG);
   assert_true(srv.drains >= 1);
   assert_int_equal(srv.completions, (BIG + 49999) / 50000);
+  assert_int_equal(srv.finishes, 1);
+  assert_int_equal(cli.trailers, 1);
+  assert_int_equal(count(cli.tr, "x-checksum: big\n"), 1);
+  assert_int_equal(cli.rst, 0);
+  close_pair();
+  /* everything queued at once, then end + trailers behind held writes */
+  ignore_bp = 1;
+  open_pair(h_big);
+  request(h, 1, H2_END_STREAM);
+  pump(C, S);
+  ignore_bp = 0;
+  assert_int_equal(cli.len, BIG);
+  assert_memory_equal(cli.body, big, BIG);
+  assert_int_equal(srv.completions, (BIG + 49999) / 50000);
+  assert_int_equal(cli.trailers, 1);
   assert_int_equal(srv.finishes, 1);
   assert_int_equal(cli.rst, 0);
   close_pair();
