@@ -114,6 +114,7 @@ void h2_conn_config_init(h2_conn_config *cfg, h2_conn_role role) {
   cfg->hpack_encoder_table_limit = 4096;
   cfg->padding = H2_CONN_PAD_NONE;
   cfg->padding_align = 64;
+  cfg->header_padding = H2_CONN_PAD_NONE;
 }
 
 static int settings_valid(const h2_conn_settings *s) {
@@ -162,6 +163,10 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
   if (cfg->connection_window > H2_MAX_WINDOW || cfg->connection_window == 0) return NULL;
   if (cfg->padding > H2_CONN_PAD_CALLBACK || (cfg->padding == H2_CONN_PAD_CALLBACK && !cfg->padding_cb) ||
       (cfg->padding == H2_CONN_PAD_ALIGNED && (cfg->padding_align < 1 || cfg->padding_align > 256)))
+    return NULL;
+  if (cfg->header_padding > H2_CONN_PAD_CALLBACK ||
+      (cfg->header_padding == H2_CONN_PAD_CALLBACK && !cfg->header_padding_cb) ||
+      (cfg->header_padding == H2_CONN_PAD_ALIGNED && (cfg->padding_align < 1 || cfg->padding_align > 256)))
     return NULL;
   if (!mem) mem = h2_mem_default();
   h2_conn *c = h2_mem_malloc(mem, sizeof *c);

@@ -344,6 +344,11 @@ int h2c_send_window_update(h2_conn *c, uint32_t id, uint32_t inc);
 int h2c_send_settings(h2_conn *c, const h2_frame_setting *e, size_t n);
 int h2c_send_header_block(h2_conn *c, uint32_t id, int type, uint32_t promised, uint8_t flags,
                           const h2_frame_prio *prio, const h2_hpack_field *f, size_t n);
+/* conn_hpad.c: h2c_send_header_block under header_padding (|bound| from
+ * h2_hpack_encode_bound). */
+int h2c_send_padded_block(h2_conn *c, uint32_t id, int type, uint32_t promised, uint8_t flags,
+                          const h2_frame_prio *prio, const h2_hpack_field *f, size_t n,
+                          size_t bound);
 int h2c_produce(h2_conn *c);
 void h2c_ready_update(h2_conn *c, h2_stream *s);
 void h2c_ready_all(h2_conn *c);

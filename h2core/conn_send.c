@@ -68,6 +68,8 @@ int h2c_send_header_block(h2_conn *c, uint32_t id, int type, uint32_t promised, 
   size_t bound = h2_hpack_encode_bound(f, n);
   if (bound == SIZE_MAX || bound > (1u << 30)) return H2_ERR_INVALID_ARG;
   uint32_t mfs = c->remote.max_frame_size;
+  if (c->cfg.header_padding != H2_CONN_PAD_NONE)
+    return h2c_send_padded_block(c, id, type, promised, flags, prio, f, n, bound);
   if (type == H2_FRAME_HEADERS && !prio && bound <= mfs && id != 0 && id <= H2_MAX_STREAM_ID) {
     /* The block fits one HEADERS frame: encode it right behind the frame
      * header, whose length is filled in after. */

@@ -281,14 +281,16 @@ size_t h2_frame_block_size(size_t first_extra, size_t block_len, uint32_t max_fr
 
 static int write_block(h2_cbb *b, uint8_t type, uint32_t stream_id, uint8_t flags,
                        const h2_frame_prio *prio, uint32_t promised_id, const uint8_t *block,
-                       size_t block_len, uint32_t max_frame_size) {
-  if (stream_id == 0 || stream_id > H2_MAX_STREAM_ID || !check_prio(prio) ||
+                       size_t block_len, uint32_t max_frame_size, int pad_len) {
+  if (stream_id == 0 || stream_id > H2_MAX_STREAM_ID || !check_prio(prio) || !check_pad(pad_len) ||
       (block == NULL && block_len != 0) || max_frame_size < H2_MIN_MAX_FRAME_SIZE ||
       max_frame_size > H2_MAX_MAX_FRAME_SIZE)
     return H2_ERR_INVALID_ARG;
   if (type == H2_FRAME_PUSH_PROMISE && (promised_id == 0 || promised_id > H2_MAX_STREAM_ID))
     return H2_ERR_INVALID_ARG;
-  size_t extra = type == H2_FRAME_PUSH_PROMISE ? 4 : prio ? 5 : 0;
+  /* Pad Length and padding go in the first frame only (no CONTINUATION
+   * has them), taking room from its fragment. */
+  size_t extra = (type == H2_FRAME_PUSH_PROMISE ? 4 : prio ? 5 : 0) + pad_overhead(pad_len);
   size_t total = h2_frame_block_size(extra, block_len, max_frame_size);
   if (total == 0) return H2_ERR_INVALID_ARG; /* block_len absurdly large */
   uint8_t *p = h2_cbb_space(b, total);
@@ -304,7 +306,7 @@ static int write_block(h2_cbb *b, uint8_t type, uint32_t stream_id, uint8_t flag
   uint8_t f = (uint8_t)(flags & ~(H2_FLAG_END_HEADERS | H2_FLAG_PADDED));
   if (h2_cbs_len(&rest) == 0) f |= H2_FLAG_END_HEADERS;
   int rv = write_fragment_frame(&w, type, stream_id, f, prio, promised_id, h2_cbs_data(&frag),
-                                h2_cbs_len(&frag), -1);
+                                h2_cbs_len(&frag), pad_len);
   while (rv == 0 && h2_cbs_len(&rest) > 0) {
     size_t n = h2_cbs_len(&rest) < max_frame_size ? h2_cbs_len(&rest) : max_frame_size;
     (void)h2_cbs_get_bytes(&rest, &frag, n);
@@ -319,14 +321,27 @@ int h2_frame_write_headers_block(h2_cbb *b, uint32_t stream_id, uint8_t flags,
                                  const h2_frame_prio *prio, const uint8_t *block, size_t block_len,
                                  uint32_t max_frame_size) {
   return write_block(b, H2_FRAME_HEADERS, stream_id, flags, prio, 0, block, block_len,
-                     max_frame_size);
+                     max_frame_size, -1);
 }
 
 int h2_frame_write_push_promise_block(h2_cbb *b, uint32_t stream_id, uint32_t promised_id,
                                       const uint8_t *block, size_t block_len,
                                       uint32_t max_frame_size) {
   return write_block(b, H2_FRAME_PUSH_PROMISE, stream_id, 0, NULL, promised_id, block, block_len,
-                     max_frame_size);
+                     max_frame_size, -1);
+}
+
+int h2_frame_write_padded_block(h2_cbb *b, uint8_t type, uint32_t stream_id, uint8_t flags,
+                                const h2_frame_prio *prio, uint32_t promised_id,
+                                const uint8_t *block, size_t block_len, uint32_t max_frame_size,
+                                int pad_len) {
+  if (type != H2_FRAME_HEADERS && type != H2_FRAME_PUSH_PROMISE) return H2_ERR_INVALID_ARG;
+  if (type == H2_FRAME_PUSH_PROMISE) {
+    if (prio) return H2_ERR_INVALID_ARG;
+    flags = 0;
+  }
+  return write_block(b, type, stream_id, flags, prio, promised_id, block, block_len,
+                     max_frame_size, pad_len);
 }
 
 /* --- Re-encoding a decoded frame. --- */

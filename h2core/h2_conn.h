@@ -92,13 +92,18 @@ typedef enum h2_conn_limit {
   H2_CONN_LIMIT_MEMORY,             /* total memory over max_memory: new peer streams refused (lives) */
 } h2_conn_limit;
 
-/* DATA padding strategies (h2_conn_config.padding). Padding counts against
- * the flow-control windows and never makes a frame exceed them or the
- * peer's MAX_FRAME_SIZE; a frame that has room for no padding goes out
- * unpadded. */
+/* Padding strategies for DATA (h2_conn_config.padding) and, chosen
+ * separately, for HEADERS and PUSH_PROMISE (h2_conn_config.header_padding).
+ * DATA padding counts against the flow-control windows and never makes a
+ * frame exceed them or the peer's MAX_FRAME_SIZE; a DATA frame that has
+ * room for no padding goes out unpadded. HEADERS/PUSH_PROMISE padding does
+ * not touch the windows: it goes in the HEADERS (PUSH_PROMISE) frame only,
+ * never in CONTINUATION, and only fills what the peer's MAX_FRAME_SIZE
+ * leaves after the whole first fragment (a block that spills into
+ * CONTINUATION gets PADDED with Pad Length 0). */
 #define H2_CONN_PAD_NONE 0    /* default */
 #define H2_CONN_PAD_MAX 1     /* as much padding (<= 255) as the windows allow */
-#define H2_CONN_PAD_ALIGNED 2 /* pad each DATA frame (9-octet header included) to a
+#define H2_CONN_PAD_ALIGNED 2 /* pad each frame (9-octet header included) to a
                                * multiple of |padding_align| octets */
 #define H2_CONN_PAD_CALLBACK 3 /* ask |padding_cb| */
 
@@ -172,6 +177,15 @@ typedef struct h2_conn_config {
   uint16_t padding_align;
   size_t (*padding_cb)(void *padding_user, uint32_t stream_id, size_t data_len, size_t max_pad);
   void *padding_user;
+  /* HEADERS and PUSH_PROMISE padding (H2_CONN_PAD_*, default none; trailers
+   * included), independent of |padding|. ALIGNED uses |padding_align| (then
+   * checked even when |padding| is not ALIGNED). CALLBACK asks
+   * |header_padding_cb| (with |padding_user|) for the padding of a frame
+   * whose field block fragment is |frag_len| octets (the stream id is the
+   * HEADERS stream, or for PUSH_PROMISE the associated stream); the engine
+   * clips the answer to |max_pad|. */
+  uint8_t header_padding;
+  size_t (*header_padding_cb)(void *padding_user, uint32_t stream_id, size_t frag_len, size_t max_pad);
 } h2_conn_config;
 
 /* h2_conn_config_init fills |cfg| with the defaults above for |role|. */

@@ -357,6 +357,18 @@ int h2_frame_write_push_promise_block(h2_cbb *b, uint32_t stream_id, uint32_t pr
                                       const uint8_t *block, size_t block_len,
                                       uint32_t max_frame_size);
 
+/* h2_frame_write_padded_block is h2_frame_write_headers_block (|type|
+ * H2_FRAME_HEADERS) or h2_frame_write_push_promise_block (|type|
+ * H2_FRAME_PUSH_PROMISE, |prio| NULL, |flags| ignored) with PADDED set on
+ * the first frame iff |pad_len| >= 0: a Pad Length octet and |pad_len|
+ * (<= 255) zero octets, which count against |max_frame_size| and shorten
+ * the first fragment. CONTINUATION frames carry no padding. Size it with
+ * h2_frame_block_size(fixed + 1 + pad_len, ...). */
+int h2_frame_write_padded_block(h2_cbb *b, uint8_t type, uint32_t stream_id, uint8_t flags,
+                                const h2_frame_prio *prio, uint32_t promised_id,
+                                const uint8_t *block, size_t block_len, uint32_t max_frame_size,
+                                int pad_len);
+
 /* h2_frame_block_size returns the bytes h2_frame_write_*_block needs for a
  * |block_len| block whose first frame has |first_extra| bytes of fixed
  * fields (5 for HEADERS with priority, 4 for PUSH_PROMISE, else 0), or 0
