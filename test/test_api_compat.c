@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -580,6 +583,113 @@ static void test_over_tcp(void **state) {
   h2_loop_free(lc);
 }
 
+/* ---- 8. curl (nghttp2 inside) against the compat server: an echo ---------------- */
+#define ECHO_MAX (2u << 20)
+static uint8_t *echo_buf;
+static size_t echo_len;
+static void echo_data(h2_req *req, const uint8_t *d, size_t n, void *u) {
+  (void)u;
+  if (echo_len + n > ECHO_MAX) {
+    h2_req_destroy(req, 0);
+    return;
+  }
+  memcpy(echo_buf + echo_len, d, n);
+  echo_len += n;
+}
+static void echo_end(h2_req *req, void *u) {
+  (void)req; (void)u;
+  h2_res *res = srv.res;
+  assert_int_equal(h2_res_set_header(res, "X-Compat", "echo"), 0);
+  char len[24];
+  snprintf(len, sizeof len, "%zu", echo_len);
+  assert_int_equal(h2_res_set_header(res, "Content-Length", len), 0);
+  assert_int_equal(h2_res_end(res, echo_buf, echo_len), 0);
+}
+static void h_echo(h2_req *req, h2_res *res) {
+  static const h2_req_callbacks rc = {.on_data = echo_data, .on_end = echo_end};
+  h2_req_on(req, &rc, NULL);
+  h2_res_on(res, &res_cbs, NULL);
+  echo_len = 0;
+}
+
+extern char **environ;
+
+static void test_curl(void **state) {
+  (void)state;
+  if (system("curl --version 2>/dev/null | grep -q HTTP2") != 0) skip();
+  memset(&srv, 0, sizeof srv);
+  current = h_echo;
+  echo_buf = malloc(ECHO_MAX);
+  char up[] = "/tmp/h2_compat_up_XXXXXX", out[] = "/tmp/h2_compat_out_XXXXXX",
+       hdr[] = "/tmp/h2_compat_hdr_XXXXXX";
+  int fu = mkstemp(up), fo = mkstemp(out), fh = mkstemp(hdr);
+  assert_true(fu >= 0 && fo >= 0 && fh >= 0);
+  static uint8_t data[1000000];
+  for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 7 + (i >> 9));
+  assert_int_equal(write(fu, data, sizeof data), (ssize_t)sizeof data);
+  close(fu);
+  close(fo);
+  close(fh);
+
+  h2_loop *ls;
+  assert_int_equal(h2_loop_new(&ls, NULL), 0);
+  h2_server_callbacks cbs;
+  memset(&cbs, 0, sizeof cbs);
+  cbs.session.on_stream = h2_compat_on_stream;
+  h2_server *server;
+  assert_int_equal(h2_server_new(&server, ls, NULL, &cbs, &handler), 0);
+  int li = h2_server_listen(server, "127.0.0.1", 0, NULL);
+  assert_true(li >= 0);
+  char url[64], at[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/echo", h2_server_port(server, li));
+  snprintf(at, sizeof at, "@%s", up);
+  char *argv[] = {"curl", "-sS", "--max-time", "10", "--http2-prior-knowledge",
+                  "--data-binary", at, "-D", hdr, "-o", out, url, NULL};
+  pid_t pid;
+  assert_int_equal(posix_spawnp(&pid, "curl", NULL, NULL, argv, environ), 0);
+  int status = -1;
+  uint64_t end = mono_ms() + 15000;
+  while (mono_ms() < end) {
+    h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    usleep(200);
+  }
+  if (!WIFEXITED(status)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    fail_msg("curl did not finish");
+  }
+  assert_int_equal(WEXITSTATUS(status), 0);
+  h2_server_free(server);
+  for (int i = 0; i < 50 && h2_loop_alive(ls); i++) h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+  h2_loop_free(ls);
+
+  assert_int_equal(srv.requests, 1);
+  assert_string_equal(srv.method, "POST");
+  assert_int_equal(echo_len, sizeof data);
+  FILE *f = fopen(out, "rb");
+  assert_non_null(f);
+  uint8_t *got = malloc(sizeof data + 1);
+  size_t n = fread(got, 1, sizeof data + 1, f);
+  fclose(f);
+  assert_int_equal(n, sizeof data);
+  assert_memory_equal(got, data, sizeof data);
+  free(got);
+  char hbuf[2048] = {0};
+  f = fopen(hdr, "rb");
+  assert_non_null(f);
+  n = fread(hbuf, 1, sizeof hbuf - 1, f);
+  fclose(f);
+  assert_non_null(strstr(hbuf, "HTTP/2 200"));
+  assert_non_null(strstr(hbuf, "x-compat: echo"));
+  assert_non_null(strstr(hbuf, "content-length: 1000000"));
+  assert_non_null(strstr(hbuf, "date: "));
+  unlink(up);
+  unlink(out);
+  unlink(hdr);
+  free(echo_buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_headers_and_body),
@@ -589,6 +699,7 @@ int main(void) {
     cmocka_unit_test(test_push),
     cmocka_unit_test(test_abort),
     cmocka_unit_test(test_over_tcp),
+    cmocka_unit_test(test_curl),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   free(cli.body);
