@@ -116,6 +116,12 @@ static int status_forbids_body(const h2_header *hdrs, size_t n) {
   return 0;
 }
 
+static int state_error(void) {
+  h2_api_fail("respondWithFD/File: the stream already responded, is closed, or is not a "
+              "server stream");
+  return H2_ERR_STATE;
+}
+
 /* The common path: |fd| is open; |own| says whether we close it. On every
  * error return before the source took |fd| over, an owned fd is closed. */
 static int respond_fd(h2_stream *st, int fd, int own, const char *path, const h2_header *hdrs,
@@ -127,7 +133,7 @@ static int respond_fd(h2_stream *st, int fd, int own, const char *path, const h2
   h2_header *all = NULL;
   file_src *f = NULL;
   if (st->closed || st->headers_sent || !st->s->conn || !st->s->is_server) {
-    rc = H2_ERR_STATE;
+    rc = state_error();
     goto fail;
   }
   if (n && !hdrs) {
@@ -139,8 +145,10 @@ static int respond_fd(h2_stream *st, int fd, int own, const char *path, const h2
     goto fail;
   }
   if (fstat(fd, &sb) != 0) {
-    rc = errno == EBADF ? h2_api_fail("respondWithFD: %d is not an open descriptor", fd)
-                        : H2_ERR_IO;
+    int e = errno;
+    rc = h2_api_fail("respondWithFD: fstat(%d): %s", fd, strerror(e));
+    if (e != EBADF) rc = H2_ERR_IO;
+    errno = e;
     goto fail;
   }
   int regular = S_ISREG(sb.st_mode);
@@ -249,7 +257,7 @@ int h2_stream_respond_with_fd(h2_stream *st, int fd, const h2_header *hdrs, size
 int h2_stream_respond_with_file(h2_stream *st, const char *path, const h2_header *hdrs, size_t n,
                                 const h2_file_options *opts) {
   if (!path) return h2_api_fail("respondWithFile: NULL path");
-  if (st->closed || st->headers_sent || !st->s->conn || !st->s->is_server) return H2_ERR_STATE;
+  if (st->closed || st->headers_sent || !st->s->conn || !st->s->is_server) return state_error();
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     int e = errno;

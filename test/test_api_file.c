@@ -317,6 +317,7 @@ static void test_missing_and_not_regular(void **state) {
   srv.fd = 1000000;
   get();
   assert_int_equal(srv.rc, H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(srv.msg, "fstat(1000000)"));
   assert_int_equal(cli.status, 500);
 }
 
@@ -439,6 +440,8 @@ static void test_bad_status_and_state(void **state) {
   assert_int_equal(h2_session_request(c, &st, NULL, 0, H2_END_STREAM, NULL), 0);
   /* a client stream cannot respond */
   assert_int_equal(h2_stream_respond_with_file(st, tmpl, NULL, 0, NULL), H2_ERR_STATE);
+  assert_non_null(strstr(h2_last_error_message(), "server stream"));
+  assert_int_equal(h2_stream_respond_with_fd(st, 0, NULL, 0, NULL), H2_ERR_STATE);
   h2_session_free(c);
   h2_session_free(s);
   /* 204 / 304 / 1xx carry no body: refused, then the handler's 500 */
