@@ -505,8 +505,13 @@ void h2_stream_pump_source_(h2_stream *st) {
     }
     if (n < 0) {
       st->src_eof = 1; /* the source is not read again */
+      /* The reset may close |st| at once (a stream the engine no longer
+       * knows): hold it so on_error still sees it, on_close comes after. */
+      st->outstanding++;
       h2_stream_close(st, 0x2 /* INTERNAL_ERROR */);
       if (st->cbs.on_error) st->cbs.on_error(st, n, st->user);
+      st->outstanding--;
+      if (st->closed && st->close_pending && st->outstanding == 0) deliver_close(st);
       return;
     }
     if (eof) st->src_eof = 1;
