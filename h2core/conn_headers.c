@@ -102,7 +102,8 @@ static int on_field(void *user, const h2_hpack_field *f) {
   /* Name and value side by side in one copy (the decoder's strings may
    * point into its table or scratch, which later fields overwrite). */
   size_t need = (st & H2_HPACK_STATIC_NAME ? 0 : nlen) + (st & H2_HPACK_STATIC_VALUE ? 0 : vlen);
-  if (hb->bytes_cap - hb->bytes_len < need && grow_bytes(hb, c, need)) return H2_ERR_NOMEM;
+  /* (a buffer even when nothing is copied: empty strings point into it) */
+  if ((hb->bytes_cap - hb->bytes_len < need || !hb->bytes) && grow_bytes(hb, c, need)) return H2_ERR_NOMEM;
   char *dst = hb->bytes + hb->bytes_len;
   h2_hpack_field *hf = &hb->fields[hb->num_fields++];
   if (st & H2_HPACK_STATIC_NAME) {
