@@ -15,6 +15,12 @@ typedef struct res_field {
   char *value;
 } res_field;
 
+struct joined {
+  struct joined *next;
+  char *name;  /* lower-case; the value follows its NUL */
+  char *value;
+};
+
 struct h2_req {
   h2_stream *st;
   h2_res *res;
@@ -25,6 +31,7 @@ struct h2_req {
   h2_header *tr;    /* trailers, same layout */
   size_t ntr;
   const char *method, *path, *authority, *scheme;
+  struct joined *joined; /* h2_req_header_joined results */
   int ended, aborted, closed, in_handler, end_deferred;
 };
 
@@ -110,6 +117,11 @@ static void res_free(h2_res *res) {
   free(res->f);
   free(res->tr);
   if (res->req) {
+    while (res->req->joined) {
+      struct joined *j = res->req->joined;
+      res->req->joined = j->next;
+      free(j);
+    }
     free(res->req->hdrs);
     free(res->req->tr);
     free(res->req);
@@ -262,6 +274,54 @@ const char *h2_req_http_version(const h2_req *req) { (void)req; return "2.0"; }
 
 const char *h2_req_header(const h2_req *req, const char *name, size_t idx) {
   return find_value(req->hdrs, req->n, name, idx);
+}
+
+/* Node discards duplicates of these (the first wins). */
+static const char *const single[] = {
+  ":status", ":method", ":authority", ":scheme", ":path", ":protocol", "age", "authorization",
+  "access-control-allow-credentials", "access-control-max-age",
+  "access-control-request-method", "content-encoding", "content-language", "content-length",
+  "content-location", "content-md5", "content-range", "content-type", "date", "dnt", "etag",
+  "expires", "from", "if-match", "if-modified-since", "if-none-match", "if-range",
+  "if-unmodified-since", "last-modified", "location", "max-forwards", "proxy-authorization",
+  "range", "referer", "retry-after", "tk", "upgrade-insecure-requests", "user-agent",
+  "x-content-type-options", "set-cookie",
+};
+
+const char *h2_req_header_joined(h2_req *req, const char *name) {
+  const char *first = find_value(req->hdrs, req->n, name, 0);
+  if (!first || !find_value(req->hdrs, req->n, name, 1)) return first;
+  size_t nl = strlen(name);
+  for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
+    if (name_eq(name, nl, single[i])) return first;
+  for (struct joined *j = req->joined; j; j = j->next)
+    if (name_eq(name, nl, j->name)) return j->value;
+  const char *sep = name_eq(name, nl, "cookie") ? "; " : ", ";
+  size_t total = 0;
+  for (size_t i = 0; i < req->n; i++)
+    if (name_eq(req->hdrs[i].name, req->hdrs[i].name_len, name))
+      total += req->hdrs[i].value_len + 2;
+  struct joined *j = malloc(sizeof *j + nl + 1 + total + 1);
+  if (!j) return first; /* out of memory: the first value at least */
+  j->name = (char *)(j + 1);
+  for (size_t i = 0; i < nl; i++) j->name[i] = (char)lower((unsigned char)name[i]);
+  j->name[nl] = 0;
+  j->value = j->name + nl + 1;
+  char *p = j->value;
+  for (size_t i = 0; i < req->n; i++) {
+    const h2_header *h = &req->hdrs[i];
+    if (!name_eq(h->name, h->name_len, name)) continue;
+    if (p != j->value) {
+      memcpy(p, sep, 2);
+      p += 2;
+    }
+    memcpy(p, h->value, h->value_len);
+    p += h->value_len;
+  }
+  *p = 0;
+  j->next = req->joined;
+  req->joined = j;
+  return j->value;
 }
 
 const h2_header *h2_req_headers(const h2_req *req, size_t *n) {

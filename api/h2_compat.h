@@ -91,6 +91,15 @@ const char *h2_req_http_version(const h2_req *req);
  * (any case), or NULL. Pseudo-headers are included (":path"). */
 const char *h2_req_header(const h2_req *req, const char *name, size_t idx);
 
+/* h2_req_header_joined returns |name|'s value the way Node's
+ * request.headers shows it: duplicates of cookie joined with "; ", of
+ * other fields with ", ", except the fields Node keeps only once (content-
+ * type, content-length, authorization, user-agent, host-like pseudo-
+ * headers, ...: the first wins) and set-cookie (the first; use
+ * h2_req_header with an index for the others). NULL if absent. Joined
+ * values are built on first use and live as long as |req|. */
+const char *h2_req_header_joined(h2_req *req, const char *name);
+
 /* h2_req_headers returns every received field in order, duplicates kept
  * (Node's rawHeaders), count in |*n|. h2_req_trailers: the trailers,
  * filled by on_end (NULL, 0 when none). Values NUL-terminated. */

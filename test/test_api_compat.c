@@ -202,6 +202,13 @@ static void h_headers(h2_req *req, h2_res *res) {
   const char *c2 = h2_req_header(req, "cookie", 1);
   snprintf(srv.cookie2, sizeof srv.cookie2, "%s", c2 ? c2 : "(none)");
   assert_null(h2_req_header(req, "cookie", 2));
+  /* Node's request.headers view */
+  assert_string_equal(h2_req_header_joined(req, "Cookie"), "c1=1; c2=2");
+  assert_string_equal(h2_req_header_joined(req, "accept"), "text/html, */*");
+  assert_ptr_equal(h2_req_header_joined(req, "accept"), h2_req_header_joined(req, "ACCEPT"));
+  assert_string_equal(h2_req_header_joined(req, "content-type"), "a/b"); /* first wins */
+  assert_string_equal(h2_req_header_joined(req, "user-agent"), "test/1.0");
+  assert_null(h2_req_header_joined(req, "x-none"));
   assert_string_equal(h2_req_http_version(req), "2.0");
   size_t n;
   const h2_header *raw = h2_req_headers(req, &n);
@@ -249,8 +256,10 @@ static void test_headers_and_body(void **state) {
   (void)state;
   open_pair(h_headers);
   h2_header h[] = {H2_HDR(":path", "/a/b?q=1"), H2_HDR("user-agent", "test/1.0"),
-                   H2_HDR("cookie", "c1=1"), H2_HDR("cookie", "c2=2")};
-  request(h, 4, H2_END_STREAM);
+                   H2_HDR("cookie", "c1=1"), H2_HDR("cookie", "c2=2"),
+                   H2_HDR("accept", "text/html"), H2_HDR("accept", "*/*"),
+                   H2_HDR("content-type", "a/b"), H2_HDR("content-type", "c/d")};
+  request(h, 8, H2_END_STREAM);
   pump(C, S);
   assert_int_equal(srv.requests, 1);
   assert_string_equal(srv.method, "GET");
@@ -489,6 +498,14 @@ static void h_hang(h2_req *req, h2_res *res) {
   static const h2_req_callbacks rc = {.on_aborted = req_aborted, .on_close = req_close};
   h2_req_on(req, &rc, NULL);
   h2_res_on(res, &res_cbs, NULL);
+  if (strcmp(h2_req_url(req), "/now") == 0) {
+    /* destroyed inside the handler: the objects stay usable until close */
+    h2_req_destroy(req, 0x2);
+    h2_req_destroy(req, 0x2);
+    (void)h2_res_write(res, (const uint8_t *)"x", 1);
+    (void)h2_res_end(res, NULL, 0);
+    return;
+  }
   assert_int_equal(h2_res_write(res, (const uint8_t *)"partial", 7), 1);
   /* no end: the answer would come later */
 }
@@ -517,6 +534,14 @@ static void test_abort(void **state) {
   pump(C, S);
   assert_int_equal(cli.rst, 0x8);
   assert_null(srv.req);
+  int closes = srv.req_closes;
+  h2_header now[] = {H2_HDR(":path", "/now")};
+  request(now, 1, H2_END_STREAM);
+  pump(C, S);
+  assert_int_equal(cli.rst, 0x2);
+  assert_int_equal(srv.req_closes, closes + 1);
+  assert_null(srv.req);
+  assert_null(srv.res);
   close_pair();
 }
 
