@@ -161,7 +161,9 @@ typedef struct h2_options {
   int insecure;
   const char *ca_file;
 
-  /* Allocator for everything the session allocates (NULL: libc). */
+  /* Allocator for everything the session's engine allocates (NULL: libc
+   * malloc behind a per-thread cache of freed blocks up to 1 KiB, at most
+   * 8 MiB per thread, which spares busy connections malloc's slow path). */
   const h2_mem *mem;
 } h2_options;
 
@@ -367,6 +369,28 @@ int h2_session_altsvc(h2_session *s, const char *alt, const char *origin, uint32
 /* h2_session_origin (server) sends an ORIGIN frame listing |n| origins
  * ("https://example.com"). */
 int h2_session_origin(h2_session *s, const char *const *origins, size_t n);
+
+/* Bounds of a client's origin set: entries (the connection's own included)
+ * and octets (terminating NULs included). Origins beyond them are dropped. */
+#define H2_ORIGIN_SET_MAX_ENTRIES 64
+#define H2_ORIGIN_SET_MAX_BYTES 8192
+
+/* h2_session_origin_set (client) returns the session's origin set (RFC 8336
+ * §2.3) and points |*out| at its entries, NUL-terminated ASCII
+ * serializations of origins (RFC 6454: "scheme://host[:port]", lower case,
+ * default port omitted). The first entry is the origin of the connection
+ * (from h2_connect's URL; "http://localhost" for h2_session_new sessions);
+ * the others are added, once each, from ORIGIN frames the server sent on
+ * stream 0, in order of arrival (entries that are not such origins are
+ * skipped). Until an ORIGIN frame arrives the set holds the first entry
+ * only; the RFC then lets the client treat any origin the connection is
+ * authoritative for (certificate) as in the set. The array and strings
+ * belong to |s| and stay valid until |s| processes more input (loop
+ * events, h2_session_feed) or is freed; inside on_origin they already
+ * include that frame's origins. Server sessions: returns 0, |*out| NULL.
+ * Returns the number of entries (0 when out of memory, or when the
+ * connection's own origin does not parse and no ORIGIN frame added any). */
+size_t h2_session_origin_set(h2_session *s, const char *const **out);
 
 /* h2_session_close closes gracefully: GOAWAY(NO_ERROR), no new streams,
  * existing streams finish, then the session closes (on_close). */
