@@ -179,6 +179,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
                          s->user);
       break;
     case H2_CONN_EV_ORIGIN:
+      h2_session_on_origin_frame_(s, ev->u.origin.frame); /* before on_origin: it sees the new set */
       if (s->cbs.on_origin) {
         const char *o[32];
         size_t l[32], n = 0;
@@ -536,6 +537,7 @@ void h2_session_transport_closed(h2_session *s, int err) {
 }
 
 void h2_session_free_struct_(h2_session *s) {
+  h2_session_origins_free_(s);
   free(s->authority);
   free(s->pings);
   free(s);

@@ -99,6 +99,7 @@ struct h2_session {
   void (*trace)(h2_session *s, int out, const char *line, void *user);
   void *trace_user;
   const uint8_t *tl_pending; /* transport-less: piece returned by pending */
+  struct h2_origin_set *origins; /* client: origin set (origin.c), made on first use */
 };
 
 /* session.c */
@@ -110,6 +111,10 @@ int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
                      const h2_session_callbacks *cbs, void *user);
 void h2_session_attach_(h2_session *s, h2_loop *loop, h2_xport *xp);
 extern const h2_xport_events h2_session_xport_events_;
+
+/* origin.c */
+void h2_session_on_origin_frame_(h2_session *s, const h2_frame *f);
+void h2_session_origins_free_(h2_session *s);
 
 /* stream.c */
 h2_stream *h2_stream_new_(h2_session *s, uint32_t id);
