@@ -185,6 +185,7 @@ static void run_pair(int nreq, uint32_t window, int consume, size_t max_body, ui
   sc.connection_window = cc.connection_window;
   cc.auto_window_update = sc.auto_window_update = (uint8_t)!consume;
   cc.padding = sc.padding = (uint8_t)padding;
+  cc.header_padding = sc.header_padding = (uint8_t)padding; /* HEADERS too */
   cc.padding_align = sc.padding_align = 100;
   /* tiny windows make legitimate WINDOW_UPDATE storms; the clock is frozen */
   cc.window_update_burst = sc.window_update_burst = 0;
@@ -289,7 +290,8 @@ static void test_many_window_1(void **state) {
   run_pair(60, 1, 0, 600, 0x9999, H2_CONN_PAD_NONE);
 }
 
-/* Padded DATA both ways: bodies still arrive intact, windows still balance. */
+/* Padded DATA and HEADERS both ways: bodies and header blocks still arrive
+ * intact, windows still balance. */
 static void test_many_padded(void **state) {
   (void)state;
   run_pair(150, 65535, 1, 30000, 0x4242, H2_CONN_PAD_MAX);
