@@ -90,13 +90,18 @@ static int on_field(void *user, const h2_hpack_field *f) {
   if (!hb->deliver) return 0;
   size_t nlen = f->name_len, vlen = f->value_len;
   /* Static table strings pass the character rules (every entry does) and
-   * never move: they are neither scanned nor copied. */
+   * never move: they are neither scanned nor copied. A dynamic table entry
+   * whose octets passed them before is marked (below) and not scanned
+   * again either; the message rules always apply. */
   uint32_t st = f->flags & (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE);
-  if (c->cfg.validate_http &&
-      h2_http_check_field_known(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen,
-                                (st & H2_HPACK_STATIC_NAME) != 0, (st & H2_HPACK_STATIC_VALUE) != 0)) {
-    mark_rst(hb, 0x1);
-    return 0;
+  int marked = (f->flags & H2_HPACK_MARKED) != 0;
+  if (c->cfg.validate_http) {
+    if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen,
+                                  marked || (st & H2_HPACK_STATIC_NAME), marked || (st & H2_HPACK_STATIC_VALUE))) {
+      mark_rst(hb, 0x1);
+      return 0;
+    }
+    if (!marked) h2_hpack_decoder_mark_field(c->dec); /* its octets passed: no-op if not an entry */
   }
   if (hb->num_fields == hb->cap_fields && grow_fields(hb, c)) return H2_ERR_NOMEM;
   /* Name and value side by side in one copy (the decoder's strings may
@@ -121,7 +126,7 @@ static int on_field(void *user, const h2_hpack_field *f) {
   }
   hf->name_len = nlen;
   hf->value_len = vlen;
-  hf->flags = f->flags & ~st;
+  hf->flags = f->flags & ~(st | H2_HPACK_MARKED);
   hb->bytes_len += need;
   if (nlen == 8 && memcmp(hf->name, "priority", 8) == 0) hb->has_priority_field = 1;
   return 0;

@@ -59,6 +59,10 @@ extern "C" {
  * Never set otherwise; the encoder ignores them. */
 #define H2_HPACK_STATIC_NAME 0x100u
 #define H2_HPACK_STATIC_VALUE 0x200u
+/* H2_HPACK_MARKED: decoder output, only with h2_hpack_decoder_report_static
+ * on: the field is a dynamic table entry the caller marked before with
+ * h2_hpack_decoder_mark_field (same octets: entries never change). */
+#define H2_HPACK_MARKED 0x400u
 
 /* h2_hpack_field is one header field. Names and values are octet strings
  * (not NUL-terminated; they may contain any octet as far as HPACK cares). */
@@ -187,9 +191,18 @@ int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max);
 void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size,
                                  uint32_t max_fields, uint32_t max_field_len);
 
-/* h2_hpack_decoder_report_static turns the H2_HPACK_STATIC_NAME and
- * H2_HPACK_STATIC_VALUE output flags on (|on| = 1) or off (0, default). */
+/* h2_hpack_decoder_report_static turns the H2_HPACK_STATIC_NAME,
+ * H2_HPACK_STATIC_VALUE and H2_HPACK_MARKED output flags on (|on| = 1) or
+ * off (0, default). */
 void h2_hpack_decoder_report_static(h2_hpack_decoder *d, int on);
+
+/* h2_hpack_decoder_mark_field, called from the field callback, marks the
+ * dynamic table entry the current field is (an indexed field, or a literal
+ * just added with incremental indexing); no effect for other fields or
+ * outside a callback. Later fields that are that entry carry
+ * H2_HPACK_MARKED (when reported), so a caller can remember a check it did
+ * on the entry's octets. */
+void h2_hpack_decoder_mark_field(h2_hpack_decoder *d);
 
 /* h2_hpack_decode decodes the next |len| octets of a header block, calling
  * |cb| (with |user|) once per field, in order. A block may be fed in any

@@ -34,6 +34,8 @@ struct h2_hpack_decoder {
   size_t scratch_cap;
   int delivered;
   uint32_t static_flags;  /* STATIC_NAME|STATIC_VALUE when reported, else 0 */
+  int cur_entry;          /* during a callback: the field is entry |cur_seq| */
+  uint32_t cur_seq;
   h2_hpack_field_cb cb;
   void *user;
 };
@@ -76,6 +78,19 @@ void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size, ui
   d->max_field_len = max_field_len;
 }
 
+void h2_hpack_decoder_mark_field(h2_hpack_decoder *d) {
+  if (d->cur_entry && hpack_seq_live(&d->t, d->cur_seq)) d->t.ring[d->cur_seq & d->t.ring_mask].mark = 1;
+}
+
+/* entry_flags returns the output flags for a field that is dynamic entry
+ * |seq| (remembered for h2_hpack_decoder_mark_field during the callback). */
+static inline uint32_t entry_flags(h2_hpack_decoder *d, uint32_t seq) {
+  if (!d->static_flags) return 0;
+  d->cur_entry = 1;
+  d->cur_seq = seq;
+  return d->t.ring[seq & d->t.ring_mask].mark ? H2_HPACK_MARKED : 0;
+}
+
 void h2_hpack_decoder_report_static(h2_hpack_decoder *d, int on) {
   d->static_flags = on ? H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE : 0;
 }
@@ -111,6 +126,9 @@ static void soft(h2_hpack_decoder *d, int err) {
 /* emit delivers a field unless a limit was passed in this block. */
 static inline int emit(h2_hpack_decoder *d, const char *name, size_t nlen, const char *value,
                 size_t vlen, uint32_t flags) {
+  /* The entry set by entry_flags holds for this field's callback only. */
+  int entry = d->cur_entry;
+  d->cur_entry = 0;
   if (d->soft_err) return 0;
   if (d->nfields >= d->max_fields) {
     soft(d, H2_ERR_HPACK_TOO_MANY_FIELDS);
@@ -128,7 +146,9 @@ static inline int emit(h2_hpack_decoder *d, const char *name, size_t nlen, const
   d->nfields++;
   d->list_size += (uint32_t)fsize;
   h2_hpack_field f = {name, nlen, value, vlen, flags};
+  d->cur_entry = entry;
   int rc = d->cb ? d->cb(d->user, &f) : 0;
+  d->cur_entry = 0;
   if (rc < 0) return rc;
   d->delivered++;
   return 0;
@@ -267,7 +287,7 @@ static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t 
     if (rc) return rc;
     d->fields_seen = 1;
     *used = k;
-    return emit(d, n, nl, val, vl, dyn ? 0 : d->static_flags);
+    return emit(d, n, nl, val, vl, dyn ? entry_flags(d, d->t.next_seq - (v - H2_HPACK_STATIC_COUNT)) : d->static_flags);
   }
   if ((b & 0xe0) == 0x20) { /* dynamic table size update (§6.3) */
     rc = hpack_int_read(p, len, 5, &v, &k);
@@ -369,6 +389,7 @@ static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t 
   if (indexing) {
     rc = hpack_table_add(&d->t, name, nlen, value, vlen, 0, 0);
     if (rc < 0) return rc;
+    if (rc == 1) flags |= entry_flags(d, d->t.next_seq - 1); /* new: never marked */
   }
   if (v && !name_dyn) flags |= d->static_flags & H2_HPACK_STATIC_NAME; /* name still the static one */
   return emit(d, name, nlen, value, vlen, flags);
@@ -444,12 +465,14 @@ int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_
       const char *n, *val;
       size_t nl, vl;
       int dyn;
-      rc = lookup(d, in[0] & 0x7fu, &n, &nl, &val, &vl, &dyn);
+      uint32_t idx = in[0] & 0x7fu;
+      rc = lookup(d, idx, &n, &nl, &val, &vl, &dyn);
       if (rc) return fail(d, rc);
       d->fields_seen = 1;
       in++;
       len--;
-      rc = emit(d, n, nl, val, vl, dyn ? 0 : d->static_flags);
+      rc = emit(d, n, nl, val, vl,
+                dyn ? entry_flags(d, d->t.next_seq - (idx - H2_HPACK_STATIC_COUNT)) : d->static_flags);
       if (rc < 0) return fail(d, rc);
       continue;
     }

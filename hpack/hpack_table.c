@@ -163,6 +163,7 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
   e->off = t->end;
   e->name_len = (uint32_t)name_len;
   e->value_len = (uint32_t)value_len;
+  e->mark = 0;
   t->end += len;
   t->size += (uint32_t)esz;
   if (t->indexed) {
