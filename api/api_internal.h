@@ -30,6 +30,9 @@ void h2_pool_drain(h2_pool *p);
 /* The allocator sessions give their engine when h2_options.mem is NULL:
  * malloc with per-thread free lists of blocks up to 1 KiB (mem_cache.c). */
 const h2_mem *h2_mem_cached_(void);
+/* 1 if blocks are cached (not under AddressSanitizer, and only where the C
+ * library tells a block's usable size), else plain malloc/free. */
+int h2_mem_cache_enabled_(void);
 /* Bytes held in the calling thread's free lists. */
 size_t h2_mem_cache_bytes_(void);
 /* Frees the calling thread's cached blocks (the cache stays usable). */

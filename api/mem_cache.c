@@ -16,7 +16,19 @@
 
 #include "api_internal.h"
 
-#if defined(__GLIBC__) || defined(__FreeBSD__)
+/* Under AddressSanitizer the cache is off: a cached block would stay
+ * "allocated" to it, hiding use-after-free in the engine. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MC_ASAN 1
+#endif
+#endif
+
+#if defined(MC_ASAN)
+#define MC_ENABLED 0
+#elif defined(__GLIBC__) || defined(__FreeBSD__)
 #if defined(__FreeBSD__)
 #include <malloc_np.h>
 #else
@@ -97,6 +109,8 @@ static void *mc_realloc(void *p, size_t n, void *user) {
 static const h2_mem mem_cached = {mc_malloc, mc_realloc, mc_free, NULL};
 
 const h2_mem *h2_mem_cached_(void) { return &mem_cached; }
+
+int h2_mem_cache_enabled_(void) { return MC_ENABLED; }
 
 size_t h2_mem_cache_bytes_(void) {
 #if MC_ENABLED
