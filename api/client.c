@@ -197,10 +197,19 @@ void h2_stream_set_pending_prio_(h2_stream *st, const h2_frame_prio *p) {
   st->pend->has_prio = 1;
 }
 
+/* Until the peer's SETTINGS arrive, its limit is taken to be
+ * peer_max_concurrent_streams (Node's peerMaxConcurrentStreams, 100). */
+static int before_settings_full(const h2_session *s) {
+  if (s->remote_settings_seen) return 0;
+  uint32_t max = s->opts.peer_max_concurrent_streams ? s->opts.peer_max_concurrent_streams : 100;
+  return h2_conn_num_streams(s->conn, 1) >= max;
+}
+
 void h2_session_start_pending_(h2_session *s) {
   while (s->pend_head && s->conn) {
     h2_stream *st = s->pend_head;
     h2_pending_req *p = st->pend;
+    if (!s->closed && before_settings_full(s)) return;
     int32_t id = s->closed ? H2_ERR_STATE
                            : h2_conn_submit_request(s->conn, p->f, p->n, p->has_prio ? &p->prio : NULL,
                                                     p->end, st);
@@ -260,7 +269,9 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
   int end = (flags & H2_END_STREAM) != 0;
   /* Behind requests already waiting, or no room under the peer's limit:
    * wait (Node queues such requests too). */
-  int32_t id = s->pend_head ? H2_ERR_REFUSED_STREAM : h2_conn_submit_request(s->conn, f, k, pp, end, st);
+  int32_t id = s->pend_head || before_settings_full(s)
+                   ? H2_ERR_REFUSED_STREAM
+                   : h2_conn_submit_request(s->conn, f, k, pp, end, st);
   if (id == H2_ERR_REFUSED_STREAM) {
     st->pend = pending_new(f, k, pp, end);
     if (st->pend) {

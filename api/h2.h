@@ -141,7 +141,9 @@ typedef struct h2_options {
                                               bound of its HPACK size) is
                                               refused (H2_ERR_LIMIT) and
                                               reported with on_frame_error */
-  uint32_t peer_max_concurrent_streams;    /* 0 = 100 */
+  uint32_t peer_max_concurrent_streams;    /* 0 = 100: client requests in
+                                              flight before the peer's first
+                                              SETTINGS (more wait) */
   uint32_t max_session_invalid_frames;     /* server; 0 = 1000 */
   uint32_t max_session_rejected_streams;   /* server; 0 = 100 */
   uint32_t max_reserved_remote_streams;    /* client; 0 = 200 */

@@ -41,6 +41,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
   h2_stream *st = ev->stream_user;
   switch (ev->type) {
     case H2_CONN_EV_SETTINGS:
+      s->remote_settings_seen = 1;
       if (s->cbs.on_remote_settings) {
         h2_settings v;
         to_settings(&v, ev->u.settings.settings);

@@ -91,6 +91,7 @@ struct h2_session {
   uint32_t destroy_code;
   h2_stream *streams;      /* live streams */
   h2_stream *pend_head, *pend_tail; /* client: requests waiting to start */
+  int remote_settings_seen; /* the peer's first SETTINGS arrived */
   size_t num_streams;
   size_t num_timed_streams; /* streams with a timeout set */
   h2_ping_rec *pings;      /* H2_MAX_PINGS entries, allocated by the first ping */

@@ -779,6 +779,36 @@ static void test_request_queue(void **state) {
   assert_string_equal((char *)p.cl.body, "1000101005");
   free_pair(&p);
 
+  /* Before the server's SETTINGS, peer_max_concurrent_streams (here 3)
+   * stands for its limit. */
+  {
+    memset(&p, 0, sizeof p);
+    g = &p;
+    p.server_mode = 0;
+    p.now = 1000;
+    h2_session_callbacks cc = {.on_close = on_close, .on_remote_settings = on_remote};
+    h2_session_callbacks sc = cc;
+    sc.on_stream = server_on_stream;
+    h2_options co;
+    h2_options_default(&co);
+    co.peer_max_concurrent_streams = 3;
+    assert_int_equal(h2_session_new(&p.c, 0, &co, &cc, &p.cl, NULL), 0);
+    assert_int_equal(h2_session_new(&p.s, 1, NULL, &sc, &p.sl, NULL), 0);
+    h2_stream *e[5];
+    for (int i = 0; i < 5; i++) {
+      assert_int_equal(h2_session_request(p.c, &e[i], h, 1, H2_END_STREAM, NULL), 0);
+      h2_stream_on(e[i], &client_stream_cbs, NULL);
+    }
+    assert_int_equal(h2_stream_id(e[2]), 5);
+    assert_int_equal(h2_stream_id(e[3]), 0);
+    assert_int_equal(h2_stream_id(e[4]), 0);
+    pump(&p);
+    assert_int_equal(p.sl.streams, 5);
+    assert_int_equal(p.cl.responses, 5);
+    assert_int_equal(p.cl.closes, 5);
+    free_pair(&p);
+  }
+
   /* Closing a waiting request sends nothing; GOAWAY refuses the rest. */
   server_limit(&so, 1);
   make_pair_opts(&p, 3, &so);
