@@ -75,6 +75,8 @@ enum {
 #define FZC_CFG_TRACE 0x20        /* frame traces on, printed */
 #define FZC_CFG_AUTORESPOND 0x40  /* server: respond to each request in the callback */
 #define FZC_CFG_TIGHT 0x80        /* small limits: memory 256 KiB, 4 streams, high water 4 KiB */
+/* SMALL_WIN and BIG_WIN together (the big windows win) also pad DATA and
+ * HEADERS/PUSH_PROMISE: MAX, or ALIGNED to 64 with TRACE. */
 
 /* The requests the client harness submits before any input (the corpus
  * generator submits the same ones so its server bytes fit). */
@@ -117,6 +119,11 @@ static inline void fzc_config(h2_conn_config *cfg, h2_conn_role role, uint8_t cb
     cfg->settings.initial_window_size = 1u << 20;
     cfg->connection_window = 16u << 20;
     cfg->settings.max_frame_size = 65536;
+  }
+  if ((cb & (FZC_CFG_SMALL_WIN | FZC_CFG_BIG_WIN)) == (FZC_CFG_SMALL_WIN | FZC_CFG_BIG_WIN)) {
+    uint8_t mode = (cb & FZC_CFG_TRACE) ? H2_CONN_PAD_ALIGNED : H2_CONN_PAD_MAX;
+    cfg->padding = cfg->header_padding = mode;
+    cfg->padding_align = 64;
   }
   if (cb & FZC_CFG_TIGHT) {
     cfg->max_memory = 256 * 1024;

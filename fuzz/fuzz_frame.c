@@ -103,16 +103,24 @@ static void same_frame(const h2_frame *a, const h2_frame *b) {
 }
 
 /* split_headers sends a HEADERS fragment through the CONTINUATION splitter
- * and checks the pieces reassemble to it. */
+ * (keeping its padding, which goes in the first frame only) and checks the
+ * pieces reassemble to it. */
 static void split_headers(const h2_frame *f, uint32_t max) {
-  size_t need = h2_frame_block_size(f->u.headers.has_priority ? 5 : 0, f->u.headers.fragment_len, max);
+  int pad = (f->hdr.flags & H2_FLAG_PADDED) ? f->pad_len : -1;
+  size_t extra = (f->u.headers.has_priority ? 5 : 0) + (pad >= 0 ? 1 + (size_t)pad : 0);
+  size_t need = h2_frame_block_size(extra, f->u.headers.fragment_len, max);
   uint8_t *buf = malloc(need ? need : 1);
   if (buf == NULL) return;
   h2_cbb b;
   h2_cbb_init(&b, buf, need);
-  CHECK(h2_frame_write_headers_block(&b, f->hdr.stream_id, f->hdr.flags & H2_FLAG_END_STREAM,
-                                     f->u.headers.has_priority ? &f->u.headers.prio : NULL,
-                                     f->u.headers.fragment, f->u.headers.fragment_len, max) == 0);
+  const h2_frame_prio *prio = f->u.headers.has_priority ? &f->u.headers.prio : NULL;
+  if (pad < 0)
+    CHECK(h2_frame_write_headers_block(&b, f->hdr.stream_id, f->hdr.flags & H2_FLAG_END_STREAM, prio,
+                                       f->u.headers.fragment, f->u.headers.fragment_len, max) == 0);
+  else
+    CHECK(h2_frame_write_padded_block(&b, H2_FRAME_HEADERS, f->hdr.stream_id,
+                                      f->hdr.flags & H2_FLAG_END_STREAM, prio, 0, f->u.headers.fragment,
+                                      f->u.headers.fragment_len, max, pad) == 0);
   CHECK(b.len == need);
   h2_cbs in;
   h2_cbs_init(&in, buf, b.len);
@@ -124,6 +132,7 @@ static void split_headers(const h2_frame *f, uint32_t max) {
     const uint8_t *p = first ? g.u.headers.fragment : g.u.continuation.fragment;
     size_t n = first ? g.u.headers.fragment_len : g.u.continuation.fragment_len;
     CHECK(g.type == (first ? H2_FRAME_HEADERS : H2_FRAME_CONTINUATION));
+    if (first) CHECK(((g.hdr.flags & H2_FLAG_PADDED) ? g.pad_len : -1) == pad);
     CHECK(((g.hdr.flags & H2_FLAG_END_HEADERS) != 0) == (h2_cbs_len(&in) == 0));
     CHECK(off + n <= f->u.headers.fragment_len);
     CHECK(n == 0 || memcmp(p, f->u.headers.fragment + off, n) == 0);
