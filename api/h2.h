@@ -144,7 +144,10 @@ typedef struct h2_options {
   uint32_t peer_max_concurrent_streams;    /* 0 = 100: client requests in
                                               flight before the peer's first
                                               SETTINGS (more wait) */
-  uint32_t max_session_invalid_frames;     /* server; 0 = 1000 */
+  uint32_t max_session_invalid_frames;     /* 0 = 1000: stream errors the
+                                              peer may cause (in a burst; the
+                                              budget refills at 33/s) before
+                                              GOAWAY ENHANCE_YOUR_CALM */
   uint32_t max_session_rejected_streams;   /* server; 0 = 100 */
   uint32_t max_reserved_remote_streams;    /* client; 0 = 200 */
 

@@ -343,6 +343,10 @@ static void fill_config(h2_conn_config *cfg, const h2_session *s) {
   if (o->max_session_memory_mb) cfg->max_memory = (size_t)o->max_session_memory_mb << 20;
   cfg->max_header_fields = o->max_header_list_pairs ? o->max_header_list_pairs : 128; /* Node */
   if (o->max_session_rejected_streams) cfg->max_refused_streams = o->max_session_rejected_streams;
+  /* Invalid frames that cost the peer a stream error (RST_STREAM from us):
+   * the engine's budget for them, beyond which the session ends with
+   * GOAWAY ENHANCE_YOUR_CALM (it refills at local_rst_per_sec). */
+  if (o->max_session_invalid_frames) cfg->local_rst_burst = o->max_session_invalid_frames;
   if (o->max_reserved_remote_streams) cfg->max_reserved_streams = o->max_reserved_remote_streams;
   if (o->max_deflate_dynamic_table_size)
     cfg->hpack_encoder_table_limit = o->max_deflate_dynamic_table_size;

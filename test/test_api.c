@@ -830,6 +830,43 @@ static void test_request_queue(void **state) {
   free_pair(&p);
 }
 
+/* max_session_invalid_frames: frames that cost the peer a stream error
+ * (here DATA on streams it already ended) end the session past the limit. */
+static void test_invalid_frames_limit(void **state) {
+  (void)state;
+  for (int limited = 0; limited <= 1; limited++) {
+    h2_options so;
+    h2_options_default(&so);
+    so.max_session_invalid_frames = limited ? 3 : 0;
+    pair p;
+    make_pair_opts(&p, 3, &so);
+    h2_header h[] = {H2_HDR(":path", "/slow")};
+    for (int i = 0; i < 6; i++) {
+      h2_stream *st;
+      assert_int_equal(h2_session_request(p.c, &st, h, 1, H2_END_STREAM, NULL), 0);
+      h2_stream_on(st, &client_stream_cbs, NULL);
+    }
+    pump(&p);
+    assert_int_equal(p.sl.streams, 6);
+    for (uint32_t i = 0; i < 6; i++) {
+      uint32_t id = 1 + 2 * i;
+      uint8_t data[10] = {0, 0, 1, 0 /* DATA */, 0, (uint8_t)(id >> 24), (uint8_t)(id >> 16),
+                          (uint8_t)(id >> 8), (uint8_t)id, 'x'};
+      h2_session_feed(p.s, data, sizeof data, p.now);
+    }
+    pump(&p);
+    if (limited) {
+      assert_int_equal(p.cl.goaways, 1);
+      assert_int_equal(p.cl.goaway_code, 0xb); /* ENHANCE_YOUR_CALM */
+    } else {
+      assert_int_equal(p.cl.goaways, 0);
+      assert_int_equal(p.cl.closes, 6); /* each stream reset, the session lives */
+      assert_int_equal(p.cl.last_rst, 0x5); /* STREAM_CLOSED */
+    }
+    free_pair(&p);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_get_with_trailers),
@@ -844,6 +881,7 @@ int main(void) {
     cmocka_unit_test(test_destroy),
     cmocka_unit_test(test_priority),
     cmocka_unit_test(test_request_queue),
+    cmocka_unit_test(test_invalid_frames_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
