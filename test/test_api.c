@@ -867,6 +867,58 @@ static void test_invalid_frames_limit(void **state) {
   }
 }
 
+/* Options reach their limits: maxOutstandingPings, maxHeaderListPairs,
+ * maxSendHeaderBlockLength. */
+static void test_option_limits(void **state) {
+  (void)state;
+  h2_options so;
+  h2_options_default(&so);
+  so.max_outstanding_pings = 2;
+  so.max_header_list_pairs = 6;
+  so.max_send_header_block_length = 200;
+  pair p;
+  make_pair_opts(&p, 0, &so);
+  /* Pings: 2 outstanding at most; after the ACKs there is room again. */
+  assert_int_equal(h2_session_ping(p.s, NULL, NULL, NULL), 0);
+  assert_int_equal(h2_session_ping(p.s, NULL, NULL, NULL), 0);
+  assert_int_equal(h2_session_ping(p.s, NULL, NULL, NULL), H2_ERR_LIMIT);
+  pump(&p);
+  assert_int_equal(h2_session_ping(p.s, NULL, NULL, NULL), 0);
+  pump(&p);
+  /* A request of 4 pseudo-headers + 3 fields (7 > 6) is not accepted by
+   * the server: no stream event, that stream is reset; a request of 6
+   * fields is served. */
+  h2_stream *st;
+  h2_header many[] = {H2_HDR(":path", "/m"), H2_HDR("a", "1"), H2_HDR("b", "2"), H2_HDR("c", "3")};
+  assert_int_equal(h2_session_request(p.c, &st, many, 4, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st, &client_stream_cbs, NULL);
+  pump(&p);
+  assert_int_equal(p.sl.streams, 0);
+  assert_int_equal(p.cl.responses, 0);
+  assert_int_equal(p.cl.closes, 1);
+  assert_int_equal(p.cl.last_rst, 0xb); /* ENHANCE_YOUR_CALM on that stream only */
+  assert_int_equal(p.cl.goaways, 0);
+  free_pair(&p);
+
+  make_pair_opts(&p, 3, &so);
+  h2_header two[] = {H2_HDR(":path", "/m"), H2_HDR("a", "1"), H2_HDR("b", "2")};
+  assert_int_equal(h2_session_request(p.c, &st, two, 3, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st, &client_stream_cbs, NULL);
+  pump(&p);
+  assert_int_equal(p.sl.streams, 1);
+  /* The server's response headers above 200 bytes (name + value + 32
+   * each): refused at once with frameError, nothing sent. */
+  char v[180];
+  memset(v, 'v', sizeof v);
+  h2_header r[] = {H2_HDR(":status", "200"), {"x-long", 6, v, sizeof v, 0}};
+  assert_int_equal(h2_stream_respond(p.sl.last_stream, r, 2, H2_END_STREAM), H2_ERR_LIMIT);
+  h2_header ok[] = {H2_HDR(":status", "204")};
+  assert_int_equal(h2_stream_respond(p.sl.last_stream, ok, 1, H2_END_STREAM), 0);
+  pump(&p);
+  assert_int_equal(p.cl.status, 204);
+  free_pair(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_get_with_trailers),
@@ -882,6 +934,7 @@ int main(void) {
     cmocka_unit_test(test_priority),
     cmocka_unit_test(test_request_queue),
     cmocka_unit_test(test_invalid_frames_limit),
+    cmocka_unit_test(test_option_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
