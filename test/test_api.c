@@ -380,6 +380,15 @@ static void test_many_streams_and_state(void **state) {
   assert_int_equal(ss.next_stream_id, 101);
   assert_int_equal(ss.num_streams, 0);
   assert_true(ss.local_window_size > 0);
+  /* HPACK tables mirror each other: our decoder holds what the server's
+   * encoder inserted, and the other way round. */
+  h2_session_state sv;
+  h2_session_get_state(p.s, &sv);
+  assert_true(sv.deflate_dynamic_table_size > 0);
+  assert_int_equal(ss.inflate_dynamic_table_size, sv.deflate_dynamic_table_size);
+  assert_int_equal(ss.deflate_dynamic_table_size, sv.inflate_dynamic_table_size);
+  assert_int_equal(sv.last_proc_stream_id, 99);
+  assert_int_equal(ss.outbound_queue_size, 0);
   free_pair(&p);
 }
 
