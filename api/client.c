@@ -265,6 +265,7 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
     p.weight = prio->weight ? prio->weight : 16;
     p.exclusive = prio->exclusive ? 1 : 0;
     pp = &p;
+    st->weight = p.weight;
   }
   int end = (flags & H2_END_STREAM) != 0;
   /* Behind requests already waiting, or no room under the peer's limit:

@@ -331,7 +331,8 @@ typedef struct h2_priority {
   uint32_t parent;   /* stream id depended on; 0 = root */
   uint16_t weight;   /* 1..256; 0 = 16 */
   int exclusive;
-  int silent;        /* h2_stream_priority: change locally, send no PRIORITY */
+  int silent;        /* h2_stream_priority: record it (stream state), send
+                        no PRIORITY; our own send scheduler is not changed */
 } h2_priority;
 
 /* h2_session_request (client) opens a stream with |hdrs|; :method defaults
@@ -594,8 +595,8 @@ typedef struct h2_stream_status {
   int state;        /* H2_STREAM_STATE_* */
   int local_close;  /* our side ended */
   int remote_close; /* peer's side ended */
-  uint32_t sum_dependency_weight;
-  uint16_t weight;
+  uint32_t sum_dependency_weight; /* not tracked: always 0 */
+  uint16_t weight;  /* RFC 7540 weight last given by either side (16) */
 } h2_stream_status;
 
 enum {

@@ -72,6 +72,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
             break;
           }
           ns->end_after_headers = ev->u.headers.end_stream != 0;
+          if (ev->u.headers.prio) ns->weight = ev->u.headers.prio->weight;
           h2_conn_stream_set_user(s->conn, ev->stream_id, ns);
           if (s->cbs.on_stream) s->cbs.on_stream(s, ns, f, n, flags, s->user);
           else h2_stream_close(ns, 0x7);
@@ -118,6 +119,9 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
       if (st->cbs.on_data && ev->u.data.len)
         st->cbs.on_data(st, ev->u.data.data, ev->u.data.len, st->user);
       if (!st->paused) h2_conn_consume(s->conn, ev->stream_id, ev->u.data.len);
+      break;
+    case H2_CONN_EV_PRIORITY:
+      if (st && !ev->u.priority.update_value) st->weight = ev->u.priority.prio.weight;
       break;
     case H2_CONN_EV_STREAM_END:
       if (st) {

@@ -53,6 +53,7 @@ struct h2_stream {
    * MAX_CONCURRENT_STREAMS (id 0 until it starts) */
   struct h2_pending_req *pend;
   h2_stream *pend_next;
+  uint16_t weight;         /* RFC 7540 weight last set either way; 0 = 16 */
 };
 
 typedef struct h2_ping_rec {

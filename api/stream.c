@@ -458,11 +458,20 @@ int h2_stream_priority(h2_stream *st, const h2_priority *prio) {
     return h2_api_fail("priority: weight must be 1..256 and parent not the stream itself");
   if (st->pend) { /* not opened yet: it opens with this priority */
     h2_stream_set_pending_prio_(st, &p);
+    st->weight = p.weight;
     return 0;
   }
-  if (prio->silent) return 0; /* the engine's scheduler has no silent path */
+  if (prio->silent) {
+    /* Recorded (h2_stream_get_state), not sent; the engine has no local-only
+     * path, so our own scheduler keeps the previous priority. */
+    st->weight = p.weight;
+    return 0;
+  }
   int rc = h2_conn_submit_priority(st->s->conn, st->id, &p);
-  if (rc == 0) h2_session_schedule_flush_(st->s);
+  if (rc == 0) {
+    st->weight = p.weight;
+    h2_session_schedule_flush_(st->s);
+  }
   return rc;
 }
 
@@ -599,7 +608,7 @@ void h2_stream_get_state(const h2_stream *st, h2_stream_status *out) {
   memset(out, 0, sizeof *out);
   out->local_close = st->local_ended;
   out->remote_close = st->remote_ended;
-  out->weight = 16;
+  out->weight = st->weight ? st->weight : 16;
   if (st->closed || !st->s->conn) {
     out->state = H2_STREAM_STATE_CLOSED;
     return;

@@ -702,11 +702,29 @@ static void test_priority(void **state) {
   h2_stream_on(b, &client_stream_cbs, NULL);
   pump(&p);
   assert_int_equal(prio_headers, 1); /* b's HEADERS carried the priority */
+  h2_stream_status bs;
+  h2_stream_get_state(b, &bs);
+  assert_int_equal(bs.weight, 32);
+  h2_stream_get_state(p.sl.last_stream, &bs); /* the server saw it in HEADERS */
+  assert_int_equal(bs.weight, 32);
   h2_priority pr = {.parent = h2_stream_id(a), .weight = 200, .exclusive = 1, .silent = 0};
   assert_int_equal(h2_stream_priority(b, &pr), 0);
   pump(&p);
   assert_int_equal(prio_frames, 1);
   assert_non_null(strstr(prio_line, "weight=200"));
+  h2_stream_get_state(b, &bs);
+  assert_int_equal(bs.weight, 200);
+  h2_stream_get_state(p.sl.last_stream, &bs); /* and the PRIORITY frame */
+  assert_int_equal(bs.weight, 200);
+  /* silent: recorded, nothing sent */
+  h2_priority quiet = {.parent = 0, .weight = 7, .silent = 1};
+  assert_int_equal(h2_stream_priority(b, &quiet), 0);
+  pump(&p);
+  assert_int_equal(prio_frames, 1);
+  h2_stream_get_state(b, &bs);
+  assert_int_equal(bs.weight, 7);
+  h2_stream_get_state(a, &bs);
+  assert_int_equal(bs.weight, 16);
   /* Invalid: weight out of range, the stream depending on itself. */
   h2_priority bad = {.parent = 0, .weight = 257};
   assert_int_equal(h2_stream_priority(b, &bad), H2_ERR_INVALID_ARG);
