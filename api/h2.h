@@ -159,6 +159,21 @@ typedef struct h2_options {
    * after the preface (0 = keep 65535). Large values speed up downloads. */
   uint32_t connection_window_size;
 
+  /* Padding of HEADERS, PUSH_PROMISE and DATA frames (Node's
+   * paddingStrategy): H2_PADDING_NONE (default), H2_PADDING_MAX (255 octets
+   * where allowed), H2_PADDING_ALIGNED (the whole frame, 9-octet header
+   * included, to a multiple of 8 where allowed), H2_PADDING_CALLBACK (ask
+   * |select_padding|). DATA padding counts against flow control and never
+   * exceeds the windows; HEADERS padding costs no window, goes in the first
+   * frame of a block only and never exceeds the peer's MAX_FRAME_SIZE. */
+  int padding_strategy;
+  /* Node's selectPadding: for a frame of |frame_len| payload octets that
+   * may carry up to |max_frame_len| - |frame_len| octets of padding, returns
+   * the padded length (frame_len..max_frame_len; outside values are
+   * clipped; the Pad Length octet is not counted). |user| is the session's
+   * user pointer. Called while output is produced, once per padded frame. */
+  size_t (*select_padding)(size_t frame_len, size_t max_frame_len, void *user);
+
   /* Client only: TLS context to use for https:// (NULL: h2_connect makes
    * one that verifies against the system store); insecure = 1 is curl -k;
    * ca_file adds trust anchors. */
@@ -171,6 +186,12 @@ typedef struct h2_options {
    * 8 MiB per thread, which spares busy connections malloc's slow path). */
   const h2_mem *mem;
 } h2_options;
+
+/* h2_options.padding_strategy values. */
+#define H2_PADDING_NONE 0
+#define H2_PADDING_MAX 1
+#define H2_PADDING_ALIGNED 2
+#define H2_PADDING_CALLBACK 3
 
 /* h2_options_default zeroes |o| (every field's default applies). */
 void h2_options_default(h2_options *o);

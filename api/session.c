@@ -357,6 +357,14 @@ static void fill_config(h2_conn_config *cfg, const h2_session *s) {
   cfg->auto_window_update = 0;
 }
 
+/* The engine's padding callback for H2_PADDING_CALLBACK (DATA and HEADERS). */
+static size_t select_padding(void *user, uint32_t stream_id, size_t len, size_t max_pad) {
+  (void)stream_id;
+  h2_session *s = user;
+  size_t n = s->opts.select_padding(len, len + max_pad, s->user);
+  return n > len ? n - len : 0; /* the engine clips to max_pad */
+}
+
 int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
                      const h2_session_callbacks *cbs, void *user) {
   if (opts) {
@@ -373,6 +381,10 @@ int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
   s->refd = 1;
   h2_conn_config cfg;
   fill_config(&cfg, s);
+  cfg.padding = cfg.header_padding = (uint8_t)s->opts.padding_strategy; /* same values */
+  cfg.padding_align = 8;                                              /* Node's ALIGNED */
+  cfg.padding_cb = cfg.header_padding_cb = select_padding;
+  cfg.padding_user = s;
   s->conn = h2_conn_new(is_server ? H2_CONN_SERVER : H2_CONN_CLIENT, &cfg,
                         s->opts.mem ? s->opts.mem : h2_mem_cached_(), on_event, s);
   if (!s->conn) return H2_ERR_NOMEM;

@@ -106,6 +106,10 @@ int h2_options_validate(const h2_options *o) {
   if (o->connection_window_size > 0x7fffffffu)
     return h2_api_fail("connectionWindowSize must be at most 2147483647 (got %u)",
                        o->connection_window_size);
+  if (o->padding_strategy < H2_PADDING_NONE || o->padding_strategy > H2_PADDING_CALLBACK)
+    return h2_api_fail("paddingStrategy must be one of H2_PADDING_* (got %d)", o->padding_strategy);
+  if (o->padding_strategy == H2_PADDING_CALLBACK && !o->select_padding)
+    return h2_api_fail("paddingStrategy H2_PADDING_CALLBACK needs select_padding");
   if (o->max_send_header_block_length && o->max_send_header_block_length < 64)
     return h2_api_fail("maxSendHeaderBlockLength must be at least 64 (got %u)",
                        o->max_send_header_block_length);
