@@ -27,6 +27,9 @@
  *       and PING_ACK / SETTINGS_ACK / GOAWAY last=<id> code=<c> / PUSH <path>
  *       lines, then DONE (or FAIL <why>). Exit status 0 unless FAIL.
  *
+ * CONN_PEER_PADDING=<H2_CONN_PAD_* number> in the environment pads DATA and
+ * HEADERS/PUSH_PROMISE (ALIGNED to 64 octets) in both roles.
+ *
  * Every loop is bounded in time; the socket is non-blocking and driven by
  * poll() so neither side can dead-lock on a full buffer. */
 #define _GNU_SOURCE
@@ -354,6 +357,16 @@ static void set_nonblock(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* Padding from CONN_PEER_PADDING (see the file comment). */
+static void padding_from_env(h2_conn_config *cfg) {
+  const char *e = getenv("CONN_PEER_PADDING");
+  if (!e || !*e) return;
+  int mode = atoi(e);
+  if (mode < H2_CONN_PAD_NONE || mode > H2_CONN_PAD_ALIGNED) return; /* no callback here */
+  cfg->padding = cfg->header_padding = (uint8_t)mode;
+  cfg->padding_align = 64;
+}
+
 static peer *peer_new(h2_conn_role role, int fd, const h2_conn_config *cfg) {
   peer *p = calloc(1, sizeof *p);
   if (!p) fail("oom");
@@ -401,6 +414,7 @@ static int run_server(void) {
     h2_conn_config cfg;
     h2_conn_config_init(&cfg, H2_CONN_SERVER);
     cfg.settings.max_concurrent_streams = 256;
+    padding_from_env(&cfg);
     peer *p = peer_new(H2_CONN_SERVER, fd, &cfg);
     uint64_t cend = now_ms() + 20000;
     while (now_ms() < cend && !io_step(p, 50)) {
@@ -463,6 +477,7 @@ static int run_client(int port, const char *script) {
   if (connect(fd, (struct sockaddr *)&a, sizeof a)) fail("connect: %s", strerror(errno));
   h2_conn_config cfg;
   h2_conn_config_init(&cfg, H2_CONN_CLIENT);
+  padding_from_env(&cfg);
   peer *p = peer_new(H2_CONN_CLIENT, fd, &cfg);
   int ok = 1;
   if (strcmp(script, "basic") == 0) {

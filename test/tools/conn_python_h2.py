@@ -8,6 +8,8 @@ h2 server. Covered: bodies both ways, trailers both ways, bodies far larger
 than small flow-control windows (INITIAL_WINDOW_SIZE 1000 / 100 from
 Python), many concurrent streams, RST_STREAM mid-body both ways, PING both
 ways, GOAWAY both ways, SETTINGS changes mid-connection, push.
+Part C: Part A's trailers and a 100000-byte download with our server
+padding HEADERS and DATA (CONN_PEER_PADDING: MAX, then ALIGNED).
 
 Usage: conn_python_h2.py PATH_TO_conn_peer. Prints TAP lines
 `ok - name` / `not ok - name # why`. Every socket has a timeout and every
@@ -562,6 +564,77 @@ def part_b():
         srv.close()
 
 
+# ---------------------------------------------------------------- Part C
+def part_c(mode, label):
+    env = dict(os.environ, CONN_PEER_PADDING=str(mode))
+    srv = subprocess.Popen([PEER, 'server'], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env)
+    try:
+        line = srv.stdout.readline().decode()
+        if not line.startswith('PORT '):
+            tap(False, 'conn_server %s padding: starts' % label, line)
+            return
+        port = int(line.split()[1])
+
+        class Recorder:
+            """The socket, keeping a copy of every octet received."""
+            def __init__(self, sock):
+                self.sock, self.got = sock, bytearray()
+
+            def recv(self, n):
+                d = self.sock.recv(n)
+                self.got += d
+                return d
+
+            def __getattr__(self, name):
+                return getattr(self.sock, name)
+
+        def frames(raw):
+            off = 0
+            while off + 9 <= len(raw):
+                n = int.from_bytes(raw[off:off + 3], 'big')
+                yield raw[off + 3], raw[off + 4], bytes(raw[off + 9:off + 9 + n])
+                off += 9 + n
+
+        def padded():
+            s = Recorder(socket.create_connection(('127.0.0.1', port), timeout=5))
+            p = Peer(s, True)
+            body = pattern(5000)
+            a = p.request('POST', '/trailers', body, trailers=[('x-a', '1')])
+            b = p.request('GET', '/big/100000')
+            if not p.run_until(p.done(a, b), 10):
+                return False, 'incomplete'
+            sa, sb = p.st(a), p.st(b)
+            s.close()
+            # Every HEADERS frame padded, padding zero, ALIGNED frames a
+            # multiple of 64 octets; DATA padding seen by Python's flow control.
+            heads = [(fl, pl) for t, fl, pl in frames(s.got) if t == 1]
+            hdr_ok = heads and all(fl & 8 and pl[0] < len(pl) and not any(pl[len(pl) - pl[0]:])
+                                   and (mode != 2 or (9 + len(pl)) % 64 == 0) for fl, pl in heads)
+            data_pad = sum(e.flow_controlled_length - len(e.data) for e in p.events
+                           if isinstance(e, h2.events.DataReceived))
+            return (sa.headers.get(':status') == '200' and sa.trailers.get('x-trailer') == 'done'
+                    and bytes(sa.body) == body and bytes(sb.body) == pattern(100000)
+                    and hdr_ok and data_pad > 0), (sa.headers, sa.trailers, len(heads), data_pad)
+        try:
+            ok, why = padded()
+        except Exception as e:  # noqa: BLE001 - report and continue
+            ok, why = False, '%s: %s' % (type(e).__name__, e)
+        tap(ok, 'conn_server %s padding of HEADERS and DATA: trailers, 100000-byte download' % label, why)
+    finally:
+        try:
+            srv.stdin.close()
+        except OSError:
+            pass
+        try:
+            srv.wait(5)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv.wait()
+
+
 part_a()
 part_b()
+part_c(1, 'MAX')
+part_c(2, 'ALIGNED')
 sys.exit(1 if fails else 0)
