@@ -20,7 +20,8 @@
  *
  * The engine owns the stream states; it tells this module about them:
  *   h2_prio_open      a stream becomes open / half-closed / reserved
- *   h2_prio_close     a stream is closed (the node is remembered a while)
+ *   h2_prio_close     a stream is closed (the node is remembered a while,
+ *                     unless it never had priority information)
  *   h2_prio_set       HEADERS priority fields, PRIORITY frame, or a local
  *                     stream.priority() call (tree)
  *   h2_prio_set_urgency / h2_prio_set_header / h2_prio_update_field
@@ -217,6 +218,11 @@ int h2_prio_parse_field(const uint8_t *value, size_t len, uint8_t *out_urgency, 
  * scheduled, and it is remembered as a closed node so later PRIORITY
  * frames and dependencies on it keep their place; when the inactive bound
  * is exceeded the oldest inactive node is removed (§5.3.4 re-parenting).
+ * A stream opened without a priority (|spec| NULL) that never got one (no
+ * h2_prio_set, urgency or header) and still sits childless under the root
+ * with the default weight is forgotten at once instead: a later reference
+ * finds an idle node with that same default priority (§5.3.1), and
+ * remembered nodes with real information are not evicted for it.
  * Closing a closed node does nothing. Returns 0, H2_ERR_NOT_FOUND (unknown
  * id; e.g. already evicted) or H2_ERR_INVALID_ARG. Cannot fail otherwise:
  * the only allocation is an optional shrink of the hash table. */

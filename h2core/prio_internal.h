@@ -20,6 +20,7 @@ struct prio_node {
   uint8_t urgency;
   uint8_t incremental;
   uint8_t update_seen; /* a PRIORITY_UPDATE set urgency: header ignored */
+  uint8_t plain;       /* opened without a priority and never given one */
 
   /* The dependency tree. */
   prio_node *parent; /* NULL only for the root */

@@ -196,6 +196,7 @@ void prio_sched_set_urgency(h2_prio *p, prio_node *n, uint8_t urgency, uint8_t i
   if (requeue) b_remove(p, n);
   n->urgency = urgency;
   n->incremental = incremental;
+  n->plain = 0;
   if (requeue) b_insert(p, n);
 }
 

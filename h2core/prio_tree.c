@@ -127,6 +127,7 @@ int h2_prio_set(h2_prio *p, uint32_t id, const h2_prio_spec *spec) {
   prio_node *nx, *np;
   int rc = prealloc(p, !x, !par, &nx, &np);
   if (rc) return rc;
+  if (x) x->plain = 0;
   if (!x) {
     if (!prio_make_room(p, par, NULL)) {
       prio_node_dealloc(p, nx);
@@ -154,6 +155,7 @@ int h2_prio_open(h2_prio *p, uint32_t id, const h2_prio_spec *spec) {
   if (!x) {
     prio_init_node(p, nx, id, H2_PRIO_STATE_ACTIVE);
     x = nx;
+    x->plain = spec == NULL;
   } else {
     prio_inactive_unlink(p, x);
     x->state = H2_PRIO_STATE_ACTIVE;
@@ -163,11 +165,29 @@ int h2_prio_open(h2_prio *p, uint32_t id, const h2_prio_spec *spec) {
   return selfdep ? H2_ERR_PROTOCOL : 0;
 }
 
+/* is_plain tells whether active node |x| carries no priority information:
+ * opened without a priority, never given one (PRIORITY, PRIORITY_UPDATE,
+ * priority header), still a childless child of the root with the default
+ * weight and urgency. Remembering it closed would tell a later reference
+ * nothing an idle node with the default priority does not (§5.3.1, §5.3.4). */
+static int is_plain(const h2_prio *p, const prio_node *x) {
+  return x->plain && x->state == H2_PRIO_STATE_ACTIVE && x->parent == &p->root && !x->first_child &&
+         x->weight == H2_PRIO_DEFAULT_WEIGHT && x->urgency == H2_PRIO_DEFAULT_URGENCY && !x->incremental &&
+         !x->update_seen;
+}
+
 int h2_prio_close(h2_prio *p, uint32_t id) {
   if (!prio_valid_id(id)) return H2_ERR_INVALID_ARG;
   prio_node *x = prio_find(p, id);
   if (!x) return H2_ERR_NOT_FOUND;
   if (x->state == H2_PRIO_STATE_CLOSED) return 0;
+  if (is_plain(p, x)) { /* nothing to remember: forget it now */
+    /* No shrink here: the node and its table slot are about to serve the
+     * next stream (the closed node it would have stayed as held as much);
+     * the next shrink point (a remembered close, a removal) trims. */
+    prio_node_remove(p, x);
+    return 0;
+  }
   prio_sched_unready(p, x);
   if (x->state == H2_PRIO_STATE_ACTIVE) prio_inactive_push(p, x);
   x->state = H2_PRIO_STATE_CLOSED;

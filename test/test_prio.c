@@ -811,7 +811,8 @@ static void test_charge_after_remove(void **state) {
     assert_int_equal(h2_prio_next(p), 1);
     assert_int_equal(h2_prio_remove(p, 1), 0);
     assert_int_equal(h2_prio_charge(p, 1, 100), H2_ERR_NOT_FOUND);
-    open_ready(p, 3, NULL);
+    h2_prio_spec s = spec(0, 16, 0); /* an explicit priority: remembered */
+    open_ready(p, 3, &s);
     assert_int_equal(h2_prio_next(p), 3);
     assert_int_equal(h2_prio_close(p, 3), 0);
     assert_int_equal(h2_prio_charge(p, 3, 100), 0); /* closed, remembered */
@@ -819,6 +820,57 @@ static void test_charge_after_remove(void **state) {
     check_invariants(p);
     h2_prio_free(p);
   }
+}
+
+/* A stream opened without a priority that never got one is forgotten when
+ * it closes (nothing to remember); one with any signal is remembered. */
+static void test_close_plain_forgets(void **state) {
+  (void)state;
+  h2_prio *p = h2_prio_new(NULL, NULL);
+  h2_prio_info in;
+  open_ready(p, 1, NULL);
+  assert_int_equal(h2_prio_close(p, 1), 0);
+  assert_int_equal(h2_prio_get(p, 1, &in), H2_ERR_NOT_FOUND);
+  assert_int_equal(h2_prio_num_inactive(p), 0);
+  assert_int_equal(h2_prio_close(p, 1), H2_ERR_NOT_FOUND);
+  /* A later reference makes it an idle node with the default priority. */
+  h2_prio_spec s = spec(1, 7, 0);
+  assert_int_equal(h2_prio_set(p, 5, &s), 0);
+  EXPECT_NODE(p, 5, 1, 7);
+  EXPECT_NODE(p, 1, 0, 16);
+  assert_int_equal(info(p, 1).state, H2_PRIO_STATE_IDLE);
+  /* Any signal while open keeps it remembered: a PRIORITY frame (even one
+   * restating the default), an urgency, a child, a non-root parent. */
+  open_ready(p, 7, NULL);
+  s = spec(0, 16, 0);
+  assert_int_equal(h2_prio_set(p, 7, &s), 0);
+  assert_int_equal(h2_prio_close(p, 7), 0);
+  assert_int_equal(info(p, 7).state, H2_PRIO_STATE_CLOSED);
+  open_ready(p, 9, NULL);
+  assert_int_equal(h2_prio_set_urgency(p, 9, 3, 0), 0);
+  assert_int_equal(h2_prio_close(p, 9), 0);
+  assert_int_equal(info(p, 9).state, H2_PRIO_STATE_CLOSED);
+  open_ready(p, 11, NULL);
+  s = spec(11, 16, 0);
+  assert_int_equal(h2_prio_open(p, 13, &s), 0);
+  assert_int_equal(h2_prio_close(p, 11), 0);
+  assert_int_equal(info(p, 11).state, H2_PRIO_STATE_CLOSED);
+  EXPECT_NODE(p, 13, 11, 16);
+  open_ready(p, 15, NULL);
+  s = spec(0, 16, 1); /* 15 moves under 17 */
+  assert_int_equal(h2_prio_open(p, 17, &s), 0);
+  assert_int_equal(h2_prio_close(p, 15), 0);
+  assert_int_equal(info(p, 15).state, H2_PRIO_STATE_CLOSED);
+  /* A forgotten plain stream does not evict remembered ones. */
+  size_t before = h2_prio_num_inactive(p);
+  for (uint32_t id = 101; id < 1101; id += 2) {
+    open_ready(p, id, NULL);
+    assert_int_equal(h2_prio_close(p, id), 0);
+  }
+  assert_int_equal(h2_prio_num_inactive(p), before);
+  assert_int_equal(info(p, 7).state, H2_PRIO_STATE_CLOSED);
+  check_invariants(p);
+  h2_prio_free(p);
 }
 
 /* ---- RFC 9218 ordering -------------------------------------------------------------- */
@@ -1093,6 +1145,7 @@ int main(void) {
       cmocka_unit_test(test_exclusive_chain),
       cmocka_unit_test(test_no_hoarding),
       cmocka_unit_test(test_charge_after_remove),
+      cmocka_unit_test(test_close_plain_forgets),
       cmocka_unit_test(test_rfc9218_order),
       cmocka_unit_test(test_rfc9218_update_precedence),
       cmocka_unit_test(test_mode_switch),
