@@ -203,9 +203,7 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
   c->dec = h2_hpack_decoder_new(&c->mem);
   c->enc = h2_hpack_encoder_new(&c->mem);
   c->prio = h2_prio_new(&c->mem, NULL);
-  if (c->cfg.max_closed_streams)
-    c->closed_ring = h2c_alloc(c, (size_t)c->cfg.max_closed_streams * sizeof(uint32_t));
-  if (!c->dec || !c->enc || !c->prio || (c->cfg.max_closed_streams && !c->closed_ring)) goto fail;
+  if (!c->dec || !c->enc || !c->prio) goto fail;
   {
     uint32_t list = cfg->settings.max_header_list_size;
     uint32_t fl = list < 65536u ? list : 65536u;

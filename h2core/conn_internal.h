@@ -181,8 +181,9 @@ struct h2_conn {
   h2_idmap streams;
   h2_stream *hot;           /* the stream looked up last (one-entry cache) */
   h2_idmap closed;          /* id -> CLOSED_* */
-  uint32_t *closed_ring;    /* FIFO of ids in |closed| */
-  uint32_t closed_head, closed_count;
+  uint32_t *closed_ring;    /* FIFO of ids in |closed|; allocated at the
+                             * first close, doubled up to max_closed_streams */
+  uint32_t closed_head, closed_count, closed_cap;
   uint32_t last_peer_id;    /* highest id the peer opened */
   uint32_t last_local_id;   /* highest id we opened */
   uint32_t next_local_id;

@@ -279,6 +279,35 @@ int h2_conn_output(h2_conn *c, h2_iov *iov, int max_iov, uint64_t now_ms) {
   return n;
 }
 
+/* release_idle gives the output buffer, the segment array, the frame
+ * payload buffer and the header-block scratch back to the allocator once
+ * the connection goes idle: every output byte written and no stream left.
+ * An idle connection then holds none of them (they come back at their
+ * first use); a busy one pays at most a few allocations per idle
+ * transition, never per request while streams overlap. */
+static void release_idle(h2_conn *c) {
+  if (c->seg_count || c->streams.count || c->num_deferred) return;
+  if (c->obuf) {
+    h2c_free(c, c->obuf);
+    c->obuf = NULL;
+    c->obuf_len = c->obuf_cap = 0;
+  }
+  if (c->segs) {
+    h2c_free(c, c->segs);
+    c->segs = NULL;
+    c->seg_head = c->seg_cap = 0;
+  }
+  if (c->ibuf && c->in_state != IN_PAYLOAD) {
+    h2c_free(c, c->ibuf);
+    c->ibuf = NULL;
+    c->ibuf_cap = c->ibuf_got = 0;
+  }
+  if (!c->expect_cont && (c->hb.bytes || c->hb.fields)) {
+    h2c_hblock_free(c);
+    c->hb.num_fields = c->hb.bytes_len = 0;
+  }
+}
+
 int h2_conn_output_done(h2_conn *c, size_t nbytes) {
   if (c->in_cb) return H2_ERR_STATE;
   if (nbytes > c->pending_bytes) return H2_ERR_INVALID_ARG;
@@ -297,6 +326,7 @@ int h2_conn_output_done(h2_conn *c, size_t nbytes) {
     complete(c, &copy);
   }
   compact(c);
+  if (c->seg_count == 0) release_idle(c);
   return 0;
 }
 
