@@ -20,7 +20,7 @@
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
-SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else
 BUILD ?= build
 SANFLAGS :=
@@ -129,7 +129,10 @@ $(BUILD)/obj/test/test_loop_kqueue.o: SYS_CFLAGS += -Itest/kqueue_decl -DH2_KQUE
 
 # Fuzz targets: clang + libFuzzer, the core compiled again with coverage.
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ihpack -Ih2core -Iapi/cmd
+# -fno-sanitize-recover: a UBSan report aborts the run (libFuzzer keeps the input)
+# instead of printing and going on.
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  -Ihpack -Ih2core -Iapi/cmd
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(patsubst -fsanitize=fuzzer%,-fsanitize=fuzzer-no-link$(comma)address$(comma)undefined,$(FUZZ_FLAGS)) -MMD -MP -c $< -o $@

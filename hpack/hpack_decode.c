@@ -216,7 +216,9 @@ static size_t huff_cap(const h2_hpack_decoder *d, const str_ref *s) {
  * available), or a hard error. */
 static int decode_str(h2_hpack_decoder *d, const uint8_t *p, const str_ref *s, size_t scratch_off,
                       const char **out, size_t *out_len) {
-  if (!s->huff) {
+  if (!s->huff || s->len == 0) {
+    /* Raw, or Huffman of no octets (the empty string, no scratch needed:
+     * scratch may not exist yet). */
     *out = (const char *)p + s->off;
     *out_len = s->len;
     return 0;
@@ -372,8 +374,12 @@ static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t 
     if (!rc && ns.huff) soff = nlen;
   } else if (name_dyn && indexing) {
     /* The entry the name comes from may be evicted by the insert. */
-    if (nlen) memcpy(d->scratch, name, nlen);
-    name = d->scratch;
+    if (nlen) {
+      memcpy(d->scratch, name, nlen);
+      name = d->scratch;
+    } else {
+      name = ""; /* scratch may not exist yet */
+    }
     soff = nlen;
   }
   if (!over) {

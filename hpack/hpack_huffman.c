@@ -77,6 +77,7 @@ int h2_hpack_huffman_encode(h2_cbb *out, const char *s, size_t len) {
 }
 
 int h2_hpack_huffman_decode(char *out, size_t out_cap, const uint8_t *in, size_t in_len) {
+  if (in_len == 0) return 0; /* |out| may then be NULL: no pointer arithmetic on it */
   uint8_t *o = (uint8_t *)out;
   uint8_t *oend = o + out_cap;
   uint32_t e = H2_HUFF_ACCEPT, fail = 0;

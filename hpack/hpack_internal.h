@@ -151,7 +151,8 @@ typedef struct hpack_hnode {
  * buf[x - base] holds absolute offset x. Eviction only advances first_seq;
  * an insert that does not fit at the end of |buf| compacts the live bytes
  * to the front (or grows |buf| to twice the live bytes), so each entry is
- * contiguous and |buf| stays under about twice the table size.
+ * contiguous and |buf| stays under about twice the table size. |buf| is
+ * non-NULL whenever the table holds an entry (even one of zero bytes).
  *
  * With |indexed| set (the encoder), two chained hash indexes (name+value,
  * name) map to the newest entry of each bucket; chains run to older

@@ -70,12 +70,7 @@ static inline void hash_link(hpack_table *t, uint32_t seq) {
  * entries. Returns 0 or H2_ERR_NOMEM with nothing changed. */
 static int grow_ring(hpack_table *t, uint32_t need) {
   uint32_t cap = hpack_ring_cap(t);
-  if (!cap) {
-    /* First use: room for a table of small entries (at most 256). */
-    uint32_t want = t->max / 64 < 256 ? t->max / 64 : 256;
-    for (cap = 8; cap < want; cap *= 2) {
-    }
-  }
+  if (!cap) cap = 8; /* first use: small; doubles as entries come */
   while (cap < need) cap *= 2;
   hpack_entry *ring = h2_mem_malloc(t->mem, (size_t)cap * sizeof *ring);
   if (!ring) return H2_ERR_NOMEM;
@@ -135,16 +130,22 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
     if (rc) return rc;
   }
   size_t len = name_len + value_len;
-  if (t->end + len - t->base > t->buf_cap) {
+  /* |buf| exists whenever an entry does, even one with no bytes, so that
+   * hpack_table_name/value never offset a null pointer. */
+  if (!t->buf || t->end + len - t->base > t->buf_cap) {
     size_t live_start = t->end;
     if (evict < hpack_table_count(t)) live_start = t->ring[(t->first_seq + evict) & t->ring_mask].off;
     size_t live = t->end - live_start;
     if (t->buf && live + len <= t->buf_cap / 2) {
       memmove(t->buf, t->buf + (live_start - t->base), live);
     } else {
-      size_t cap = 2 * (live + len);
+      /* Starts small (a connection that indexes a few fields keeps a few
+       * hundred octets) and doubles up to twice the maximum size, where
+       * every later insert fits by compaction (no allocation). */
+      size_t cap = t->buf ? 2 * t->buf_cap : 256;
+      if (cap > 2 * (size_t)t->max) cap = 2 * (size_t)t->max;
+      if (cap < 2 * (live + len)) cap = 2 * (live + len);
       if (cap < 256) cap = 256;
-      if (!t->buf && cap < t->max) cap = t->max; /* first use */
       char *nb = h2_mem_malloc(t->mem, cap);
       if (!nb) return H2_ERR_NOMEM;
       if (live) memcpy(nb, t->buf + (live_start - t->base), live);
