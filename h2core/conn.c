@@ -199,6 +199,8 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
   c->recv_window = H2_DEFAULT_INITIAL_WINDOW_SIZE;
   c->recv_target = cfg->connection_window;
   c->in_state = role == H2_CONN_SERVER ? IN_PREFACE : IN_HDR;
+  c->obuf_hint = 4096;
+  c->seg_hint = 64;
 
   c->dec = h2_hpack_decoder_new(&c->mem);
   c->enc = h2_hpack_encoder_new(&c->mem);

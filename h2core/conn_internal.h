@@ -219,6 +219,7 @@ struct h2_conn {
   size_t obuf_len, obuf_cap;
   h2_oseg *segs;
   size_t seg_head, seg_count, seg_cap;
+  size_t obuf_hint, seg_hint; /* first sizes (capacities before the last idle release) */
   size_t pending_bytes;
   uint32_t num_control;     /* queued ACKs not yet written */
   uint8_t preface_done_out;

@@ -13,7 +13,7 @@ static int ensure_obuf(h2_conn *c, size_t n) {
   if (c->obuf_cap - c->obuf_len >= n) return 0;
   size_t need = c->obuf_len + n;
   if (need < c->obuf_len) return H2_ERR_NOMEM;
-  size_t ncap = c->obuf_cap ? c->obuf_cap : 4096;
+  size_t ncap = c->obuf_cap ? c->obuf_cap : c->obuf_hint;
   while (ncap < need) {
     if (ncap > SIZE_MAX / 2) return H2_ERR_NOMEM;
     ncap *= 2;
@@ -32,7 +32,7 @@ static h2_oseg *seg_push(h2_conn *c) {
       c->seg_head = 0;
     }
     if (c->seg_count == c->seg_cap) {
-      size_t ncap = c->seg_cap ? c->seg_cap * 2 : 64;
+      size_t ncap = c->seg_cap ? c->seg_cap * 2 : c->seg_hint;
       h2_oseg *ns = h2_mem_realloc(&c->mem, c->segs, ncap * sizeof *ns);
       if (!ns) return NULL;
       c->segs = ns;
@@ -58,7 +58,7 @@ uint8_t *h2c_out_reserve(h2_conn *c, size_t n) {
 int h2c_out_ensure(h2_conn *c, size_t nsegs, size_t nbytes) {
   if (ensure_obuf(c, nbytes)) return H2_ERR_NOMEM;
   if (c->seg_cap - c->seg_count < nsegs) {
-    size_t ncap = c->seg_cap ? c->seg_cap : 64;
+    size_t ncap = c->seg_cap ? c->seg_cap : c->seg_hint;
     while (ncap - c->seg_count < nsegs) ncap *= 2;
     if (c->seg_head > 0) {
       memmove(c->segs, c->segs + c->seg_head, c->seg_count * sizeof *c->segs);
@@ -282,17 +282,21 @@ int h2_conn_output(h2_conn *c, h2_iov *iov, int max_iov, uint64_t now_ms) {
 /* release_idle gives the output buffer, the segment array, the frame
  * payload buffer and the header-block scratch back to the allocator once
  * the connection goes idle: every output byte written and no stream left.
- * An idle connection then holds none of them (they come back at their
- * first use); a busy one pays at most a few allocations per idle
- * transition, never per request while streams overlap. */
+ * An idle connection then holds none of them; they come back at their
+ * first use at the size they had (up to OUT_HINT_MAX octets), so a busy
+ * connection pays one allocation per buffer per idle transition, not a
+ * series of reallocations, and nothing per request while streams overlap. */
+#define OUT_HINT_MAX 65536
 static void release_idle(h2_conn *c) {
   if (c->seg_count || c->streams.count || c->num_deferred) return;
   if (c->obuf) {
+    c->obuf_hint = c->obuf_cap < OUT_HINT_MAX ? c->obuf_cap : OUT_HINT_MAX;
     h2c_free(c, c->obuf);
     c->obuf = NULL;
     c->obuf_len = c->obuf_cap = 0;
   }
   if (c->segs) {
+    c->seg_hint = c->seg_cap * sizeof *c->segs < OUT_HINT_MAX ? c->seg_cap : OUT_HINT_MAX / sizeof *c->segs;
     h2c_free(c, c->segs);
     c->segs = NULL;
     c->seg_head = c->seg_cap = 0;

@@ -74,10 +74,9 @@ h2_stream *h2c_stream_new(h2_conn *c, uint32_t id, int local, uint8_t state) {
 /* grow_closed_ring doubles the ring of closed ids (from 16, at most
  * max_closed_streams), unrolling it so that the oldest id is first.
  * Returns 0, or -1 when it cannot grow (full at the limit, or no memory). */
-static int grow_closed_ring(h2_conn *c) {
+__attribute__((noinline)) static int grow_closed_ring(h2_conn *c) {
   uint32_t max = c->cfg.max_closed_streams;
   uint32_t cap = c->closed_cap;
-  if (cap >= max) return -1;
   uint32_t ncap = cap ? (cap > max / 2 ? max : cap * 2) : (max < 16 ? max : 16);
   uint32_t *nr = h2c_alloc(c, (size_t)ncap * sizeof *nr);
   if (!nr) return -1;
@@ -90,16 +89,22 @@ static int grow_closed_ring(h2_conn *c) {
 }
 
 static void remember_closed(h2_conn *c, uint32_t id, int kind) {
-  if (c->cfg.max_closed_streams == 0) return;
-  if (c->closed_count == c->closed_cap && grow_closed_ring(c)) {
-    if (c->closed_count == 0) return; /* no memory for the first one */
-    uint32_t old = c->closed_ring[c->closed_head];
-    h2_idmap_del(&c->closed, old);
-    c->closed_head = (c->closed_head + 1) % c->closed_cap;
-    c->closed_count--;
+  uint32_t cap = c->closed_cap;
+  if (c->closed_count == cap) {
+    if (cap < c->cfg.max_closed_streams && grow_closed_ring(c) == 0) {
+      cap = c->closed_cap;
+    } else {
+      if (c->closed_count == 0) return; /* none kept (limit 0, or no memory) */
+      uint32_t old = c->closed_ring[c->closed_head];
+      h2_idmap_del(&c->closed, old);
+      if (++c->closed_head == cap) c->closed_head = 0;
+      c->closed_count--;
+    }
   }
   if (h2_idmap_put(&c->closed, &c->mem, id, (void *)(uintptr_t)kind)) return;
-  c->closed_ring[(c->closed_head + c->closed_count) % c->closed_cap] = id;
+  uint32_t at = c->closed_head + c->closed_count;
+  if (at >= cap) at -= cap;
+  c->closed_ring[at] = id;
   c->closed_count++;
 }
 
