@@ -106,9 +106,13 @@ $(BUILD)/test/%: $(BUILD)/obj/test/%.o $(TEST_UTIL_OBJS) $(LIBS_FOR_PROGRAMS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $< $(TEST_UTIL_OBJS) $(LIBS_FOR_PROGRAMS) -lcmocka $(LDLIBS_ALL)
 
-# libh2core.a must link into a program with nothing but libc.
+# libh2core.a must link into a program with nothing but libc. Sanitized, the
+# runtime comes too: gcc's shared libasan/libubsan; clang's static runtime,
+# which needs libm, libpthread, libdl, librt and libgcc_s beside libc.
+CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
+SAN_RT_LIBS := $(if $(SANFLAGS),$(if $(CC_IS_CLANG),-lm -lpthread -ldl -lrt -lgcc_s,-lasan -lubsan),)
 $(BUILD)/libc_check: test/libc_check.c $(LIBCORE)
-	$(CC) $(CORE_CFLAGS) -MF $@.d -o $@ $< $(LIBCORE) -nodefaultlibs -lc $(if $(SANFLAGS),-lasan -lubsan,)
+	$(CC) $(CORE_CFLAGS) -MF $@.d -o $@ $< $(LIBCORE) -nodefaultlibs $(SAN_RT_LIBS) -lc
 check-libc: $(BUILD)/libc_check
 	$(BUILD)/libc_check
 

@@ -436,8 +436,10 @@ int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_
     if (d->skip) {
       size_t k = d->skip < len ? (size_t)d->skip : len;
       d->skip -= k;
-      in += k;
-      len -= k;
+      if (k) { /* |in| may be NULL when |len| is 0 */
+        in += k;
+        len -= k;
+      }
       if (d->skip) break;
     }
     if (d->pend_len) {
