@@ -145,8 +145,10 @@ static int send_initial_settings(h2_conn *c) {
     e[n++] = (h2_frame_setting){H2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
   if (s->no_rfc7540_priorities)
     e[n++] = (h2_frame_setting){H2_SETTINGS_NO_RFC7540_PRIORITIES, 1};
-  c->pend[0] = *s;
-  c->pend_sent_ms[0] = UINT64_MAX; /* set by the first call that brings a time */
+  h2c_rare *rare = h2c_rare_get(c);
+  if (!rare) return H2_ERR_NOMEM;
+  rare->pend[0] = *s;
+  rare->pend_sent_ms[0] = UINT64_MAX; /* set by the first call that brings a time */
   c->num_pend = 1;
   return h2c_send_settings(c, e, n);
 }
@@ -259,6 +261,7 @@ void h2_conn_free(h2_conn *c) {
   h2c_hblock_free(c);
   h2c_free(c, c->ibuf);
   h2c_free(c, c->closed_ring);
+  h2c_free(c, c->rare);
   h2c_free(c, c->deferred);
   h2_hpack_decoder_free(c->dec);
   h2_hpack_encoder_free(c->enc);
@@ -331,13 +334,29 @@ int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal) {
 
 void h2c_touch(h2_conn *c, uint64_t now_ms) {
   if (now_ms > c->now) c->now = now_ms;
-  if (c->num_pend && c->pend_sent_ms[0] == UINT64_MAX) c->pend_sent_ms[0] = now_ms;
+  if (c->num_pend && c->rare->pend_sent_ms[0] == UINT64_MAX) c->rare->pend_sent_ms[0] = now_ms;
+}
+
+h2c_rare *h2c_rare_get(h2_conn *c) {
+  if (!c->rare) {
+    c->rare = h2c_alloc(c, sizeof *c->rare);
+    if (c->rare) memset(c->rare, 0, sizeof *c->rare);
+  }
+  return c->rare;
+}
+
+void h2c_rare_release(h2_conn *c) {
+  if (!c->rare || c->num_pend) return;
+  for (int i = 0; i < MAX_PINGS; i++)
+    if (c->rare->pings[i].used) return;
+  h2c_free(c, c->rare);
+  c->rare = NULL;
 }
 
 uint64_t h2_conn_next_deadline(const h2_conn *c) {
-  if (!c->cfg.settings_timeout_ms || c->num_pend == 0 || c->fatal || c->pend_sent_ms[0] == UINT64_MAX)
+  if (!c->cfg.settings_timeout_ms || c->num_pend == 0 || c->fatal || c->rare->pend_sent_ms[0] == UINT64_MAX)
     return UINT64_MAX;
-  return c->pend_sent_ms[0] + c->cfg.settings_timeout_ms;
+  return c->rare->pend_sent_ms[0] + c->cfg.settings_timeout_ms;
 }
 
 int h2_conn_timeout(h2_conn *c, uint64_t now_ms) {

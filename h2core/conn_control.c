@@ -21,9 +21,10 @@ static void update_prio_mode(h2_conn *c) {
 static int settings_acked(h2_conn *c) {
   if (c->num_pend == 0) return h2c_conn_error(c, H2_ERR_PROTOCOL, "SETTINGS ACK without SETTINGS");
   h2_conn_settings old = c->local;
-  c->local = c->pend[0];
-  memmove(c->pend, c->pend + 1, (size_t)(c->num_pend - 1) * sizeof c->pend[0]);
-  memmove(c->pend_sent_ms, c->pend_sent_ms + 1, (size_t)(c->num_pend - 1) * sizeof c->pend_sent_ms[0]);
+  h2c_rare *rare = c->rare; /* non-NULL while num_pend > 0 */
+  c->local = rare->pend[0];
+  memmove(rare->pend, rare->pend + 1, (size_t)(c->num_pend - 1) * sizeof rare->pend[0]);
+  memmove(rare->pend_sent_ms, rare->pend_sent_ms + 1, (size_t)(c->num_pend - 1) * sizeof rare->pend_sent_ms[0]);
   c->num_pend--;
   if (old.header_table_size != c->local.header_table_size)
     h2_hpack_decoder_set_max_table_size(c->dec, c->local.header_table_size);
@@ -35,8 +36,8 @@ static int settings_acked(h2_conn *c) {
   h2c_flow_shift_local_initial(c, old.initial_window_size, c->local.initial_window_size);
   c->max_concurrent_enforced = c->local.max_concurrent_streams;
   for (int i = 0; i < c->num_pend; i++)
-    if (c->pend[i].max_concurrent_streams < c->max_concurrent_enforced)
-      c->max_concurrent_enforced = c->pend[i].max_concurrent_streams;
+    if (rare->pend[i].max_concurrent_streams < c->max_concurrent_enforced)
+      c->max_concurrent_enforced = rare->pend[i].max_concurrent_streams;
   update_prio_mode(c);
   if (c->fatal) return c->fatal_err;
   h2_conn_event ev;
@@ -91,11 +92,11 @@ int h2c_on_ping(h2_conn *c, const h2_frame *f) {
   memset(&ev, 0, sizeof ev);
   memcpy(ev.u.ping.opaque, f->u.ping.opaque, 8);
   if (f->hdr.flags & H2_FLAG_ACK) {
-    for (int i = 0; i < MAX_PINGS; i++) {
-      if (c->pings[i].used && memcmp(c->pings[i].opaque, f->u.ping.opaque, 8) == 0) {
-        c->pings[i].used = 0;
+    for (int i = 0; c->rare && i < MAX_PINGS; i++) {
+      if (c->rare->pings[i].used && memcmp(c->rare->pings[i].opaque, f->u.ping.opaque, 8) == 0) {
+        c->rare->pings[i].used = 0;
         ev.type = H2_CONN_EV_PING_ACK;
-        ev.u.ping.rtt_ms = c->now >= c->pings[i].sent_ms ? c->now - c->pings[i].sent_ms : 0;
+        ev.u.ping.rtt_ms = c->now >= c->rare->pings[i].sent_ms ? c->now - c->rare->pings[i].sent_ms : 0;
         return h2c_emit(c, &ev);
       }
     }

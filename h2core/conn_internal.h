@@ -21,6 +21,7 @@ typedef struct h2_idmap {
   h2_idmap_slot *slots;
   uint32_t cap; /* power of two or 0 */
   uint32_t count;
+  uint32_t hint; /* capacity to start from after h2_idmap_release (0: 16) */
 } h2_idmap;
 
 /* ---- queued DATA ------------------------------------------------------- */
@@ -148,6 +149,15 @@ typedef struct h2c_pool {
 #define MAX_PINGS 16
 #define MAX_PENDING_SETTINGS 8
 
+/* State seldom in use, allocated when first needed and released when the
+ * connection goes idle with none of it in use: SETTINGS frames sent and
+ * not acked yet, PINGs sent and not acked yet. */
+typedef struct h2c_rare {
+  h2_conn_settings pend[MAX_PENDING_SETTINGS]; /* each in-flight frame's result */
+  uint64_t pend_sent_ms[MAX_PENDING_SETTINGS];
+  struct { uint8_t opaque[8]; uint64_t sent_ms; int used; } pings[MAX_PINGS];
+} h2c_rare;
+
 typedef struct h2_mem_counter {
   const h2_mem *base;
   size_t used;
@@ -167,9 +177,7 @@ struct h2_conn {
   /* settings */
   h2_conn_settings local;  /* acked */
   h2_conn_settings remote;
-  h2_conn_settings pend[MAX_PENDING_SETTINGS]; /* each in-flight frame's result */
-  uint64_t pend_sent_ms[MAX_PENDING_SETTINGS];
-  int num_pend;
+  int num_pend;             /* in rare->pend */
   int got_remote_settings;
   uint32_t max_concurrent_enforced; /* min(acked, pending) */
 
@@ -224,8 +232,8 @@ struct h2_conn {
   uint32_t num_control;     /* queued ACKs not yet written */
   uint8_t preface_done_out;
 
-  /* ping */
-  struct { uint8_t opaque[8]; uint64_t sent_ms; int used; } pings[MAX_PINGS];
+  /* pending SETTINGS and PINGs (NULL when none) */
+  h2c_rare *rare;
   uint64_t ping_counter;
 
   /* goaway */
@@ -250,6 +258,11 @@ int h2c_emit(h2_conn *c, h2_conn_event *ev);
  * stream's user pointer (no lookup). */
 int h2c_emit_known(h2_conn *c, h2_conn_event *ev);
 void h2c_touch(h2_conn *c, uint64_t now_ms);
+/* h2c_rare_get returns c->rare, allocating it (zeroed) first if needed;
+ * NULL when out of memory. */
+h2c_rare *h2c_rare_get(h2_conn *c);
+/* h2c_rare_release frees c->rare when no SETTINGS or PING is pending. */
+void h2c_rare_release(h2_conn *c);
 int h2c_conn_error(h2_conn *c, int err, const char *msg);
 int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal);
 void *h2c_alloc(h2_conn *c, size_t n);
@@ -273,6 +286,9 @@ void *h2_idmap_get(const h2_idmap *m, uint32_t key);
 int h2_idmap_put(h2_idmap *m, const h2_mem *mem, uint32_t key, void *val);
 void *h2_idmap_del(h2_idmap *m, uint32_t key);
 void h2_idmap_free(h2_idmap *m, const h2_mem *mem);
+/* h2_idmap_release frees the slots of an empty map; it grows back to the
+ * capacity it had (at most 1024 slots) at its next insert. */
+void h2_idmap_release(h2_idmap *m, const h2_mem *mem);
 
 /* conn_stream.c */
 h2_stream *h2c_stream(const h2_conn *c, uint32_t id);

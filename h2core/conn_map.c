@@ -17,7 +17,7 @@ void *h2_idmap_get(const h2_idmap *m, uint32_t key) {
 }
 
 static int grow(h2_idmap *m, const h2_mem *mem) {
-  uint32_t ncap = m->cap ? m->cap * 2 : 16;
+  uint32_t ncap = m->cap ? m->cap * 2 : m->hint ? m->hint : 16;
   if (ncap == 0 || ncap > (1u << 28)) return H2_ERR_NOMEM;
   h2_idmap_slot *ns = h2_mem_malloc(mem, (size_t)ncap * sizeof *ns);
   if (!ns) return H2_ERR_NOMEM;
@@ -76,6 +76,12 @@ void *h2_idmap_del(h2_idmap *m, uint32_t key) {
   m->slots[i].val = NULL;
   m->count--;
   return val;
+}
+
+void h2_idmap_release(h2_idmap *m, const h2_mem *mem) {
+  if (m->count) return;
+  m->hint = m->cap < 1024 ? m->cap : 1024;
+  h2_idmap_free(m, mem);
 }
 
 void h2_idmap_free(h2_idmap *m, const h2_mem *mem) {

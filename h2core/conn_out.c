@@ -306,6 +306,8 @@ static void release_idle(h2_conn *c) {
     c->ibuf = NULL;
     c->ibuf_cap = c->ibuf_got = 0;
   }
+  if (c->streams.slots) h2_idmap_release(&c->streams, &c->mem);
+  h2c_rare_release(c);
   if (!c->expect_cont && (c->hb.bytes || c->hb.fields)) {
     h2c_hblock_free(c);
     c->hb.num_fields = c->hb.bytes_len = 0;

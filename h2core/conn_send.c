@@ -592,9 +592,11 @@ int h2_conn_submit_rst(h2_conn *c, uint32_t id, uint32_t error_code) {
 int h2_conn_submit_ping(h2_conn *c, const uint8_t *opaque, uint64_t now_ms) {
   int r = usable(c);
   if (r) return r;
+  h2c_rare *rare = h2c_rare_get(c);
+  if (!rare) return H2_ERR_NOMEM;
   int slot = -1;
   for (int i = 0; i < MAX_PINGS; i++)
-    if (!c->pings[i].used) {
+    if (!rare->pings[i].used) {
       slot = i;
       break;
     }
@@ -608,9 +610,9 @@ int h2_conn_submit_ping(h2_conn *c, const uint8_t *opaque, uint64_t now_ms) {
   }
   r = h2c_send_ping(c, 0, o);
   if (r) return r;
-  memcpy(c->pings[slot].opaque, o, 8);
-  c->pings[slot].sent_ms = now_ms;
-  c->pings[slot].used = 1;
+  memcpy(rare->pings[slot].opaque, o, 8);
+  rare->pings[slot].sent_ms = now_ms;
+  rare->pings[slot].used = 1;
   return 0;
 }
 
@@ -656,15 +658,17 @@ int h2_conn_submit_settings(h2_conn *c, const h2_frame_setting *entries, size_t 
   if (num && !entries) return H2_ERR_INVALID_ARG;
   if (num > 64) return H2_ERR_INVALID_ARG;
   if (c->num_pend >= MAX_PENDING_SETTINGS) return H2_ERR_LIMIT;
-  h2_conn_settings next = c->num_pend ? c->pend[c->num_pend - 1] : c->local;
+  h2c_rare *rare = h2c_rare_get(c);
+  if (!rare) return H2_ERR_NOMEM;
+  h2_conn_settings next = c->num_pend ? rare->pend[c->num_pend - 1] : c->local;
   for (size_t i = 0; i < num; i++) {
     r = apply_entry(&next, &entries[i]);
     if (r) return r;
   }
   r = h2c_send_settings(c, entries, num);
   if (r) return r;
-  c->pend[c->num_pend] = next;
-  c->pend_sent_ms[c->num_pend] = now_ms;
+  rare->pend[c->num_pend] = next;
+  rare->pend_sent_ms[c->num_pend] = now_ms;
   c->num_pend++;
   if (next.max_concurrent_streams < c->max_concurrent_enforced)
     c->max_concurrent_enforced = next.max_concurrent_streams;
