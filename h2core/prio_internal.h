@@ -21,6 +21,7 @@ struct prio_node {
   uint8_t incremental;
   uint8_t update_seen; /* a PRIORITY_UPDATE set urgency: header ignored */
   uint8_t plain;       /* opened without a priority and never given one */
+  uint8_t in_lane;     /* tree: queued in the parent's lane, not its heap */
 
   /* The dependency tree. */
   prio_node *parent; /* NULL only for the root */
@@ -38,9 +39,15 @@ struct prio_node {
   uint64_t seq;   /* tie-break: insertion order */
   uint32_t rem;   /* carried remainder of bytes * scale / weight */
 
-  /* Tree mode: this node's own queue, a pairing heap of queued children,
-   * and its virtual time (the key of the child served last). */
+  /* Tree mode: this node's own queue of queued children, and its virtual
+   * time (the key of the child served last). The queue is two parts: a
+   * lane, a list already in (key, seq) order that takes every child joining
+   * with a key not below the lane's last one (the common case: children
+   * join at the virtual time, which never goes back), linked by
+   * hp_next/hp_prev; and a pairing heap for the others. The next child is
+   * the lesser of the two fronts. */
   prio_node *queue;
+  prio_node *lane_head, *lane_tail;
   uint64_t vt;
 };
 

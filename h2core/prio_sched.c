@@ -1,8 +1,10 @@
 /* prio_sched.c: the send scheduler. Both schemes keep only ready work in
  * their queues, so choosing a stream never looks at idle ones.
  *
- * Tree mode: every node has a queue (an intrusive pairing heap) of the
- * children that are ready or have a ready descendant, ordered by virtual
+ * Tree mode: every node has a queue of the children that are ready or
+ * have a ready descendant (an intrusive pairing heap, plus a lane: a list
+ * already in order that takes the children joining in order, the common
+ * case; see prio_internal.h), ordered by virtual
  * finish time (start-time fair queueing): a child that joins starts at the
  * parent's virtual time; sending b bytes advances a node and each ancestor
  * by b * 2^16 / weight (the remainder is carried, so shares are exact over
@@ -97,6 +99,52 @@ static prio_node *heap_remove(prio_node *h, prio_node *x) {
 
 /* ---- tree mode ------------------------------------------------------------ */
 
+/* q_insert queues |n| in |par|'s queue; n->seq is the newest sequence
+ * number, so n goes last in the lane whenever its key is not below the lane
+ * tail's: the lane stays in (key, seq) order. */
+static void q_insert(prio_node *par, prio_node *n) {
+  prio_node *t = par->lane_tail;
+  if (t && (int64_t)(n->key - t->key) < 0) {
+    par->queue = heap_insert(par->queue, n);
+    return;
+  }
+  n->hp_child = n->hp_next = NULL;
+  n->hp_prev = t;
+  if (t)
+    t->hp_next = n;
+  else
+    par->lane_head = n;
+  par->lane_tail = n;
+  n->in_lane = 1;
+}
+
+static void q_remove(prio_node *par, prio_node *n) {
+  if (!n->in_lane) {
+    par->queue = heap_remove(par->queue, n);
+    return;
+  }
+  if (n->hp_prev)
+    n->hp_prev->hp_next = n->hp_next;
+  else
+    par->lane_head = n->hp_next;
+  if (n->hp_next)
+    n->hp_next->hp_prev = n->hp_prev;
+  else
+    par->lane_tail = n->hp_prev;
+  n->hp_next = n->hp_prev = NULL;
+  n->in_lane = 0;
+}
+
+/* q_min is the queue's first child, NULL if none. */
+static prio_node *q_min(const prio_node *par) {
+  prio_node *h = par->queue, *l = par->lane_head;
+  if (!h) return l;
+  if (!l) return h;
+  return before(l, h) ? l : h;
+}
+
+static int q_empty(const prio_node *par) { return !par->queue && !par->lane_head; }
+
 /* tq_insert queues |n| (not queued) in its parent, and the parent in its
  * parent, up to the first ancestor already queued. */
 static void tq_insert(h2_prio *p, prio_node *n) {
@@ -104,7 +152,7 @@ static void tq_insert(h2_prio *p, prio_node *n) {
     prio_node *par = n->parent;
     if ((int64_t)(n->key - par->vt) < 0) n->key = par->vt; /* no hoarded credit */
     n->seq = ++p->seq;
-    par->queue = heap_insert(par->queue, n);
+    q_insert(par, n);
     n->queued = 1;
     if (par == &p->root || par->queued) return;
     n = par;
@@ -115,9 +163,9 @@ static void tq_insert(h2_prio *p, prio_node *n) {
 static void tq_remove(h2_prio *p, prio_node *n) {
   for (;;) {
     prio_node *par = n->parent;
-    par->queue = heap_remove(par->queue, n);
+    q_remove(par, n);
     n->queued = 0;
-    if (par == &p->root || par->ready || par->queue || !par->queued) return;
+    if (par == &p->root || par->ready || !q_empty(par) || !par->queued) return;
     n = par;
   }
 }
@@ -172,7 +220,7 @@ void prio_sched_before_move(h2_prio *p, prio_node *n) {
 }
 
 void prio_sched_after_move(h2_prio *p, prio_node *n) {
-  if (p->mode == H2_PRIO_MODE_TREE && !n->queued && (n->ready || n->queue)) tq_insert(p, n);
+  if (p->mode == H2_PRIO_MODE_TREE && !n->queued && (n->ready || !q_empty(n))) tq_insert(p, n);
 }
 
 void prio_sched_rebase(h2_prio *p, prio_node *n) {
@@ -185,7 +233,7 @@ void prio_sched_unready(h2_prio *p, prio_node *n) {
   if (!n->ready) return;
   n->ready = 0;
   if (p->mode == H2_PRIO_MODE_TREE) {
-    if (n->queued && !n->queue) tq_remove(p, n);
+    if (n->queued && q_empty(n)) tq_remove(p, n);
   } else if (n->queued) {
     b_remove(p, n);
   }
@@ -231,7 +279,7 @@ uint32_t h2_prio_next(h2_prio *p) {
   }
   prio_node *n = &p->root;
   for (;;) {
-    prio_node *c = n->queue;
+    prio_node *c = q_min(n);
     if (!c) return 0;
     if (c->ready) {
       p->last = c;
@@ -265,9 +313,9 @@ int h2_prio_charge(h2_prio *p, uint32_t id, size_t bytes) {
     n->key += num / n->weight;
     n->rem = (uint32_t)(num % n->weight);
     if (n->queued) {
-      par->queue = heap_remove(par->queue, n);
+      q_remove(par, n);
       n->seq = ++p->seq;
-      par->queue = heap_insert(par->queue, n);
+      q_insert(par, n);
     }
     n = par;
   }
@@ -276,6 +324,8 @@ int h2_prio_charge(h2_prio *p, uint32_t id, size_t bytes) {
 
 static void reset_sched(prio_node *n) {
   n->queue = NULL;
+  n->lane_head = n->lane_tail = NULL;
+  n->in_lane = 0;
   n->queued = 0;
   n->hp_child = n->hp_next = n->hp_prev = NULL;
   n->key = 0;

@@ -76,7 +76,8 @@ static size_t check_subtree(h2_prio *p, const prio_node *n, int depth) {
     assert_true(prio_find(p, c->id) == c);
     if (c->state != H2_PRIO_STATE_ACTIVE) assert_false(c->ready);
     if (p->mode == H2_PRIO_MODE_TREE) {
-      assert_int_equal(c->queued, (c->ready || c->queue) ? 1 : 0);
+      assert_int_equal(c->queued, (c->ready || c->queue || c->lane_head) ? 1 : 0);
+      if (!c->queued) assert_false(c->in_lane);
       if (c->queued) queued++;
     } else {
       assert_int_equal(c->queued, c->ready);
@@ -90,10 +91,26 @@ static size_t check_subtree(h2_prio *p, const prio_node *n, int depth) {
   assert_int_equal(k, n->num_children);
   if (p->mode == H2_PRIO_MODE_TREE) {
     size_t inheap = n->queue ? check_heap(n->queue) : 0;
-    assert_int_equal(inheap, queued);
-    if (n->queue) assert_true(n->queue->hp_prev == NULL && n->queue->hp_next == NULL);
+    /* the lane: a list in (key, seq) order, its members flagged */
+    size_t inlane = 0;
+    const prio_node *lp = NULL;
+    for (const prio_node *l = n->lane_head; l; l = l->hp_next) {
+      assert_true(l->parent == n && l->queued && l->in_lane);
+      assert_true(l->hp_prev == lp);
+      assert_null(l->hp_child);
+      if (lp) {
+        int64_t d = (int64_t)(l->key - lp->key);
+        assert_true(d > 0 || (d == 0 && l->seq > lp->seq));
+      }
+      lp = l;
+      inlane++;
+    }
+    assert_true(n->lane_tail == lp);
+    assert_int_equal(inheap + inlane, queued);
+    if (n->queue) assert_true(n->queue->hp_prev == NULL && n->queue->hp_next == NULL && !n->queue->in_lane);
   } else {
     assert_null(n->queue);
+    assert_null(n->lane_head);
   }
   return total;
 }
