@@ -21,7 +21,7 @@ typedef struct h2_idmap {
   h2_idmap_slot *slots;
   uint32_t cap; /* power of two or 0 */
   uint32_t count;
-  uint32_t hint; /* capacity to start from after h2_idmap_release (0: 16) */
+  uint32_t hint; /* capacity to start from after h2_idmap_release (0: 8) */
 } h2_idmap;
 
 /* ---- queued DATA ------------------------------------------------------- */
@@ -351,6 +351,11 @@ int h2c_out_end(h2_conn *c, h2_cbb *b, uint8_t action, uint32_t stream_id, uint3
 int h2c_out_commit(h2_conn *c, size_t start, uint8_t action, uint32_t stream_id, uint32_t code);
 int h2c_out_chunk(h2_conn *c, h2_dchunk *ch, size_t off, size_t len);
 void h2c_out_free(h2_conn *c);
+/* h2c_release_idle frees the buffers an idle connection does not need
+ * (output, segments, frame payload, header-block scratch, stream map,
+ * pending SETTINGS/PING block) when no output is pending and no stream is
+ * left; they come back on demand. Only between calls. */
+void h2c_release_idle(h2_conn *c);
 void h2c_chunk_unref(h2_conn *c, h2_dchunk *ch);
 
 /* conn_send.c: frame builders appending to the output */

@@ -17,7 +17,7 @@ void *h2_idmap_get(const h2_idmap *m, uint32_t key) {
 }
 
 static int grow(h2_idmap *m, const h2_mem *mem) {
-  uint32_t ncap = m->cap ? m->cap * 2 : m->hint ? m->hint : 16;
+  uint32_t ncap = m->cap ? m->cap * 2 : m->hint ? m->hint : 8;
   if (ncap == 0 || ncap > (1u << 28)) return H2_ERR_NOMEM;
   h2_idmap_slot *ns = h2_mem_malloc(mem, (size_t)ncap * sizeof *ns);
   if (!ns) return H2_ERR_NOMEM;

@@ -287,7 +287,7 @@ int h2_conn_output(h2_conn *c, h2_iov *iov, int max_iov, uint64_t now_ms) {
  * connection pays one allocation per buffer per idle transition, not a
  * series of reallocations, and nothing per request while streams overlap. */
 #define OUT_HINT_MAX 65536
-static void release_idle(h2_conn *c) {
+void h2c_release_idle(h2_conn *c) {
   if (c->seg_count || c->streams.count || c->num_deferred) return;
   if (c->obuf) {
     c->obuf_hint = c->obuf_cap < OUT_HINT_MAX ? c->obuf_cap : OUT_HINT_MAX;
@@ -332,7 +332,7 @@ int h2_conn_output_done(h2_conn *c, size_t nbytes) {
     complete(c, &copy);
   }
   compact(c);
-  if (c->seg_count == 0) release_idle(c);
+  if (c->seg_count == 0) h2c_release_idle(c);
   return 0;
 }
 

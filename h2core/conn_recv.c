@@ -205,5 +205,8 @@ int h2_conn_recv(h2_conn *c, const uint8_t *in, size_t len, uint64_t now_ms) {
   }
   if (c->fatal) return c->fatal_err;
   if (r < 0) return r;
+  /* Input that queued nothing (a SETTINGS or PING ACK, a WINDOW_UPDATE) may
+   * leave an idle connection with something to give back. */
+  if (c->seg_count == 0) h2c_release_idle(c);
   return (int)len;
 }
