@@ -146,6 +146,14 @@ int h2_prio_open(h2_prio *p, uint32_t id, const h2_prio_spec *spec) {
   if (!prio_valid_id(id) || (spec && !check_spec(spec))) return H2_ERR_INVALID_ARG;
   prio_node *x = prio_find(p, id);
   if (x && x->state != H2_PRIO_STATE_IDLE) return H2_ERR_STATE;
+  if (!x && !spec) { /* the common case: a new stream, default priority */
+    if (prio_reserve(p, 1)) return H2_ERR_NOMEM;
+    x = prio_node_alloc(p);
+    if (!x) return H2_ERR_NOMEM;
+    prio_init_node(p, x, id, H2_PRIO_STATE_ACTIVE);
+    x->plain = 1;
+    return 0;
+  }
   int selfdep = spec && spec->parent == id;
   int use = spec && !selfdep && p->mode == H2_PRIO_MODE_TREE;
   prio_node *par = use && spec->parent ? prio_find(p, spec->parent) : &p->root;
@@ -155,7 +163,6 @@ int h2_prio_open(h2_prio *p, uint32_t id, const h2_prio_spec *spec) {
   if (!x) {
     prio_init_node(p, nx, id, H2_PRIO_STATE_ACTIVE);
     x = nx;
-    x->plain = spec == NULL;
   } else {
     prio_inactive_unlink(p, x);
     x->state = H2_PRIO_STATE_ACTIVE;
