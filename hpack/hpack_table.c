@@ -14,10 +14,7 @@ void hpack_table_init(hpack_table *t, const h2_mem *mem, uint32_t max, int index
 }
 
 void hpack_table_free(hpack_table *t) {
-  h2_mem_free(t->mem, t->ring);
-  h2_mem_free(t->mem, t->hnodes);
-  h2_mem_free(t->mem, t->bucket_nv);
-  h2_mem_free(t->mem, t->bucket_n);
+  h2_mem_free(t->mem, t->ring); /* one block with the hash index */
   h2_mem_free(t->mem, t->buf);
   t->ring = NULL;
   t->hnodes = NULL;
@@ -67,26 +64,23 @@ static inline void hash_link(hpack_table *t, uint32_t seq) {
 }
 
 /* grow_ring doubles the ring (and the hash index) so it can hold |need|
- * entries. Returns 0 or H2_ERR_NOMEM with nothing changed. */
+ * entries. The ring, and for an indexed table its hash nodes and both
+ * bucket arrays, are one allocation (|ring| first). Returns 0 or
+ * H2_ERR_NOMEM with nothing changed. */
 static int grow_ring(hpack_table *t, uint32_t need) {
   uint32_t cap = hpack_ring_cap(t);
-  if (!cap) cap = 8; /* first use: small; doubles as entries come */
+  if (!cap) cap = 4; /* first use: small; doubles as entries come */
   while (cap < need) cap *= 2;
-  hpack_entry *ring = h2_mem_malloc(t->mem, (size_t)cap * sizeof *ring);
+  size_t bytes = (size_t)cap * sizeof(hpack_entry);
+  if (t->indexed) bytes += (size_t)cap * (sizeof(hpack_hnode) + 4 * sizeof(uint32_t));
+  hpack_entry *ring = h2_mem_malloc(t->mem, bytes);
   if (!ring) return H2_ERR_NOMEM;
   hpack_hnode *hn = NULL;
   uint32_t *bnv = NULL, *bn = NULL;
-  if (t->indexed) {
-    hn = h2_mem_malloc(t->mem, (size_t)cap * sizeof *hn);
-    bnv = h2_mem_malloc(t->mem, (size_t)cap * 2 * sizeof *bnv);
-    bn = h2_mem_malloc(t->mem, (size_t)cap * 2 * sizeof *bn);
-    if (!hn || !bnv || !bn) {
-      h2_mem_free(t->mem, ring);
-      h2_mem_free(t->mem, hn);
-      h2_mem_free(t->mem, bnv);
-      h2_mem_free(t->mem, bn);
-      return H2_ERR_NOMEM;
-    }
+  if (t->indexed) { /* entries are 8-aligned, hash nodes and buckets 4-aligned */
+    hn = (hpack_hnode *)(void *)(ring + cap);
+    bnv = (uint32_t *)(void *)(hn + cap);
+    bn = bnv + 2 * (size_t)cap;
   }
   uint32_t newmask = cap - 1;
   for (uint32_t s = t->first_seq; s != t->next_seq; s++) {
@@ -94,9 +88,6 @@ static int grow_ring(hpack_table *t, uint32_t need) {
     if (hn) hn[s & newmask] = t->hnodes[s & t->ring_mask];
   }
   h2_mem_free(t->mem, t->ring);
-  h2_mem_free(t->mem, t->hnodes);
-  h2_mem_free(t->mem, t->bucket_nv);
-  h2_mem_free(t->mem, t->bucket_n);
   t->ring = ring;
   t->ring_mask = newmask;
   if (t->indexed) {
