@@ -28,7 +28,7 @@ struct h2_xport {
   int dead;
   int close_err;
   int read_paused;
-  char msg[200];
+  char *msg;             /* why it closed: set by die(), NULL until then */
 };
 
 static _Thread_local uint8_t scratch[READ_SCRATCH];
@@ -40,13 +40,14 @@ static void io_closed(h2_loop_io *io, void *user) {
   (void)io;
   h2_xport *x = user;
   h2_tls_conn_free(x->tls);
+  free(x->msg);
   free(x);
 }
 
 static void finish(h2_xport *x) {
   h2_loop_timer_stop(&x->linger);
   h2_loop_defer_cancel(&x->defer);
-  if (x->ev.on_close) x->ev.on_close(x, x->close_err, x->msg, x->user);
+  if (x->ev.on_close) x->ev.on_close(x, x->close_err, x->msg ? x->msg : "", x->user);
   h2_loop_io_close(x->io, io_closed);
 }
 
@@ -67,7 +68,15 @@ static void die(h2_xport *x, int err, const char *msg) {
   if (x->dead) return;
   x->dead = 1;
   x->close_err = err;
-  snprintf(x->msg, sizeof x->msg, "%s", msg ? msg : "");
+  /* A copy (the text may be the TLS layer's buffer), at most 199 octets;
+   * allocated here so that an open transport does not carry it. */
+  size_t n = msg ? strlen(msg) : 0;
+  if (n > 199) n = 199;
+  x->msg = malloc(n + 1);
+  if (x->msg) {
+    if (n) memcpy(x->msg, msg, n);
+    x->msg[n] = 0;
+  }
   h2_loop_io_set(x->io, 0);
   h2_loop_defer_schedule(&x->defer);
 }
