@@ -310,8 +310,14 @@ int h2_prio_charge(h2_prio *p, uint32_t id, size_t bytes) {
     prio_node *par = n->parent;
     if ((int64_t)(n->key - par->vt) > 0) par->vt = n->key;
     uint64_t num = cost * SCALE + n->rem;
-    n->key += num / n->weight;
-    n->rem = (uint32_t)(num % n->weight);
+    uint32_t w = n->weight;
+    if ((w & (w - 1)) == 0) { /* a power of two (the default 16): no division */
+      n->key += num >> __builtin_ctz(w);
+      n->rem = (uint32_t)(num & (w - 1));
+    } else {
+      n->key += num / w;
+      n->rem = (uint32_t)(num % w);
+    }
     if (n->queued) {
       q_remove(par, n);
       n->seq = ++p->seq;
