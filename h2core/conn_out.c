@@ -308,6 +308,8 @@ void h2c_release_idle(h2_conn *c) {
   }
   if (c->streams.slots) h2_idmap_release(&c->streams, &c->mem);
   h2c_rare_release(c);
+  h2_hpack_encoder_trim(c->enc);
+  h2_hpack_decoder_trim(c->dec);
   if (!c->expect_cont && (c->hb.bytes || c->hb.fields)) {
     h2c_hblock_free(c);
     c->hb.num_fields = c->hb.bytes_len = 0;

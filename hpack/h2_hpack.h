@@ -246,6 +246,12 @@ size_t h2_hpack_decoder_table_count(const h2_hpack_decoder *d);
  * i.e. HPACK index 62). Pointers valid until the next decode call. Returns
  * 0 or H2_ERR_NOT_FOUND. */
 int h2_hpack_decoder_table_get(const h2_hpack_decoder *d, size_t i, h2_hpack_field *out);
+/* h2_hpack_decoder_trim frees the decoder's buffers for input split across
+ * calls and for Huffman-decoded strings when no header block is in
+ * progress (otherwise it does nothing); they come back when needed. Meant
+ * for a connection going idle. The dynamic table is kept. NULL is a no-op. */
+void h2_hpack_decoder_trim(h2_hpack_decoder *d);
+
 /* h2_hpack_decoder_memory returns the bytes |d| holds from its allocator.
  * With B = max(max_field_len, SETTINGS table size) and T the table size,
  * that stays below about 2T + 6B + 1 KiB whatever the peer sends: the
@@ -331,6 +337,12 @@ uint32_t h2_hpack_encoder_table_size(const h2_hpack_encoder *e);
 uint32_t h2_hpack_encoder_table_max(const h2_hpack_encoder *e);
 size_t h2_hpack_encoder_table_count(const h2_hpack_encoder *e);
 int h2_hpack_encoder_table_get(const h2_hpack_encoder *e, size_t i, h2_hpack_field *out);
+/* h2_hpack_encoder_trim frees the encoder's caches (the last fields sent
+ * at each position, hashes of rarely repeating fields); the next
+ * h2_hpack_encode allocates them again, empty. Meant for a connection going
+ * idle. The dynamic table is kept. NULL is a no-op. */
+void h2_hpack_encoder_trim(h2_hpack_encoder *e);
+
 /* h2_hpack_encoder_memory returns the bytes |e| holds from its allocator. */
 size_t h2_hpack_encoder_memory(const h2_hpack_encoder *e);
 

@@ -64,6 +64,15 @@ void h2_hpack_decoder_free(h2_hpack_decoder *d) {
 
 static int mid_block(const h2_hpack_decoder *d) { return d->in_block; }
 
+void h2_hpack_decoder_trim(h2_hpack_decoder *d) {
+  if (!d || mid_block(d) || d->pend_len) return;
+  h2_mem_free(d->mem, d->pend);
+  h2_mem_free(d->mem, d->scratch);
+  d->pend = NULL;
+  d->scratch = NULL;
+  d->pend_cap = d->scratch_cap = 0;
+}
+
 int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max) {
   if (mid_block(d)) return H2_ERR_STATE;
   d->settings_max = max;
