@@ -287,6 +287,7 @@ int h2_conn_output(h2_conn *c, h2_iov *iov, int max_iov, uint64_t now_ms) {
  * connection pays one allocation per buffer per idle transition, not a
  * series of reallocations, and nothing per request while streams overlap. */
 #define OUT_HINT_MAX 65536
+#define IDLE_POOL_KEEP_MAX 4
 void h2c_release_idle(h2_conn *c) {
   if (c->seg_count || c->streams.count || c->num_deferred) return;
   if (c->obuf) {
@@ -307,6 +308,11 @@ void h2c_release_idle(h2_conn *c) {
     c->ibuf_cap = c->ibuf_got = 0;
   }
   if (c->streams.slots) h2_idmap_release(&c->streams, &c->mem);
+  /* Pools holding few blocks go back; a busy connection keeps
+   * its pools for the next burst (refilling them costs an allocation per
+   * stream). */
+  if (c->stream_pool.count <= IDLE_POOL_KEEP_MAX) h2c_pool_drain(c, &c->stream_pool);
+  if (c->chunk_pool.count <= IDLE_POOL_KEEP_MAX) h2c_pool_drain(c, &c->chunk_pool);
   h2c_rare_release(c);
   h2_hpack_encoder_trim(c->enc);
   h2_hpack_decoder_trim(c->dec);
