@@ -217,6 +217,7 @@ static int judge_headers(h2_conn *c, const h2_frame *f) {
     }
     s = h2c_stream_new(c, id, 0, H2_STREAM_OPEN);
     if (!s) return h2c_conn_error(c, H2_ERR_NOMEM, "out of memory");
+    c->hot = s; /* (in the map) the block's end and the application look it up next */
     c->refused_in_row = 0;
     hb->cat = H2_CONN_HEADERS_REQUEST;
     hb->deliver = 1;
