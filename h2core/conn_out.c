@@ -314,6 +314,7 @@ void h2c_release_idle(h2_conn *c) {
   if (c->stream_pool.count <= IDLE_POOL_KEEP_MAX) h2c_pool_drain(c, &c->stream_pool);
   if (c->chunk_pool.count <= IDLE_POOL_KEEP_MAX) h2c_pool_drain(c, &c->chunk_pool);
   h2c_rare_release(c);
+  h2_prio_trim(c->prio);
   h2_hpack_encoder_trim(c->enc);
   h2_hpack_decoder_trim(c->dec);
   if (!c->expect_cont && (c->hb.bytes || c->hb.fields)) {

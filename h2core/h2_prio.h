@@ -137,6 +137,13 @@ h2_prio *h2_prio_new(const h2_mem *mem, const h2_prio_config *cfg);
 /* h2_prio_free frees |p| and every node. Accepts NULL. */
 void h2_prio_free(h2_prio *p);
 
+/* h2_prio_trim gives back what an empty scheduler of a lightly used
+ * connection holds: when no node is left and at most 4 freed nodes are kept
+ * for reuse, those and a minimum-size id table are freed (they come back
+ * on demand). A busier scheduler keeps them for its next burst. Meant for a
+ * connection going idle. */
+void h2_prio_trim(h2_prio *p);
+
 /* h2_prio_set_mode switches between H2_PRIO_MODE_TREE and
  * H2_PRIO_MODE_RFC9218. The engine calls it with RFC9218 once it has both
  * sent and received SETTINGS_NO_RFC7540_PRIORITIES = 1 (normally before any

@@ -119,6 +119,16 @@ static void spare_release(h2_prio *p) {
   p->num_spare = 0;
 }
 
+void h2_prio_trim(h2_prio *p) {
+  if (!p || p->count || p->num_spare > 4) return;
+  spare_release(p);
+  if (p->cap > MIN_CAP) return;
+  h2_mem_free(p->mem, p->slots);
+  p->mem_bytes -= p->cap * sizeof *p->slots;
+  p->slots = NULL;
+  p->cap = 0;
+}
+
 void prio_node_dealloc(h2_prio *p, prio_node *n) {
   if (!n) return;
   if (p->last == n) p->last = NULL;
