@@ -71,13 +71,13 @@ h2_stream *h2c_stream_new(h2_conn *c, uint32_t id, int local, uint8_t state) {
   return s;
 }
 
-/* grow_closed_ring doubles the ring of closed ids (from 16, at most
+/* grow_closed_ring doubles the ring of closed ids (from 4, at most
  * max_closed_streams), unrolling it so that the oldest id is first.
  * Returns 0, or -1 when it cannot grow (full at the limit, or no memory). */
 __attribute__((noinline)) static int grow_closed_ring(h2_conn *c) {
   uint32_t max = c->cfg.max_closed_streams;
   uint32_t cap = c->closed_cap;
-  uint32_t ncap = cap ? (cap > max / 2 ? max : cap * 2) : (max < 16 ? max : 16);
+  uint32_t ncap = cap ? (cap > max / 2 ? max : cap * 2) : (max < 4 ? max : 4);
   uint32_t *nr = h2c_alloc(c, (size_t)ncap * sizeof *nr);
   if (!nr) return -1;
   for (uint32_t i = 0; i < c->closed_count; i++) nr[i] = c->closed_ring[(c->closed_head + i) % cap];

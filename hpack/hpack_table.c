@@ -133,10 +133,10 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
       /* Starts small (a connection that indexes a few fields keeps a few
        * hundred octets) and doubles up to twice the maximum size, where
        * every later insert fits by compaction (no allocation). */
-      size_t cap = t->buf ? 2 * t->buf_cap : 256;
+      size_t cap = t->buf ? 2 * t->buf_cap : 64;
       if (cap > 2 * (size_t)t->max) cap = 2 * (size_t)t->max;
       if (cap < 2 * (live + len)) cap = 2 * (live + len);
-      if (cap < 256) cap = 256;
+      if (cap < 64) cap = 64;
       char *nb = h2_mem_malloc(t->mem, cap);
       if (!nb) return H2_ERR_NOMEM;
       if (live) memcpy(nb, t->buf + (live_start - t->base), live);
