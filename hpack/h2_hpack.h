@@ -337,10 +337,11 @@ uint32_t h2_hpack_encoder_table_size(const h2_hpack_encoder *e);
 uint32_t h2_hpack_encoder_table_max(const h2_hpack_encoder *e);
 size_t h2_hpack_encoder_table_count(const h2_hpack_encoder *e);
 int h2_hpack_encoder_table_get(const h2_hpack_encoder *e, size_t i, h2_hpack_field *out);
-/* h2_hpack_encoder_trim frees the encoder's caches (the last fields sent
- * at each position, hashes of rarely repeating fields); the next
- * h2_hpack_encode allocates them again, empty. Meant for a connection going
- * idle. The dynamic table is kept. NULL is a no-op. */
+/* h2_hpack_encoder_trim frees the encoder's cache of the last field sent at
+ * each position; the next h2_hpack_encode allocates it again, empty. Meant
+ * for a connection going idle. The dynamic table and what decides indexing
+ * are kept (output after a trim is what it would have been). NULL is a
+ * no-op. */
 void h2_hpack_encoder_trim(h2_hpack_encoder *e);
 
 /* h2_hpack_encoder_memory returns the bytes |e| holds from its allocator. */

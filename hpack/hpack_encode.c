@@ -28,12 +28,10 @@ enum { MEMO_NONE = 0, MEMO_STATIC = 1, MEMO_DYNAMIC = 2 };
 /* Strings must keep every length and the returned octet count in an int. */
 #define MAX_STRING ((size_t)0x7fffff00)
 
-/* enc_aux: the encoder's caches, allocated when it first encodes and freed
- * by h2_hpack_encoder_trim (an idle connection does not carry them). */
+/* enc_aux: the encoder's cache of the last field encoded at each position,
+ * allocated when it first encodes and freed by h2_hpack_encoder_trim (an
+ * idle connection does not carry it). */
 typedef struct enc_aux {
-  /* Hashes of recently sent fields that seldom repeat: such a field is
-   * indexed only when it comes again while still remembered here. */
-  uint32_t seen[SEEN_SLOTS];
   enc_memo memo[MEMO_SLOTS];
 } enc_aux;
 
@@ -45,6 +43,10 @@ struct h2_hpack_encoder {
   uint32_t min_pending; /* the smallest size since the last block */
   int update_pending;
   int huffman;
+  /* Hashes of recently sent fields that seldom repeat: such a field is
+   * indexed only when it comes again while still remembered here (kept by
+   * a trim, so that a request at a time still gets them indexed). */
+  uint32_t seen[SEEN_SLOTS];
   enc_aux *aux;          /* allocated by the first encode; see h2_hpack_encoder_trim */
 };
 
@@ -176,8 +178,8 @@ static int rarely_repeats(const h2_hpack_field *f) {
 }
 
 /* seen_again records field hash |h| and tells whether it was remembered. */
-static int seen_again(enc_aux *ax, uint32_t h) {
-  uint32_t *slot = &ax->seen[h % SEEN_SLOTS];
+static int seen_again(h2_hpack_encoder *e, uint32_t h) {
+  uint32_t *slot = &e->seen[h % SEEN_SLOTS];
   int again = *slot == (h | 1);
   *slot = h | 1;
   return again;
@@ -244,8 +246,7 @@ static inline int memo_hit(h2_hpack_encoder *e, h2_cbb *out, const enc_memo *m, 
   return 1;
 }
 
-static void encode_field(h2_hpack_encoder *e, enc_aux *ax, h2_cbb *out, const h2_hpack_field *field,
-                         enc_memo *m) {
+static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *field, enc_memo *m) {
   if (memo_hit(e, out, m, field)) return;
   m->kind = MEMO_NONE;
   m->flags = field->flags;
@@ -296,7 +297,7 @@ static void encode_field(h2_hpack_encoder *e, enc_aux *ax, h2_cbb *out, const h2
     if (f->flags & H2_HPACK_INDEX)
       index = esz <= e->t.max;
     else
-      index = esz <= (size_t)e->t.max * 3 / 4 && (!rarely_repeats(f) || seen_again(ax, hnv));
+      index = esz <= (size_t)e->t.max * 3 / 4 && (!rarely_repeats(f) || seen_again(e, hnv));
     /* The index was computed before the insert, as the decoder reads it. */
     if (index && hpack_table_add(&e->t, f->name, f->name_len, f->value, f->value_len, hn, hnv) == 1) {
       first = 0x40;
@@ -330,13 +331,13 @@ int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fiel
     e->update_pending = 0;
   }
   enc_aux *ax = e->aux;
-  enc_aux local; /* no memory for the caches: fresh ones for this block */
+  enc_aux local; /* no memory for the cache: a fresh one for this block */
   if (!ax) {
     ax = e->aux = h2_mem_malloc(e->mem, sizeof *ax);
     if (!ax) ax = &local;
     memset(ax, 0, sizeof *ax);
   }
-  for (size_t i = 0; i < n; i++) encode_field(e, ax, out, &fields[i], &ax->memo[i % MEMO_SLOTS]);
+  for (size_t i = 0; i < n; i++) encode_field(e, out, &fields[i], &ax->memo[i % MEMO_SLOTS]);
   return (int)(out->len - start);
 }
 

@@ -491,6 +491,48 @@ static void test_no_reentry(void **state) {
   h2_conn_free(c);
 }
 
+/* An idle connection (output written, no stream left) gives back its
+ * output buffer and the rest (h2c_release_idle); they come back for the
+ * next request, and the idle footprint stays the same request after request
+ * and after a PING round trip. */
+static void test_idle_release(void **state) {
+  (void)state;
+  tc_rec rc = {0}, rs = {0};
+  rs.respond = 1;
+  rs.resp_len = 100;
+  h2_conn *cli = h2_conn_new(H2_CONN_CLIENT, NULL, NULL, tc_cb, &rc);
+  h2_conn *srv = h2_conn_new(H2_CONN_SERVER, NULL, NULL, tc_cb, &rs);
+  assert_non_null(cli);
+  assert_non_null(srv);
+  tc_pump_both(cli, srv, 0);
+  size_t idle_prev = 0;
+  for (int round = 0; round < 3; round++) {
+    assert_true(h2_conn_submit_request(cli, GET, 4, NULL, 1, NULL) > 0);
+    tc_pump(cli, srv, 0); /* the server answers from its callback */
+    h2_iov iov[8];
+    assert_true(h2_conn_output(srv, iov, 8, 0) > 0);
+    size_t busy = h2_conn_memory(srv);
+    tc_pump_both(cli, srv, 0);
+    size_t idle = h2_conn_memory(srv);
+    assert_true(idle + 4096 <= busy); /* at least the output buffer went */
+    if (round) assert_int_equal(idle, idle_prev);
+    idle_prev = idle;
+  }
+  assert_int_equal(h2_conn_submit_ping(srv, NULL, 0), 0);
+  assert_true(h2_conn_memory(srv) > idle_prev);
+  tc_pump_both(cli, srv, 0);
+  assert_int_equal(h2_conn_memory(srv), idle_prev);
+  const char *log = tc_log(&rc);
+  int responses = 0;
+  for (const char *p = log; (p = strstr(p, "HEADERS")) != NULL; p++) responses++;
+  assert_int_equal(responses, 3);
+  assert_null(strstr(log, "ERROR"));
+  h2_conn_free(cli);
+  h2_conn_free(srv);
+  tc_rec_free(&rc);
+  tc_rec_free(&rs);
+}
+
 static void test_new_args(void **state) {
   (void)state;
   h2_conn_config cfg;
@@ -530,6 +572,7 @@ int main(void) {
       cmocka_unit_test(test_trace_and_eof),
       cmocka_unit_test(test_no_reentry),
       cmocka_unit_test(test_new_args),
+      cmocka_unit_test(test_idle_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

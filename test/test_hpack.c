@@ -474,6 +474,50 @@ static void test_decode_allocates_nothing_per_field(void **state) {
   free(blk[1]);
 }
 
+/* Trimming (a connection going idle) frees the encoder's caches and the
+ * decoder's buffers, keeps both dynamic tables in step, and does nothing to
+ * a decoder in the middle of a block. */
+static void test_trim(void **state) {
+  (void)state;
+  static const h2_hpack_field fs[] = {{"x-custom-name", 13, "a custom value", 14, H2_HPACK_INDEX},
+                                      {"user-agent", 10, "test agent/1.0", 14, 0},
+                                      {":path", 5, "/index.html", 11, 0}};
+  h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+  h2_hpack_decoder *d = h2_hpack_decoder_new(NULL);
+  assert_non_null(e);
+  assert_non_null(d);
+  h2_hpack_encoder_set_huffman(e, H2_HPACK_HUFFMAN_ALWAYS);
+  uint8_t blk[256];
+  for (int round = 0; round < 3; round++) {
+    h2_cbb cbb;
+    h2_cbb_init(&cbb, blk, sizeof blk);
+    int len = h2_hpack_encode(e, &cbb, fs, 3);
+    assert_true(len > 0);
+    size_t n = 0;
+    /* Split in two: the decoder keeps the first part; trim is then a no-op. */
+    assert_true(h2_hpack_decode(d, blk, 2, 0, count_cb, &n) >= 0);
+    size_t mid = h2_hpack_decoder_memory(d);
+    h2_hpack_decoder_trim(d);
+    assert_int_equal(h2_hpack_decoder_memory(d), mid);
+    assert_true(h2_hpack_decode(d, blk + 2, (size_t)len - 2, 1, count_cb, &n) >= 0);
+    assert_int_equal(n, 3);
+    /* :path is indexed at its second sighting, across the trim. */
+    if (round > 1) assert_true(len < 8);
+    size_t em = h2_hpack_encoder_memory(e), dm = h2_hpack_decoder_memory(d);
+    h2_hpack_encoder_trim(e);
+    h2_hpack_decoder_trim(d);
+    assert_true(h2_hpack_encoder_memory(e) < em);
+    if (round == 0) /* literals: Huffman scratch and split input were used */
+      assert_true(h2_hpack_decoder_memory(d) < dm);
+    assert_true(h2_hpack_decoder_memory(d) <= dm);
+    assert_int_equal(h2_hpack_encoder_table_size(e), h2_hpack_decoder_table_size(d));
+  }
+  h2_hpack_encoder_trim(NULL);
+  h2_hpack_decoder_trim(NULL);
+  h2_hpack_encoder_free(e);
+  h2_hpack_decoder_free(d);
+}
+
 /* ---- static table ------------------------------------------------------- */
 
 static void test_static_table(void **state) {
@@ -720,6 +764,7 @@ int main(void) {
       cmocka_unit_test(test_string_encode_modes),
       cmocka_unit_test(test_encoder_huffman_modes),
       cmocka_unit_test(test_decode_allocates_nothing_per_field),
+      cmocka_unit_test(test_trim),
       cmocka_unit_test(test_static_table),
       cmocka_unit_test(test_c2_literals),
       cmocka_unit_test(test_c3_requests_raw),
