@@ -1143,6 +1143,31 @@ static void test_failing_allocations(void **state) {
   }
 }
 
+/* h2_prio_trim: an empty scheduler that served a few plain streams gives
+ * back its spare nodes and id table; one with many spares keeps them; both
+ * work on afterwards. */
+static void test_trim(void **state) {
+  (void)state;
+  h2_prio *p = h2_prio_new(NULL, NULL);
+  assert_non_null(p);
+  size_t empty = h2_prio_memory(p);
+  assert_int_equal(h2_prio_open(p, 1, NULL), 0);
+  assert_int_equal(h2_prio_close(p, 1), 0);
+  assert_true(h2_prio_memory(p) > empty); /* a spare node and the table */
+  h2_prio_trim(p);
+  assert_int_equal(h2_prio_memory(p), empty);
+  for (uint32_t id = 3; id < 3 + 2 * 40; id += 2) assert_int_equal(h2_prio_open(p, id, NULL), 0);
+  for (uint32_t id = 3; id < 3 + 2 * 40; id += 2) assert_int_equal(h2_prio_close(p, id), 0);
+  size_t busy = h2_prio_memory(p);
+  h2_prio_trim(p);
+  assert_int_equal(h2_prio_memory(p), busy); /* 40 spares: kept */
+  assert_int_equal(h2_prio_open(p, 201, NULL), 0);
+  h2_prio_trim(p); /* a node is live: nothing to do */
+  assert_int_equal(h2_prio_close(p, 201), 0);
+  h2_prio_trim(NULL);
+  h2_prio_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_default_priority),
@@ -1168,6 +1193,7 @@ int main(void) {
       cmocka_unit_test(test_mode_switch),
       cmocka_unit_test(test_random_invariants),
       cmocka_unit_test(test_failing_allocations),
+      cmocka_unit_test(test_trim),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
