@@ -46,7 +46,7 @@ struct h2_hpack_encoder {
   /* Hashes of recently sent fields that seldom repeat: such a field is
    * indexed only when it comes again while still remembered here (kept by
    * a trim, so that a request at a time still gets them indexed). */
-  uint32_t seen[SEEN_SLOTS];
+  uint16_t seen[SEEN_SLOTS];
   enc_aux *aux;          /* allocated by the first encode; see h2_hpack_encoder_trim */
 };
 
@@ -177,11 +177,14 @@ static int rarely_repeats(const h2_hpack_field *f) {
   }
 }
 
-/* seen_again records field hash |h| and tells whether it was remembered. */
+/* seen_again records field hash |h| and tells whether it was remembered:
+ * the slot comes from the low bits, a 16-bit tag from the high ones (a
+ * false match, 1 in 32768, only indexes a field one sighting early). */
 static int seen_again(h2_hpack_encoder *e, uint32_t h) {
-  uint32_t *slot = &e->seen[h % SEEN_SLOTS];
-  int again = *slot == (h | 1);
-  *slot = h | 1;
+  uint16_t *slot = &e->seen[h % SEEN_SLOTS];
+  uint16_t tag = (uint16_t)((h >> 16) | 1);
+  int again = *slot == tag;
+  *slot = tag;
   return again;
 }
 
