@@ -78,7 +78,7 @@ struct h2_prio {
   size_t num_spare;
 
   uint64_t seq;
-  prio_node *last; /* h2_prio_next's answer, saves h2_prio_charge a lookup */
+  prio_node *last; /* h2_prio_next's answer (prio_find_next checks it first) */
   prio_bucket buckets[8];
   uint8_t bucket_bits; /* bit u set: bucket u non-empty */
 };
@@ -131,5 +131,11 @@ void prio_sched_unready(h2_prio *p, prio_node *n);
 void prio_sched_set_urgency(h2_prio *p, prio_node *n, uint8_t urgency, uint8_t incremental);
 
 static inline int prio_valid_id(uint32_t id) { return id != 0 && id <= H2_PRIO_MAX_STREAM_ID; }
+
+/* prio_find_next is prio_find, checking h2_prio_next's last answer first:
+ * the engine charges, unreadies and closes the stream it was just given. */
+static inline prio_node *prio_find_next(const h2_prio *p, uint32_t id) {
+  return p->last && p->last->id == id ? p->last : prio_find(p, id);
+}
 
 #endif

@@ -252,7 +252,7 @@ void prio_sched_set_urgency(h2_prio *p, prio_node *n, uint8_t urgency, uint8_t i
 
 int h2_prio_set_ready(h2_prio *p, uint32_t id, int ready) {
   if (!prio_valid_id(id)) return H2_ERR_INVALID_ARG;
-  prio_node *n = prio_find(p, id);
+  prio_node *n = prio_find_next(p, id);
   if (!n) return H2_ERR_NOT_FOUND;
   if (!ready) {
     prio_sched_unready(p, n);
@@ -291,7 +291,7 @@ uint32_t h2_prio_next(h2_prio *p) {
 
 int h2_prio_charge(h2_prio *p, uint32_t id, size_t bytes) {
   if (!prio_valid_id(id)) return H2_ERR_INVALID_ARG;
-  prio_node *x = p->last && p->last->id == id ? p->last : prio_find(p, id);
+  prio_node *x = prio_find_next(p, id);
   if (!x) return H2_ERR_NOT_FOUND;
   if (p->mode == H2_PRIO_MODE_RFC9218) {
     if (x->queued && x->incremental) {

@@ -185,7 +185,7 @@ static int is_plain(const h2_prio *p, const prio_node *x) {
 
 int h2_prio_close(h2_prio *p, uint32_t id) {
   if (!prio_valid_id(id)) return H2_ERR_INVALID_ARG;
-  prio_node *x = prio_find(p, id);
+  prio_node *x = prio_find_next(p, id);
   if (!x) return H2_ERR_NOT_FOUND;
   if (x->state == H2_PRIO_STATE_CLOSED) return 0;
   if (is_plain(p, x)) { /* nothing to remember: forget it now */
