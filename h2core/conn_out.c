@@ -307,7 +307,9 @@ void h2c_release_idle(h2_conn *c) {
     c->ibuf = NULL;
     c->ibuf_cap = c->ibuf_got = 0;
   }
-  if (c->streams.slots) h2_idmap_release(&c->streams, &c->mem);
+  /* A small stream map goes; a big one (many streams at once) stays for
+   * the next burst instead of being cleared and refilled each time. */
+  if (c->streams.slots && c->streams.cap <= 8) h2_idmap_release(&c->streams, &c->mem);
   /* Pools holding few blocks go back; a busy connection keeps
    * its pools for the next burst (refilling them costs an allocation per
    * stream). */
