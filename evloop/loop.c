@@ -336,13 +336,17 @@ static void wake_cb(h2_loop_io *io, int fd, unsigned events, void *user) {
   (void)io;
   (void)events;
   h2_loop *loop = user;
-  /* Clear first: a wake after this point writes again, so none is lost. */
-  atomic_store(&loop->wake_pending, 0);
+  /* Drain, then clear. Clearing first lost wake-ups: a post between the
+   * clear and the read wrote a wake-up this read then consumed, leaving
+   * wake_pending set over an empty fd, so every later post skipped its write
+   * and the loop slept. A post before the clear needs no write: its work is
+   * queued already and this iteration's run_posted/poll timeout check sees it. */
   uint64_t buf[8];
   for (int i = 0; i < 64; i++) {
     ssize_t r = read(fd, buf, sizeof(buf));
     if (r <= 0 || r < (ssize_t)sizeof(buf)) break;
   }
+  atomic_store(&loop->wake_pending, 0);
 }
 
 int h2_loop_post(h2_loop *loop, h2_loop_post_cb cb, void *user) {
