@@ -14,7 +14,9 @@ static void update_prio_mode(h2_conn *c) {
   int want = c->local.no_rfc7540_priorities && c->remote.no_rfc7540_priorities && c->got_remote_settings
                  ? H2_PRIO_MODE_RFC9218
                  : H2_PRIO_MODE_TREE;
-  if (h2_prio_mode(c->prio) != want) h2_prio_set_mode(c->prio, want);
+  /* Out of memory for the RFC 9218 buckets: the tree scheduler stays (every
+   * stream is still served, urgencies are just not applied). */
+  if (h2_prio_mode(c->prio) != want) (void)h2_prio_set_mode(c->prio, want);
 }
 
 /* Our SETTINGS frame number 0 of the in-flight list was acked. */

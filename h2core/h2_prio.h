@@ -149,7 +149,9 @@ void h2_prio_trim(h2_prio *p);
  * sent and received SETTINGS_NO_RFC7540_PRIORITIES = 1 (normally before any
  * stream exists). Ready streams are requeued under the new scheme (O(n),
  * once). Tree links and urgencies are kept, so switching back restores the
- * tree. Returns 0, or H2_ERR_INVALID_ARG for an unknown mode. */
+ * tree. The eight RFC 9218 urgency buckets are allocated on entering that
+ * mode and freed on leaving it. Returns 0, H2_ERR_INVALID_ARG for an unknown
+ * mode, or H2_ERR_NOMEM (the mode is then unchanged). */
 int h2_prio_set_mode(h2_prio *p, int mode);
 
 /* h2_prio_mode returns the current H2_PRIO_MODE_*. */

@@ -79,11 +79,18 @@ struct h2_prio {
 
   uint64_t seq;
   prio_node *last; /* h2_prio_next's answer (prio_find_next checks it first) */
-  prio_bucket buckets[8];
+  /* RFC 9218 mode only: the eight urgency buckets, allocated (and counted
+   * in mem_bytes) when that mode is entered, freed when leaving it; NULL in
+   * tree mode, which most connections stay in. */
+  prio_bucket *buckets;
   uint8_t bucket_bits; /* bit u set: bucket u non-empty */
 };
 
 /* prio_table.c */
+/* prio_buckets_alloc gives |p| zeroed RFC 9218 buckets (no-op when it has
+ * them): 0 or H2_ERR_NOMEM. prio_buckets_free releases them. */
+int prio_buckets_alloc(h2_prio *p);
+void prio_buckets_free(h2_prio *p);
 prio_node *prio_find(const h2_prio *p, uint32_t id);
 /* prio_reserve makes room in the hash table for |n| more nodes. 0 or
  * H2_ERR_NOMEM. */

@@ -342,8 +342,12 @@ static void reset_sched(prio_node *n) {
 int h2_prio_set_mode(h2_prio *p, int mode) {
   if (mode != H2_PRIO_MODE_TREE && mode != H2_PRIO_MODE_RFC9218) return H2_ERR_INVALID_ARG;
   if (mode == p->mode) return 0;
+  if (mode == H2_PRIO_MODE_RFC9218) {
+    if (prio_buckets_alloc(p)) return H2_ERR_NOMEM;
+  } else {
+    prio_buckets_free(p);
+  }
   reset_sched(&p->root);
-  memset(p->buckets, 0, sizeof p->buckets);
   p->bucket_bits = 0;
   for (size_t i = 0; i < p->cap; i++)
     if (p->slots[i]) reset_sched(p->slots[i]);

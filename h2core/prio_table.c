@@ -190,6 +190,23 @@ void prio_enforce_bound(h2_prio *p) {
   while (p->num_inactive > p->max_inactive) prio_node_remove(p, p->in_head);
 }
 
+int prio_buckets_alloc(h2_prio *p) {
+  if (p->buckets) return 0;
+  size_t n = 8 * sizeof *p->buckets;
+  p->buckets = h2_mem_malloc(p->mem, n);
+  if (!p->buckets) return H2_ERR_NOMEM;
+  memset(p->buckets, 0, n);
+  p->mem_bytes += n;
+  return 0;
+}
+
+void prio_buckets_free(h2_prio *p) {
+  if (!p->buckets) return;
+  h2_mem_free(p->mem, p->buckets);
+  p->buckets = NULL;
+  p->mem_bytes -= 8 * sizeof *p->buckets;
+}
+
 h2_prio *h2_prio_new(const h2_mem *mem, const h2_prio_config *cfg) {
   if (!mem) mem = h2_mem_default();
   h2_prio_config c = {0, 0, H2_PRIO_MODE_TREE};
@@ -205,6 +222,10 @@ h2_prio *h2_prio_new(const h2_mem *mem, const h2_prio_config *cfg) {
   p->root.state = H2_PRIO_STATE_ACTIVE;
   p->root.weight = H2_PRIO_DEFAULT_WEIGHT;
   p->root.urgency = H2_PRIO_DEFAULT_URGENCY;
+  if (c.mode == H2_PRIO_MODE_RFC9218 && prio_buckets_alloc(p)) {
+    h2_mem_free(mem, p);
+    return NULL;
+  }
   return p;
 }
 
@@ -213,6 +234,7 @@ void h2_prio_free(h2_prio *p) {
   for (size_t i = 0; i < p->cap; i++) h2_mem_free(p->mem, p->slots[i]);
   spare_release(p);
   h2_mem_free(p->mem, p->slots);
+  prio_buckets_free(p);
   h2_mem_free(p->mem, p);
 }
 
