@@ -100,13 +100,13 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
   pc->s = s;
   snprintf(pc->host, sizeof pc->host, "%s", host);
   if (tls) {
-    h2_tls_ctx *ctx = s->opts.tls_ctx;
+    h2_tls_ctx *ctx = opts ? opts->tls_ctx : NULL;
     if (!ctx) {
       ctx = h2_tls_ctx_new(H2_TLS_CLIENT);
       if (!ctx) goto nomem;
       s->own_tls = ctx;
-      if (s->opts.insecure) h2_tls_ctx_set_insecure(ctx, 1);
-      if (s->opts.ca_file && (rc = h2_tls_ctx_load_ca_file(ctx, s->opts.ca_file)) != 0) {
+      if (opts && opts->insecure) h2_tls_ctx_set_insecure(ctx, 1);
+      if (opts && opts->ca_file && (rc = h2_tls_ctx_load_ca_file(ctx, opts->ca_file)) != 0) {
         h2_api_fail("%s", h2_tls_ctx_errmsg(ctx));
         h2_tls_ctx_free(ctx);
         h2_conn_free(s->conn);
@@ -201,7 +201,7 @@ void h2_stream_set_pending_prio_(h2_stream *st, const h2_frame_prio *p) {
  * peer_max_concurrent_streams (Node's peerMaxConcurrentStreams, 100). */
 static int before_settings_full(const h2_session *s) {
   if (s->remote_settings_seen) return 0;
-  uint32_t max = s->opts.peer_max_concurrent_streams ? s->opts.peer_max_concurrent_streams : 100;
+  uint32_t max = s->peer_max_concurrent_streams;
   return h2_conn_num_streams(s->conn, 1) >= max;
 }
 

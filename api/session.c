@@ -331,9 +331,8 @@ void h2_session_tick(h2_session *s, uint64_t now_ms) {
 
 /* ---- creation ------------------------------------------------------------------ */
 
-static void fill_config(h2_conn_config *cfg, const h2_session *s) {
+static void fill_config(h2_conn_config *cfg, const h2_session *s, const h2_options *o) {
   h2_conn_config_init(cfg, s->is_server ? H2_CONN_SERVER : H2_CONN_CLIENT);
-  const h2_options *o = &s->opts;
   if (o->has_settings) {
     cfg->settings.header_table_size = o->settings.header_table_size;
     cfg->settings.enable_push = s->is_server ? 0 : o->settings.enable_push;
@@ -361,32 +360,40 @@ static void fill_config(h2_conn_config *cfg, const h2_session *s) {
 static size_t select_padding(void *user, uint32_t stream_id, size_t len, size_t max_pad) {
   (void)stream_id;
   h2_session *s = user;
-  size_t n = s->opts.select_padding(len, len + max_pad, s->user);
+  size_t n = s->select_padding(len, len + max_pad, s->user);
   return n > len ? n - len : 0; /* the engine clips to max_pad */
 }
 
 int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
                      const h2_session_callbacks *cbs, void *user) {
+  h2_options defaults;
   if (opts) {
     int rc = h2_options_validate(opts);
     if (rc) return rc;
-    s->opts = *opts;
   } else {
-    h2_options_default(&s->opts);
+    h2_options_default(&defaults);
+    opts = &defaults;
   }
   s->is_server = is_server;
   if (cbs) s->cbs = *cbs;
   s->user = user;
-  s->mem = s->opts.mem ? s->opts.mem : h2_mem_default();
+  s->select_padding = opts->select_padding;
+  s->max_outstanding_pings = opts->max_outstanding_pings ? opts->max_outstanding_pings : 10;
+  s->max_send_header_block_length =
+      opts->max_send_header_block_length ? opts->max_send_header_block_length : 65536;
+  s->peer_max_concurrent_streams =
+      opts->peer_max_concurrent_streams ? opts->peer_max_concurrent_streams : 100;
+  s->stream_high_water_mark = opts->stream_high_water_mark ? opts->stream_high_water_mark : 65536;
+  s->mem = opts->mem ? opts->mem : h2_mem_default();
   s->refd = 1;
   h2_conn_config cfg;
-  fill_config(&cfg, s);
-  cfg.padding = cfg.header_padding = (uint8_t)s->opts.padding_strategy; /* same values */
+  fill_config(&cfg, s, opts);
+  cfg.padding = cfg.header_padding = (uint8_t)opts->padding_strategy; /* same values */
   cfg.padding_align = 8;                                              /* Node's ALIGNED */
   cfg.padding_cb = cfg.header_padding_cb = select_padding;
   cfg.padding_user = s;
   s->conn = h2_conn_new(is_server ? H2_CONN_SERVER : H2_CONN_CLIENT, &cfg,
-                        s->opts.mem ? s->opts.mem : h2_mem_cached_(), on_event, s);
+                        opts->mem ? opts->mem : h2_mem_cached_(), on_event, s);
   if (!s->conn) return H2_ERR_NOMEM;
   return 0;
 }
@@ -595,7 +602,7 @@ int h2_session_settings(h2_session *s, const h2_settings *v) {
 
 int h2_session_ping(h2_session *s, const uint8_t *payload, h2_ping_cb cb, void *user) {
   if (!s->conn || s->destroyed) return H2_ERR_STATE;
-  uint32_t max = s->opts.max_outstanding_pings ? s->opts.max_outstanding_pings : 10;
+  uint32_t max = s->max_outstanding_pings;
   if (max > H2_MAX_PINGS) max = H2_MAX_PINGS;
   if (s->ping_count >= max) return H2_ERR_LIMIT;
   if (!s->pings && !(s->pings = calloc(H2_MAX_PINGS, sizeof *s->pings))) return H2_ERR_NOMEM;

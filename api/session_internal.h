@@ -69,7 +69,13 @@ struct h2_session {
   int is_server;
   h2_session_callbacks cbs;
   void *user;
-  h2_options opts;
+  /* The few h2_options values used after creation (the rest only shape the
+   * engine's configuration), resolved: 0 never means "default" here. */
+  size_t (*select_padding)(size_t frame_len, size_t max_frame_len, void *user);
+  uint32_t max_outstanding_pings;
+  uint32_t max_send_header_block_length;
+  uint32_t peer_max_concurrent_streams; /* client */
+  uint32_t stream_high_water_mark;
   const h2_mem *mem;
   /* transport */
   h2_loop *loop;           /* NULL for transport-less sessions */

@@ -102,7 +102,7 @@ void h2_stream_on_closed_(h2_stream *st, uint32_t code) {
 
 void h2_stream_released_(h2_write_rec *w, int sent) {
   h2_stream *st = w->st;
-  size_t hwm = st->s->opts.stream_high_water_mark ? st->s->opts.stream_high_water_mark : 65536;
+  size_t hwm = st->s->stream_high_water_mark;
   st->buffered -= w->len;
   st->outstanding--;
   if (w->cb) w->cb(st, sent ? 0 : H2_ERR_CLOSED, w->user);
@@ -190,7 +190,7 @@ int h2_stream_write(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb 
   int rc = queue_write(st, w);
   if (rc) return rc;
   st->last_activity = h2_session_now_(st->s);
-  size_t hwm = st->s->opts.stream_high_water_mark ? st->s->opts.stream_high_water_mark : 65536;
+  size_t hwm = st->s->stream_high_water_mark;
   if (st->buffered >= hwm) {
     st->need_drain = 1;
     return 0;
@@ -244,7 +244,7 @@ int h2_stream_write_copy(h2_stream *st, const uint8_t *data, size_t len) {
   w->owned = copy;
   int rc = queue_write(st, w);
   if (rc) return rc;
-  size_t hwm = st->s->opts.stream_high_water_mark ? st->s->opts.stream_high_water_mark : 65536;
+  size_t hwm = st->s->stream_high_water_mark;
   if (st->buffered >= hwm) {
     st->need_drain = 1;
     return 0;
@@ -381,7 +381,7 @@ int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t aren
 }
 
 int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n, uint32_t stream_id) {
-  size_t limit = s->opts.max_send_header_block_length ? s->opts.max_send_header_block_length : 65536;
+  size_t limit = s->max_send_header_block_length;
   size_t total = 0;
   for (size_t i = 0; i < n; i++) total += f[i].name_len + f[i].value_len + 32;
   if (total <= limit) return 0;
