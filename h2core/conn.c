@@ -125,10 +125,9 @@ static int settings_valid(const h2_conn_settings *s) {
 
 /* Builds the first SETTINGS frame: values differing from the RFC initial
  * ones, and MAX_CONCURRENT_STREAMS always. */
-static int send_initial_settings(h2_conn *c) {
+static int send_initial_settings(h2_conn *c, const h2_conn_settings *s) {
   h2_conn_settings d;
   h2_conn_settings_default(&d);
-  const h2_conn_settings *s = &c->cfg.settings;
   h2_frame_setting e[8];
   size_t n = 0;
   if (s->header_table_size != d.header_table_size)
@@ -175,7 +174,29 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
   if (!c) return NULL;
   memset(c, 0, sizeof *c);
   c->role = role;
-  c->cfg = *cfg;
+  c->cfg = (h2c_cfg){
+      .send_queue_limit = cfg->send_queue_limit,
+      .max_memory = cfg->max_memory,
+      .output_high_water = cfg->output_high_water,
+      .padding_cb = cfg->padding_cb,
+      .header_padding_cb = cfg->header_padding_cb,
+      .padding_user = cfg->padding_user,
+      .settings_timeout_ms = cfg->settings_timeout_ms,
+      .max_control_queue = cfg->max_control_queue,
+      .max_settings_entries = cfg->max_settings_entries,
+      .max_continuations = cfg->max_continuations,
+      .max_header_block = cfg->max_header_block,
+      .max_header_fields = cfg->max_header_fields,
+      .max_closed_streams = cfg->max_closed_streams,
+      .max_refused_streams = cfg->max_refused_streams,
+      .max_reserved_streams = cfg->max_reserved_streams,
+      .padding_align = cfg->padding_align,
+      .auto_window_update = cfg->auto_window_update,
+      .window_update_threshold = cfg->window_update_threshold,
+      .validate_http = cfg->validate_http,
+      .padding = cfg->padding,
+      .header_padding = cfg->header_padding,
+  };
   if (c->cfg.window_update_threshold == 0 || c->cfg.window_update_threshold > 100)
     c->cfg.window_update_threshold = 50;
   if (c->cfg.output_high_water == 0) c->cfg.output_high_water = 65536;
@@ -231,7 +252,7 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
     memcpy(p, H2_CLIENT_PREFACE, H2_CLIENT_PREFACE_LEN);
     if (h2c_out_commit(c, start, SEG_NONE, 0, 0)) goto fail;
   }
-  if (send_initial_settings(c)) goto fail;
+  if (send_initial_settings(c, &cfg->settings)) goto fail;
   if (c->recv_target > c->recv_window) {
     if (h2c_send_window_update(c, 0, (uint32_t)(c->recv_target - c->recv_window))) goto fail;
     c->recv_window = c->recv_target;

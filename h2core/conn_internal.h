@@ -158,6 +158,35 @@ typedef struct h2c_rare {
   struct { uint8_t opaque[8]; uint64_t sent_ms; int used; } pings[MAX_PINGS];
 } h2c_rare;
 
+/* The part of h2_conn_config the engine reads after h2_conn_new, with the
+ * same field names (c->cfg.x reads as the caller's cfg->x). Settings and
+ * rate-limit parameters are not kept: they are applied at creation (to the
+ * first SETTINGS frame, the HPACK coders, the token buckets). The
+ * connection owns this copy; nothing points into the caller's config. */
+typedef struct h2c_cfg {
+  size_t send_queue_limit;
+  size_t max_memory;
+  size_t output_high_water;
+  size_t (*padding_cb)(void *padding_user, uint32_t stream_id, size_t data_len, size_t max_pad);
+  size_t (*header_padding_cb)(void *padding_user, uint32_t stream_id, size_t frag_len, size_t max_pad);
+  void *padding_user;
+  uint32_t settings_timeout_ms;
+  uint32_t max_control_queue;
+  uint32_t max_settings_entries;
+  uint32_t max_continuations;
+  uint32_t max_header_block;
+  uint32_t max_header_fields;
+  uint32_t max_closed_streams;
+  uint32_t max_refused_streams;
+  uint32_t max_reserved_streams;
+  uint16_t padding_align;
+  uint8_t auto_window_update;
+  uint8_t window_update_threshold;
+  uint8_t validate_http;
+  uint8_t padding;
+  uint8_t header_padding;
+} h2c_cfg;
+
 typedef struct h2_mem_counter {
   const h2_mem *base;
   size_t used;
@@ -165,7 +194,7 @@ typedef struct h2_mem_counter {
 
 struct h2_conn {
   h2_conn_role role;
-  h2_conn_config cfg;
+  h2c_cfg cfg;
   h2_mem_counter mc;
   h2_mem mem; /* counting wrapper over mc.base */
   h2_conn_event_cb cb;
