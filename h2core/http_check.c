@@ -92,6 +92,53 @@ static inline uint64_t short_word(const unsigned char *p, size_t n) {
     return ok(load64((p) + (n) - 8));                                  \
   } while (0)
 
+#if defined(__GNUC__) && defined(__x86_64__)
+/* Sixteen lanes at a time (SSE2, part of every x86-64) through the
+ * compiler's vector extensions; the rules are the same as the word ones. */
+typedef signed char v16s __attribute__((vector_size(16)));
+typedef unsigned long long v2u __attribute__((vector_size(16)));
+#define VSPLAT(b) ((v16s){b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, b})
+
+/* load16 packs the 8..16 octets p[0..n) into sixteen lanes (two overlapping
+ * eight-octet loads, nothing read outside the range). */
+static inline v16s load16(const unsigned char *p, size_t n) {
+  v2u w = {load64(p), load64(p + n - 8)};
+  return (v16s)w;
+}
+
+static inline int all_lanes(v16s ok) {
+  v2u w = (v2u)ok;
+  return (w[0] & w[1]) == ~0ull;
+}
+
+/* name_vec_ok: each lane 0x21..0x7e (signed: 0x80..0xff are negative),
+ * not 'A'-'Z', not ':'. */
+static inline int name_vec_ok(v16s x) {
+  v16s ok = (x > VSPLAT(0x20)) & (x < VSPLAT(0x7f)) & ~((x > VSPLAT(0x40)) & (x < VSPLAT(0x5b))) &
+            (x != VSPLAT(':'));
+  return all_lanes(ok);
+}
+
+/* value_vec_ok: no NUL, LF or CR in any lane. */
+static inline int value_vec_ok(v16s x) {
+  v16s bad = (x == VSPLAT(0)) | (x == VSPLAT('\n')) | (x == VSPLAT('\r'));
+  v2u w = (v2u)bad;
+  return (w[0] | w[1]) == 0;
+}
+
+#define EACH_CHUNK(p, n, wordok, vecok)                                \
+  do {                                                                 \
+    if ((n) < 8) return wordok(short_word((p), (n)));                  \
+    if ((n) <= 16) return vecok(load16((p), (n)));                     \
+    size_t i_ = 0;                                                     \
+    for (; i_ + 16 < (n); i_ += 16)                                    \
+      if (!vecok(load16((p) + i_, 16))) return 0;                      \
+    return vecok(load16((p) + (n) - 16, 16));                          \
+  } while (0)
+#else
+#define EACH_CHUNK(p, n, wordok, vecok) EACH_WORD(p, n, wordok)
+#endif
+
 static inline int name_ok(const char *name, size_t len) {
   if (len == 0) return 0;
   const unsigned char *p = (const unsigned char *)name;
@@ -100,7 +147,7 @@ static inline int name_ok(const char *name, size_t len) {
     len--;
     if (len == 0) return 1;
   }
-  EACH_WORD(p, len, name_word_ok);
+  EACH_CHUNK(p, len, name_word_ok, name_vec_ok);
 }
 
 /* value_word_ok: no NUL, LF or CR among eight octets. */
@@ -115,7 +162,7 @@ static inline int value_ok(const char *value, size_t len) {
   if (len == 0) return 1;
   unsigned char a = p[0], z = p[len - 1];
   if (a == ' ' || a == '\t' || z == ' ' || z == '\t') return 0;
-  EACH_WORD(p, len, value_word_ok);
+  EACH_CHUNK(p, len, value_word_ok, value_vec_ok);
 }
 
 int h2_http_name_ok(const char *name, size_t len) { return name_ok(name, len); }
