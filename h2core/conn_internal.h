@@ -217,8 +217,10 @@ struct h2_conn {
   /* streams */
   h2_idmap streams;
   h2_stream *hot;           /* the stream looked up last (one-entry cache) */
-  h2_idmap closed;          /* id -> CLOSED_* */
-  uint32_t *closed_ring;    /* FIFO of ids in |closed|; allocated at the
+  h2_idmap closed;          /* id -> CLOSED_*, only while closed_cap > 8
+                             * (conn_stream.c: smaller rings are scanned) */
+  uint32_t *closed_ring;    /* FIFO of closed ids, then their kinds (one byte
+                             * each) in the same block; allocated at the
                              * first close, doubled up to max_closed_streams */
   uint32_t closed_head, closed_count, closed_cap;
   uint32_t last_peer_id;    /* highest id the peer opened */

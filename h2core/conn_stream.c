@@ -71,16 +71,42 @@ h2_stream *h2c_stream_new(h2_conn *c, uint32_t id, int local, uint8_t state) {
   return s;
 }
 
+/* The ring block holds |closed_cap| ids followed by their CLOSED_* kinds
+ * (one byte each). Up to CLOSED_SMALL of them, lookups scan the ring and
+ * the id map stays unallocated (most connections close few streams); a
+ * bigger ring also indexes them in c->closed. */
+#define CLOSED_SMALL 8
+
+static uint8_t *closed_kinds(const h2_conn *c) {
+  return (uint8_t *)(c->closed_ring + c->closed_cap);
+}
+
 /* grow_closed_ring doubles the ring of closed ids (from 4, at most
- * max_closed_streams), unrolling it so that the oldest id is first.
+ * max_closed_streams), unrolling it so that the oldest id is first, and
+ * builds the id map when the ring outgrows CLOSED_SMALL.
  * Returns 0, or -1 when it cannot grow (full at the limit, or no memory). */
 __attribute__((noinline)) static int grow_closed_ring(h2_conn *c) {
   uint32_t max = c->cfg.max_closed_streams;
   uint32_t cap = c->closed_cap;
   uint32_t ncap = cap ? (cap > max / 2 ? max : cap * 2) : (max < 4 ? max : 4);
-  uint32_t *nr = h2c_alloc(c, (size_t)ncap * sizeof *nr);
+  uint32_t *nr = h2c_alloc(c, (size_t)ncap * (sizeof *nr + 1));
   if (!nr) return -1;
-  for (uint32_t i = 0; i < c->closed_count; i++) nr[i] = c->closed_ring[(c->closed_head + i) % cap];
+  uint8_t *nk = (uint8_t *)(nr + ncap);
+  const uint8_t *ok = c->closed_ring ? closed_kinds(c) : NULL;
+  for (uint32_t i = 0; i < c->closed_count; i++) {
+    uint32_t j = (c->closed_head + i) % cap;
+    nr[i] = c->closed_ring[j];
+    nk[i] = ok[j];
+  }
+  if (cap <= CLOSED_SMALL && ncap > CLOSED_SMALL) {
+    for (uint32_t i = 0; i < c->closed_count; i++) {
+      if (h2_idmap_put(&c->closed, &c->mem, nr[i], (void *)(uintptr_t)nk[i])) {
+        h2_idmap_free(&c->closed, &c->mem);
+        h2c_free(c, nr);
+        return -1;
+      }
+    }
+  }
   h2c_free(c, c->closed_ring);
   c->closed_ring = nr;
   c->closed_cap = ncap;
@@ -96,20 +122,29 @@ static void remember_closed(h2_conn *c, uint32_t id, int kind) {
     } else {
       if (c->closed_count == 0) return; /* none kept (limit 0, or no memory) */
       uint32_t old = c->closed_ring[c->closed_head];
-      h2_idmap_del(&c->closed, old);
+      if (cap > CLOSED_SMALL) h2_idmap_del(&c->closed, old);
       if (++c->closed_head == cap) c->closed_head = 0;
       c->closed_count--;
     }
   }
-  if (h2_idmap_put(&c->closed, &c->mem, id, (void *)(uintptr_t)kind)) return;
+  if (cap > CLOSED_SMALL && h2_idmap_put(&c->closed, &c->mem, id, (void *)(uintptr_t)kind)) return;
   uint32_t at = c->closed_head + c->closed_count;
   if (at >= cap) at -= cap;
   c->closed_ring[at] = id;
+  closed_kinds(c)[at] = (uint8_t)kind;
   c->closed_count++;
 }
 
 int h2c_closed_kind(const h2_conn *c, uint32_t id) {
-  return (int)(uintptr_t)h2_idmap_get(&c->closed, id);
+  if (c->closed_cap > CLOSED_SMALL) return (int)(uintptr_t)h2_idmap_get(&c->closed, id);
+  if (c->closed_count == 0) return 0;
+  const uint8_t *k = closed_kinds(c);
+  for (uint32_t i = c->closed_count; i-- > 0;) { /* newest first, as a map put replaces */
+    uint32_t j = c->closed_head + i;
+    if (j >= c->closed_cap) j -= c->closed_cap;
+    if (c->closed_ring[j] == id) return k[j];
+  }
+  return 0;
 }
 
 void h2c_stream_drop_queue(h2_conn *c, h2_stream *s) {

@@ -164,6 +164,68 @@ static void test_settings_in_flight(void **state) {
   duo_free(&d);
 }
 
+/* Closed streams: how each ended is remembered (a reset by the peer makes
+ * late DATA a stream error, a reset of ours makes it ignored) while the
+ * ring holds few ids (scanned) and after it outgrows that into its id map;
+ * beyond max_closed_streams the oldest are forgotten (late DATA is then a
+ * stream error). Streams 1, 5, 9, ... are reset by the peer first, then
+ * 3, 7, 11, ... by us. Returns the frames the late DATA produced. */
+static char *closed_run(uint32_t max_closed, uint32_t n) {
+  static const char *const req[] = {":method", "POST", ":scheme", "https", ":authority", "a",
+                                    ":path", "/", NULL};
+  h2_conn_config cfg;
+  h2_conn_config_init(&cfg, H2_CONN_SERVER);
+  cfg.max_closed_streams = max_closed;
+  tc_rec rec = {0};
+  h2_conn *c = h2_conn_new(H2_CONN_SERVER, &cfg, NULL, tc_cb, &rec);
+  assert_non_null(c);
+  tc_script s;
+  tc_script_init(&s);
+  tc_preface(&s);
+  tc_settings(&s, NULL, 0);
+  for (uint32_t i = 0; i < n; i++) tc_headers(&s, 2 * i + 1, 0, 0, req);
+  for (uint32_t i = 0; i < n; i += 2) tc_rst(&s, 2 * i + 1, 8);
+  assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+  for (uint32_t i = 1; i < n; i += 2) assert_int_equal(h2_conn_submit_rst(c, 2 * i + 1, 8), 0);
+  tc_drain(c, NULL);
+  assert_int_equal(h2_conn_num_streams(c, 0), 0);
+  tc_script_free(&s);
+  tc_script_init(&s);
+  for (uint32_t i = 0; i < n; i++) tc_data(&s, 2 * i + 1, 0, "x", 1, 0);
+  assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+  tc_buf out = {0};
+  tc_drain(c, &out);
+  char *t = tc_frames_text(out.p, out.len);
+  tc_buf_free(&out);
+  tc_script_free(&s);
+  tc_rec_free(&rec);
+  h2_conn_free(c);
+  return t;
+}
+
+static int has_rst(const char *t, uint32_t id) {
+  char want[64];
+  snprintf(want, sizeof want, "[RST_STREAM] stream=%u ", id);
+  return strstr(t, want) != NULL;
+}
+
+static void test_closed_kinds_remembered(void **state) {
+  (void)state;
+  /* 6 closed (scanned ring), 12 (id map), 12 with the 2 oldest forgotten */
+  const uint32_t ns[] = {6, 12, 12}, maxes[] = {1000, 1000, 10};
+  for (int k = 0; k < 3; k++) {
+    char *t = closed_run(maxes[k], ns[k]);
+    uint32_t forgotten = ns[k] > maxes[k] ? ns[k] - maxes[k] : 0;
+    for (uint32_t i = 0; i < ns[k]; i++) {
+      uint32_t id = 2 * i + 1;
+      int by_peer = i % 2 == 0;
+      int forgot = i / 2 < forgotten && by_peer; /* the peer's resets closed first */
+      if (has_rst(t, id) != (by_peer || forgot)) fail_msg("case %d stream %u:\n%s", k, id, t);
+    }
+    free(t);
+  }
+}
+
 static void test_settings_timeout(void **state) {
   (void)state;
   tc_rec rec = {0};
@@ -573,6 +635,7 @@ int main(void) {
       cmocka_unit_test(test_no_reentry),
       cmocka_unit_test(test_new_args),
       cmocka_unit_test(test_idle_release),
+      cmocka_unit_test(test_closed_kinds_remembered),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
