@@ -84,6 +84,11 @@ static inline void copy_short(char *dst, const char *src, size_t n) {
   }
 }
 
+/* Tags of the decoder's marks: the entry's octets passed the character
+ * rules; MARK_PLAIN: and its name is one h2_http_name_plain accepts. */
+#define MARK_CHECKED 0u
+#define MARK_PLAIN 1u
+
 static int on_field(void *user, const h2_hpack_field *f) {
   h2_conn *c = user;
   h2_hblock *hb = &c->hb;
@@ -96,12 +101,20 @@ static int on_field(void *user, const h2_hpack_field *f) {
   uint32_t st = f->flags & (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE);
   int marked = (f->flags & H2_HPACK_MARKED) != 0;
   if (c->cfg.validate_http) {
-    if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen,
-                                  marked || (st & H2_HPACK_STATIC_NAME), marked || (st & H2_HPACK_STATIC_VALUE))) {
-      mark_rst(hb, 0x1);
-      return 0;
+    /* An entry marked MARK_PLAIN passed before and has a name no rule but
+     * the character ones concerns: all that is left is noting a regular
+     * field (h2_http_check_plain). */
+    if (marked && H2_HPACK_MARK_TAG(f->flags) == MARK_PLAIN) {
+      h2_http_check_plain(&hb->chk);
+    } else {
+      if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen,
+                                    marked || (st & H2_HPACK_STATIC_NAME), marked || (st & H2_HPACK_STATIC_VALUE))) {
+        mark_rst(hb, 0x1);
+        return 0;
+      }
+      /* its octets passed: no-op if not an entry */
+      if (!marked) h2_hpack_decoder_mark_field(c->dec, h2_http_name_plain(f->name, nlen) ? MARK_PLAIN : MARK_CHECKED);
     }
-    if (!marked) h2_hpack_decoder_mark_field(c->dec); /* its octets passed: no-op if not an entry */
   }
   if (hb->num_fields == hb->cap_fields && grow_fields(hb, c)) return H2_ERR_NOMEM;
   /* Name and value side by side in one copy (the decoder's strings may
@@ -126,7 +139,7 @@ static int on_field(void *user, const h2_hpack_field *f) {
   }
   hf->name_len = nlen;
   hf->value_len = vlen;
-  hf->flags = f->flags & ~(st | H2_HPACK_MARKED);
+  hf->flags = f->flags & ~(st | H2_HPACK_MARKED | H2_HPACK_MARK_TAG_MASK);
   hb->bytes_len += need;
   if (nlen == 8 && memcmp(hf->name, "priority", 8) == 0) hb->has_priority_field = 1;
   return 0;

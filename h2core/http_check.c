@@ -279,6 +279,18 @@ int h2_http_check_field_known(h2_http_check *c, const char *name, size_t nlen, c
   return 0;
 }
 
+int h2_http_name_plain(const char *name, size_t nlen) {
+  if (nlen == 0 || name[0] == ':') return 0;
+  switch (name[0]) { /* the names h2_http_check_field_known has rules for */
+    case 'c': return !eq(name, nlen, "connection") && !eq(name, nlen, "content-length");
+    case 'k': return !eq(name, nlen, "keep-alive");
+    case 'p': return !eq(name, nlen, "proxy-connection");
+    case 't': return !eq(name, nlen, "transfer-encoding") && !eq(name, nlen, "te");
+    case 'u': return !eq(name, nlen, "upgrade");
+    default: return 1;
+  }
+}
+
 int h2_http_check_is_info(const h2_http_check *c) {
   return c->kind == H2_HTTP_RESPONSE && c->status >= 100 && c->status < 200;
 }

@@ -68,6 +68,18 @@ int h2_http_check_field(h2_http_check *c, const char *name, size_t name_len, con
 int h2_http_check_field_known(h2_http_check *c, const char *name, size_t name_len, const char *value,
                               size_t value_len, int name_known, int value_known);
 
+/* h2_http_name_plain tells whether |name| is a regular field name that no
+ * rule beyond the character rules and "after every pseudo-header" concerns
+ * (not a pseudo-header, not connection-specific, not te or content-length):
+ * for such a name whose octets are known to pass, h2_http_check_field_known
+ * only records that a regular field was seen, whatever the value. */
+int h2_http_name_plain(const char *name, size_t name_len);
+
+/* h2_http_check_plain is h2_http_check_field_known for a field whose name
+ * h2_http_name_plain accepted and whose name and value octets are known to
+ * pass (e.g. checked before, same octets). */
+static inline void h2_http_check_plain(h2_http_check *c) { c->regular_seen = 1; }
+
 /* h2_http_check_end checks the block as a whole; |end_stream| tells whether
  * the block ends the stream. Returns c->err or the first whole-block error. */
 int h2_http_check_end(h2_http_check *c, int end_stream);

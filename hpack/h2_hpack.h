@@ -61,8 +61,13 @@ extern "C" {
 #define H2_HPACK_STATIC_VALUE 0x200u
 /* H2_HPACK_MARKED: decoder output, only with h2_hpack_decoder_report_static
  * on: the field is a dynamic table entry the caller marked before with
- * h2_hpack_decoder_mark_field (same octets: entries never change). */
+ * h2_hpack_decoder_mark_field (same octets: entries never change). The tag
+ * given there comes back in the H2_HPACK_MARK_TAG_MASK bits
+ * (H2_HPACK_MARK_TAG(flags), 0 when not marked). */
 #define H2_HPACK_MARKED 0x400u
+#define H2_HPACK_MARK_TAG_SHIFT 12
+#define H2_HPACK_MARK_TAG_MASK 0xf000u
+#define H2_HPACK_MARK_TAG(flags) (((flags) & H2_HPACK_MARK_TAG_MASK) >> H2_HPACK_MARK_TAG_SHIFT)
 
 /* h2_hpack_field is one header field. Names and values are octet strings
  * (not NUL-terminated; they may contain any octet as far as HPACK cares). */
@@ -198,11 +203,12 @@ void h2_hpack_decoder_report_static(h2_hpack_decoder *d, int on);
 
 /* h2_hpack_decoder_mark_field, called from the field callback, marks the
  * dynamic table entry the current field is (an indexed field, or a literal
- * just added with incremental indexing); no effect for other fields or
- * outside a callback. Later fields that are that entry carry
- * H2_HPACK_MARKED (when reported), so a caller can remember a check it did
- * on the entry's octets. */
-void h2_hpack_decoder_mark_field(h2_hpack_decoder *d);
+ * just added with incremental indexing) with |tag| (0..15, what the caller
+ * learned about the entry's octets); no effect for other fields or outside
+ * a callback. Later fields that are that entry carry H2_HPACK_MARKED and
+ * the tag (when reported), so a caller can remember a check it did on the
+ * entry's octets. A later mark replaces the tag. */
+void h2_hpack_decoder_mark_field(h2_hpack_decoder *d, unsigned tag);
 
 /* h2_hpack_decode decodes the next |len| octets of a header block, calling
  * |cb| (with |user|) once per field, in order. A block may be fed in any

@@ -87,8 +87,10 @@ void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size, ui
   d->max_field_len = max_field_len;
 }
 
-void h2_hpack_decoder_mark_field(h2_hpack_decoder *d) {
-  if (d->cur_entry && hpack_seq_live(&d->t, d->cur_seq)) d->t.ring[d->cur_seq & d->t.ring_mask].mark = 1;
+void h2_hpack_decoder_mark_field(h2_hpack_decoder *d, unsigned tag) {
+  if (d->cur_entry && hpack_seq_live(&d->t, d->cur_seq))
+    d->t.ring[d->cur_seq & d->t.ring_mask].mark =
+        H2_HPACK_MARKED | ((uint32_t)(tag & 0xfu) << H2_HPACK_MARK_TAG_SHIFT);
 }
 
 /* entry_flags returns the output flags for a field that is dynamic entry
@@ -97,7 +99,7 @@ static inline uint32_t entry_flags(h2_hpack_decoder *d, uint32_t seq) {
   if (!d->static_flags) return 0;
   d->cur_entry = 1;
   d->cur_seq = seq;
-  return d->t.ring[seq & d->t.ring_mask].mark ? H2_HPACK_MARKED : 0;
+  return d->t.ring[seq & d->t.ring_mask].mark; /* 0, or H2_HPACK_MARKED and the tag */
 }
 
 void h2_hpack_decoder_report_static(h2_hpack_decoder *d, int on) {

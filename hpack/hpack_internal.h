@@ -130,7 +130,7 @@ typedef struct hpack_entry {
   size_t off;
   uint32_t name_len;
   uint32_t value_len;
-  uint32_t mark; /* decoder: set by h2_hpack_decoder_mark_field (0 when added) */
+  uint32_t mark; /* decoder: H2_HPACK_MARKED | tag bits from h2_hpack_decoder_mark_field (0 when added) */
 } hpack_entry;
 
 /* hpack_hnode: the encoder's per-entry hash data (parallel to the ring). */

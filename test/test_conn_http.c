@@ -146,6 +146,76 @@ static void test_http_helpers(void **state) {
     char v[3] = {'a', (char)ch, 'b'};
     assert_int_equal(h2_http_value_ok(v, 3), !(ch == 0 || ch == '\r' || ch == '\n'));
   }
+  /* every length up to 40 (word and 16-lane paths), one bad octet at each
+   * position, neighbours outside the range that would fail if read */
+  for (size_t n = 1; n <= 40; n++) {
+    for (size_t pos = 0; pos < n; pos++) {
+      char buf[48];
+      memset(buf, 'a', sizeof buf);
+      buf[0] = 'A';
+      buf[n + 1] = 'A';
+      assert_int_equal(h2_http_name_ok(buf + 1, n), 1);
+      buf[1 + pos] = 'Z';
+      assert_int_equal(h2_http_name_ok(buf + 1, n), 0);
+      buf[1 + pos] = (char)0x80;
+      assert_int_equal(h2_http_name_ok(buf + 1, n), 0);
+      buf[1 + pos] = ':';
+      assert_int_equal(h2_http_name_ok(buf + 1, n), pos == 0);
+      memset(buf, 'a', sizeof buf);
+      buf[0] = '\n';
+      buf[n + 1] = 0;
+      assert_int_equal(h2_http_value_ok(buf + 1, n), 1);
+      buf[1 + pos] = '\r';
+      assert_int_equal(h2_http_value_ok(buf + 1, n), 0);
+      buf[1 + pos] = 0;
+      assert_int_equal(h2_http_value_ok(buf + 1, n), 0);
+      buf[1 + pos] = (char)0xff;
+      assert_int_equal(h2_http_value_ok(buf + 1, n), 1);
+    }
+  }
+  /* names no rule but the character ones concerns */
+  assert_int_equal(h2_http_name_plain("user-agent", 10), 1);
+  assert_int_equal(h2_http_name_plain("content-type", 12), 1);
+  assert_int_equal(h2_http_name_plain("tea", 3), 1);
+  static const char *const ruled[] = {":path", "connection", "content-length", "keep-alive", "proxy-connection",
+                                      "transfer-encoding", "te", "upgrade", ""};
+  for (size_t i = 0; i < sizeof ruled / sizeof ruled[0]; i++)
+    assert_int_equal(h2_http_name_plain(ruled[i], strlen(ruled[i])), 0);
+}
+
+/* A regular field taken again from the dynamic table (marked plain by the
+ * engine the first time) still counts as a regular field: a pseudo-header
+ * after it is malformed; and a ruled name from the table is still checked. */
+static void test_http_marked_entries(void **state) {
+  (void)state;
+  tc_script s;
+  tc_script_init(&s);
+  tc_preface(&s);
+  tc_settings(&s, NULL, 0);
+  static const char *const first[] = {":method", "GET", ":scheme", "https", ":path", "/", "x-plain", "1",
+                                      "te", "trailers", NULL};
+  tc_headers(&s, 1, H2_FLAG_END_STREAM, 0, first);
+  tc_headers(&s, 3, H2_FLAG_END_STREAM, 0, first); /* same fields, now from the table */
+  static const char *const late[] = {":method", "GET", ":scheme", "https", "x-plain", "1", ":path", "/", NULL};
+  tc_headers(&s, 5, H2_FLAG_END_STREAM, 0, late);
+  static const char *const te2[] = {":method", "GET", ":scheme", "https", ":path", "/", "te", "trailers",
+                                    "te", "gzip", NULL};
+  tc_headers(&s, 7, H2_FLAG_END_STREAM, 0, te2);
+  tc_ping(&s, 0, 5);
+  tc_result r;
+  tc_run(H2_CONN_SERVER, NULL, NULL, s.out.p, s.out.len, TC_WHOLE, 0, &r);
+  const char *log = tc_log(&r.rec);
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.rec.conn_errors, 0);
+  assert_non_null(strstr(log, "HEADERS s=1"));
+  assert_non_null(strstr(log, "HEADERS s=3"));
+  assert_null(strstr(log, "HEADERS s=5"));
+  assert_non_null(strstr(log, "RESET s=5 code=1 local"));
+  assert_null(strstr(log, "HEADERS s=7"));
+  assert_non_null(strstr(log, "RESET s=7 code=1 local"));
+  assert_non_null(strstr(log, "PING"));
+  tc_result_free(&r);
+  tc_script_free(&s);
 }
 
 /* Through the engine: malformed requests are reset, the connection lives;
@@ -214,6 +284,7 @@ int main(void) {
       cmocka_unit_test(test_http_table),
       cmocka_unit_test(test_http_helpers),
       cmocka_unit_test(test_http_in_engine),
+      cmocka_unit_test(test_http_marked_entries),
       cmocka_unit_test(test_http_submit_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
