@@ -18,7 +18,7 @@ typedef struct pending_connect {
 
 static void connect_failed(h2_session *s, int err, const char *msg) {
   s->errored = 1;
-  if (s->cbs.on_error) s->cbs.on_error(s, err, msg, s->user);
+  if (s->cbs->on_error) s->cbs->on_error(s, err, msg, s->user);
   h2_session_transport_closed(s, 0); /* closes streams, on_close, frees |s| */
 }
 
@@ -71,7 +71,7 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
     h2_api_fail("cannot resolve %s", host);
     return H2_ERR_IO;
   }
-  h2_session *s = calloc(1, sizeof *s);
+  h2_session *s = h2_session_alloc_(1);
   if (!s) return H2_ERR_NOMEM;
   rc = h2_session_init_(s, 0, opts, cbs, user);
   if (rc) {

@@ -39,6 +39,8 @@ struct h2_server {
   uint64_t timeout_ms;
   int closing;
   int freeing;
+  int freed;            /* h2_server_free done; freed by the last cbs user */
+  size_t cbs_users;     /* sessions pointing to cbs.session (until freed) */
   void (*done)(h2_server *srv, void *user);
 };
 
@@ -66,7 +68,7 @@ static void report(h2_server *srv, int err, const char *msg) {
 }
 
 static void new_session(h2_server *srv, listener *l, int fd) {
-  h2_session *s = calloc(1, sizeof *s);
+  h2_session *s = h2_session_alloc_(0);
   if (!s) {
     close(fd);
     report(srv, H2_ERR_NOMEM, "out of memory");
@@ -103,6 +105,8 @@ static void new_session(h2_server *srv, listener *l, int fd) {
     return;
   }
   h2_session_attach_(s, srv->loop, xp);
+  s->cbs_srv = srv;
+  srv->cbs_users++;
   s->srv_next = srv->sessions;
   if (srv->sessions) srv->sessions->srv_prev = s;
   srv->sessions = s;
@@ -241,7 +245,13 @@ void h2_server_free(h2_server *srv) {
     h2_server_session_gone_(srv, s);
     h2_session_destroy(s, 0);
   }
-  free(srv);
+  /* Sessions still closing use srv->cbs.session: the last one frees srv. */
+  srv->freed = 1;
+  if (srv->cbs_users == 0) free(srv);
+}
+
+void h2_server_cbs_unref_(h2_server *srv) {
+  if (--srv->cbs_users == 0 && srv->freed) free(srv);
 }
 
 void h2_server_set_timeout(h2_server *srv, uint64_t ms) { srv->timeout_ms = ms; }

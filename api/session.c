@@ -42,18 +42,18 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
   switch (ev->type) {
     case H2_CONN_EV_SETTINGS:
       s->remote_settings_seen = 1;
-      if (s->cbs.on_remote_settings) {
+      if (s->cbs->on_remote_settings) {
         h2_settings v;
         to_settings(&v, ev->u.settings.settings);
-        s->cbs.on_remote_settings(s, &v, s->user);
+        s->cbs->on_remote_settings(s, &v, s->user);
       }
       if (s->pend_head) h2_session_start_pending_(s); /* the limit may have grown */
       break;
     case H2_CONN_EV_SETTINGS_ACK:
-      if (s->cbs.on_local_settings) {
+      if (s->cbs->on_local_settings) {
         h2_settings v;
         to_settings(&v, ev->u.settings.settings);
-        s->cbs.on_local_settings(s, &v, s->user);
+        s->cbs->on_local_settings(s, &v, s->user);
       }
       break;
     case H2_CONN_EV_HEADERS: {
@@ -74,7 +74,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
           ns->end_after_headers = ev->u.headers.end_stream != 0;
           if (ev->u.headers.prio) ns->weight = ev->u.headers.prio->weight;
           h2_conn_stream_set_user(s->conn, ev->stream_id, ns);
-          if (s->cbs.on_stream) s->cbs.on_stream(s, ns, f, n, flags, s->user);
+          if (s->cbs->on_stream) s->cbs->on_stream(s, ns, f, n, flags, s->user);
           else h2_stream_close(ns, 0x7);
           break;
         }
@@ -87,7 +87,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
           ns->is_push = 1;
           ns->local_ended = 1;
           h2_conn_stream_set_user(s->conn, ev->u.headers.promised_id, ns);
-          if (s->cbs.on_stream) s->cbs.on_stream(s, ns, f, n, flags, s->user);
+          if (s->cbs->on_stream) s->cbs->on_stream(s, ns, f, n, flags, s->user);
           else h2_stream_close(ns, 0x8 /* CANCEL */);
           break;
         }
@@ -151,7 +151,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
       if (s->pend_head) h2_session_start_pending_(s); /* room for one more */
       break;
     case H2_CONN_EV_PING:
-      if (s->cbs.on_ping) s->cbs.on_ping(s, ev->u.ping.opaque, s->user);
+      if (s->cbs->on_ping) s->cbs->on_ping(s, ev->u.ping.opaque, s->user);
       break;
     case H2_CONN_EV_PING_ACK:
       if (s->ping_count) {
@@ -162,8 +162,8 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
       }
       break;
     case H2_CONN_EV_GOAWAY:
-      if (s->cbs.on_goaway)
-        s->cbs.on_goaway(s, ev->u.goaway.error_code, ev->u.goaway.last_stream_id,
+      if (s->cbs->on_goaway)
+        s->cbs->on_goaway(s, ev->u.goaway.error_code, ev->u.goaway.last_stream_id,
                          ev->u.goaway.debug, ev->u.goaway.debug_len, s->user);
       if (s->pend_head) h2_session_start_pending_(s); /* they can never start now */
       break;
@@ -178,14 +178,14 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
       if (s->trace) trace_frame(s, ev->type == H2_CONN_EV_FRAME_SENT, ev->u.frame.frame);
       break;
     case H2_CONN_EV_ALTSVC:
-      if (s->cbs.on_altsvc)
-        s->cbs.on_altsvc(s, (const char *)ev->u.altsvc.value, ev->u.altsvc.value_len,
+      if (s->cbs->on_altsvc)
+        s->cbs->on_altsvc(s, (const char *)ev->u.altsvc.value, ev->u.altsvc.value_len,
                          (const char *)ev->u.altsvc.origin, ev->u.altsvc.origin_len, ev->stream_id,
                          s->user);
       break;
     case H2_CONN_EV_ORIGIN:
       h2_session_on_origin_frame_(s, ev->u.origin.frame); /* before on_origin: it sees the new set */
-      if (s->cbs.on_origin) {
+      if (s->cbs->on_origin) {
         const char *o[32];
         size_t l[32], n = 0;
         h2_cbs it, one;
@@ -195,18 +195,18 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
           o[n] = (const char *)h2_cbs_data(&one);
           l[n++] = h2_cbs_len(&one);
         }
-        s->cbs.on_origin(s, o, l, n, s->user);
+        s->cbs->on_origin(s, o, l, n, s->user);
       }
       break;
     case H2_CONN_EV_CONN_ERROR:
       if (!s->errored) {
         s->errored = 1;
-        if (s->cbs.on_error) {
+        if (s->cbs->on_error) {
           char msg[256];
           snprintf(msg, sizeof msg, "%s %s: %s", ev->u.error.remote ? "peer sent" : "sent",
                    h2_err_rfc_name(ev->u.error.error_code),
                    ev->u.error.message ? ev->u.error.message : "");
-          s->cbs.on_error(s, ev->u.error.err, msg, s->user);
+          s->cbs->on_error(s, ev->u.error.err, msg, s->user);
         }
       }
       break;
@@ -294,7 +294,7 @@ static void run_timeouts(h2_session *s, uint64_t now) {
   }
   if (s->timeout_ms && s->last_activity + s->timeout_ms <= now && !s->destroyed) {
     s->last_activity = now;
-    if (s->cbs.on_timeout) s->cbs.on_timeout(s, s->user);
+    if (s->cbs->on_timeout) s->cbs->on_timeout(s, s->user);
     else h2_session_close(s);
   }
   h2_session_schedule_flush_(s);
@@ -364,6 +364,19 @@ static size_t select_padding(void *user, uint32_t stream_id, size_t len, size_t 
   return n > len ? n - len : 0; /* the engine clips to max_pad */
 }
 
+typedef struct h2_session_with_cbs {
+  h2_session s;
+  h2_session_callbacks cbs;
+} h2_session_with_cbs;
+
+h2_session *h2_session_alloc_(int own_cbs) {
+  if (!own_cbs) return calloc(1, sizeof(h2_session));
+  h2_session_with_cbs *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->s.own_cbs = 1;
+  return &w->s;
+}
+
 int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
                      const h2_session_callbacks *cbs, void *user) {
   h2_options defaults;
@@ -375,7 +388,14 @@ int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
     opts = &defaults;
   }
   s->is_server = is_server;
-  if (cbs) s->cbs = *cbs;
+  if (s->own_cbs) {
+    h2_session_with_cbs *w = (h2_session_with_cbs *)s;
+    if (cbs) w->cbs = *cbs;
+    s->cbs = &w->cbs;
+  } else {
+    static const h2_session_callbacks none;
+    s->cbs = cbs ? cbs : &none; /* shared: outlives the session (see cbs_srv) */
+  }
   s->user = user;
   s->select_padding = opts->select_padding;
   s->max_outstanding_pings = opts->max_outstanding_pings ? opts->max_outstanding_pings : 10;
@@ -400,7 +420,7 @@ int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
 
 int h2_session_new(h2_session **out, int is_server, const h2_options *opts,
                    const h2_session_callbacks *cbs, void *user, const h2_session_transport *tr) {
-  h2_session *s = calloc(1, sizeof *s);
+  h2_session *s = h2_session_alloc_(1);
   if (!s) return H2_ERR_NOMEM;
   int rc = h2_session_init_(s, is_server, opts, cbs, user);
   if (rc) {
@@ -410,7 +430,7 @@ int h2_session_new(h2_session **out, int is_server, const h2_options *opts,
   if (tr) s->tr = *tr;
   snprintf(s->scheme, sizeof s->scheme, "http");
   *out = s;
-  if (s->cbs.on_connect) s->cbs.on_connect(s, s->user);
+  if (s->cbs->on_connect) s->cbs->on_connect(s, s->user);
   return 0;
 }
 
@@ -421,7 +441,7 @@ static void xp_open(h2_xport *x, void *user) {
   h2_session *s = user;
   s->connecting = 0;
   s->last_activity = h2_session_now_(s);
-  if (s->cbs.on_connect) s->cbs.on_connect(s, s->user);
+  if (s->cbs->on_connect) s->cbs->on_connect(s, s->user);
   flush_loop(s);
 }
 
@@ -460,7 +480,7 @@ static void xp_close(h2_xport *x, int err, const char *msg, void *user) {
   }
   if (err && err != H2_ERR_EOF && !s->errored && !s->destroyed) {
     s->errored = 1;
-    if (s->cbs.on_error) s->cbs.on_error(s, err, msg, s->user);
+    if (s->cbs->on_error) s->cbs->on_error(s, err, msg, s->user);
   }
   finish_session(s);
 }
@@ -502,7 +522,7 @@ static void finish_session(h2_session *s) {
     else break;
   }
   if (s->server) h2_server_session_gone_(s->server, s);
-  if (s->cbs.on_close) s->cbs.on_close(s, s->user);
+  if (s->cbs->on_close) s->cbs->on_close(s, s->user);
   if (s->loop) {
     if (s->own_tls) h2_tls_ctx_free(s->own_tls);
     h2_session_free_struct_(s);
@@ -557,9 +577,9 @@ void h2_session_transport_closed(h2_session *s, int err) {
   s->engine_depth++;
   h2_conn_recv_eof(s->conn, s->now);
   s->engine_depth--;
-  if (err && !s->errored && s->cbs.on_error) {
+  if (err && !s->errored && s->cbs->on_error) {
     s->errored = 1;
-    s->cbs.on_error(s, err, "transport failed", s->user);
+    s->cbs->on_error(s, err, "transport failed", s->user);
   }
   finish_session(s);
 }
@@ -568,7 +588,9 @@ void h2_session_free_struct_(h2_session *s) {
   h2_session_origins_free_(s);
   free(s->authority);
   free(s->pings);
+  struct h2_server *owner = s->cbs_srv;
   free(s);
+  if (owner) h2_server_cbs_unref_(owner);
 }
 
 const char *h2_session_authority_(const h2_session *s) {

@@ -67,7 +67,13 @@ typedef struct h2_ping_rec {
 struct h2_session {
   h2_conn *conn;
   int is_server;
-  h2_session_callbacks cbs;
+  /* The callbacks: a server's sessions share the server's table (|cbs_srv|
+   * set: the server struct is kept until the last of them is freed, see
+   * h2_server_cbs_unref_); other sessions point to their own copy, which
+   * h2_session_alloc_ places right after the struct (|own_cbs|). */
+  const h2_session_callbacks *cbs;
+  struct h2_server *cbs_srv;
+  int own_cbs;
   void *user;
   /* The few h2_options values used after creation (the rest only shape the
    * engine's configuration), resolved: 0 never means "default" here. */
@@ -111,6 +117,10 @@ struct h2_session {
 };
 
 /* session.c */
+/* h2_session_alloc_ returns a zeroed session (NULL: no memory); |own_cbs|:
+ * with room for its own copy of the callbacks (sessions not made by a
+ * server). Freed with free() before h2_session_init_ succeeded. */
+h2_session *h2_session_alloc_(int own_cbs);
 void h2_session_free_struct_(h2_session *s);
 const char *h2_session_authority_(const h2_session *s);
 uint64_t h2_session_now_(h2_session *s);
@@ -154,5 +164,8 @@ void h2_stream_set_pending_prio_(h2_stream *st, const h2_frame_prio *p);
 
 /* server.c */
 void h2_server_session_gone_(h2_server *srv, h2_session *s);
+/* h2_server_cbs_unref_: a session that used |srv|'s callbacks is freed;
+ * the last one frees a server whose h2_server_free already ran. */
+void h2_server_cbs_unref_(h2_server *srv);
 
 #endif

@@ -385,7 +385,7 @@ int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n, uint32
   size_t total = 0;
   for (size_t i = 0; i < n; i++) total += f[i].name_len + f[i].value_len + 32;
   if (total <= limit) return 0;
-  if (s->cbs.on_frame_error) s->cbs.on_frame_error(s, H2_FRAME_HEADERS, H2_ERR_LIMIT, stream_id, s->user);
+  if (s->cbs->on_frame_error) s->cbs->on_frame_error(s, H2_FRAME_HEADERS, H2_ERR_LIMIT, stream_id, s->user);
   h2_api_fail("header block of %zu bytes exceeds maxSendHeaderBlockLength %zu", total, limit);
   return H2_ERR_LIMIT;
 }
