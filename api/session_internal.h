@@ -66,14 +66,19 @@ typedef struct h2_ping_rec {
 
 struct h2_session {
   h2_conn *conn;
-  int is_server;
+  uint8_t is_server;
+  uint8_t own_cbs;
+  /* state (0/1 flags) */
+  uint8_t connecting, closed, destroyed, finished, goaway_sent, transport_gone;
+  uint8_t errored, want_write_notified, refd;
+  uint8_t remote_settings_seen; /* the peer's first SETTINGS arrived */
+  int engine_depth;
   /* The callbacks: a server's sessions share the server's table (|cbs_srv|
    * set: the server struct is kept until the last of them is freed, see
    * h2_server_cbs_unref_); other sessions point to their own copy, which
    * h2_session_alloc_ places right after the struct (|own_cbs|). */
   const h2_session_callbacks *cbs;
   struct h2_server *cbs_srv;
-  int own_cbs;
   void *user;
   /* The few h2_options values used after creation (the rest only shape the
    * engine's configuration), resolved: 0 never means "default" here. */
@@ -99,12 +104,9 @@ struct h2_session {
   char *authority;         /* client: malloc'd "host[:port]"; NULL = "localhost" */
   h2_tls_ctx *own_tls;     /* client context made by h2_connect */
   /* state */
-  int connecting, closed, destroyed, finished, engine_depth, goaway_sent, transport_gone;
-  int errored, want_write_notified, refd, in_close_cb;
   uint32_t destroy_code;
   h2_stream *streams;      /* live streams */
   h2_stream *pend_head, *pend_tail; /* client: requests waiting to start */
-  int remote_settings_seen; /* the peer's first SETTINGS arrived */
   size_t num_streams;
   size_t num_timed_streams; /* streams with a timeout set */
   h2_ping_rec *pings;      /* H2_MAX_PINGS entries, allocated by the first ping */
