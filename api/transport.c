@@ -18,16 +18,16 @@ struct h2_xport {
   h2_loop_io *io;
   int fd;
   h2_tls_conn *tls;
-  h2_xport_events ev;
+  const h2_xport_events *ev; /* the caller's table (outlives the transport) */
   void *user;
   h2_loop_defer defer;   /* delivers on_open (TCP) and on_close */
   h2_loop_timer linger;
-  int open;
-  int want_write;        /* a writev took less than offered */
-  int closing;
-  int dead;
   int close_err;
-  int read_paused;
+  uint8_t open;
+  uint8_t want_write;    /* a writev took less than offered */
+  uint8_t closing;
+  uint8_t dead;
+  uint8_t read_paused;
   char *msg;             /* why it closed: set by die(), NULL until then */
 };
 
@@ -47,7 +47,7 @@ static void io_closed(h2_loop_io *io, void *user) {
 static void finish(h2_xport *x) {
   h2_loop_timer_stop(&x->linger);
   h2_loop_defer_cancel(&x->defer);
-  if (x->ev.on_close) x->ev.on_close(x, x->close_err, x->msg ? x->msg : "", x->user);
+  if (x->ev->on_close) x->ev->on_close(x, x->close_err, x->msg ? x->msg : "", x->user);
   h2_loop_io_close(x->io, io_closed);
 }
 
@@ -60,7 +60,7 @@ static void defer_cb(h2_loop_defer *d, void *user) {
   }
   if (!x->open && !x->tls) {
     x->open = 1;
-    if (x->ev.on_open) x->ev.on_open(x, x->user);
+    if (x->ev->on_open) x->ev->on_open(x, x->user);
   }
 }
 
@@ -115,7 +115,7 @@ int h2_xport_new(h2_xport **out, h2_loop *loop, int fd, h2_tls_conn *tls,
   x->loop = loop;
   x->fd = fd;
   x->tls = tls;
-  x->ev = *ev;
+  x->ev = ev;
   x->user = user;
   h2_loop_defer_init(loop, &x->defer, defer_cb, x);
   h2_loop_timer_init(loop, &x->linger, linger_cb, x);
@@ -215,7 +215,7 @@ int64_t h2_xport_writev(h2_xport *x, const struct iovec *iov, int n) {
 }
 
 static void deliver(h2_xport *x, const uint8_t *p, size_t n) {
-  if (!x->closing && x->ev.on_data) x->ev.on_data(x, p, n, x->user);
+  if (!x->closing && x->ev->on_data) x->ev->on_data(x, p, n, x->user);
 }
 
 static void do_read_tcp(h2_xport *x) {
@@ -271,7 +271,7 @@ static void do_read_tls(h2_xport *x) {
         return;
       }
       x->open = 1;
-      if (x->ev.on_open) x->ev.on_open(x, x->user);
+      if (x->ev->on_open) x->ev->on_open(x, x->user);
       if (x->dead) return;
     }
     for (;;) {
@@ -347,7 +347,7 @@ static void on_io(h2_loop_io *io, int fd, unsigned events, void *user) {
     }
     if (x->want_write) {
       x->want_write = 0;
-      if (x->open && x->ev.on_writable) x->ev.on_writable(x, x->user);
+      if (x->open && x->ev->on_writable) x->ev->on_writable(x, x->user);
     }
   }
   update_interest(x);

@@ -33,7 +33,8 @@ typedef struct h2_xport_events {
 
 /* h2_xport_new wraps the connected non-blocking |fd| and, when |tls| is not
  * NULL, a TLS connection over it (a client's handshake starts at once). Both
- * are owned from now on (also on failure). */
+ * are owned from now on (also on failure). |ev| is not copied: it must
+ * outlive the transport (a static table). */
 int h2_xport_new(h2_xport **out, h2_loop *loop, int fd, h2_tls_conn *tls,
                  const h2_xport_events *ev, void *user);
 
