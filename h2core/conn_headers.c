@@ -112,8 +112,11 @@ static int on_field(void *user, const h2_hpack_field *f) {
         mark_rst(hb, 0x1);
         return 0;
       }
-      /* its octets passed: no-op if not an entry */
-      if (!marked) h2_hpack_decoder_mark_field(c->dec, h2_http_name_plain(f->name, nlen) ? MARK_PLAIN : MARK_CHECKED);
+      /* Its octets passed: mark it if it is a dynamic entry (a no-op
+       * otherwise; a field with both strings static is a static index,
+       * never an entry, so it is not even classified). */
+      if (!marked && st != (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE))
+        h2_hpack_decoder_mark_field(c->dec, h2_http_name_plain(f->name, nlen) ? MARK_PLAIN : MARK_CHECKED);
     }
   }
   if (hb->num_fields == hb->cap_fields && grow_fields(hb, c)) return H2_ERR_NOMEM;
