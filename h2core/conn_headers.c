@@ -89,6 +89,9 @@ static inline void copy_short(char *dst, const char *src, size_t n) {
 #define MARK_CHECKED 0u
 #define MARK_PLAIN 1u
 
+_Static_assert(H2_HPACK_STATIC_NAME >> 8 == H2_HTTP_KNOWN_NAME && H2_HPACK_STATIC_VALUE >> 8 == H2_HTTP_KNOWN_VALUE,
+               "static flags map to known flags by a shift");
+
 static int on_field(void *user, const h2_hpack_field *f) {
   h2_conn *c = user;
   h2_hblock *hb = &c->hb;
@@ -107,8 +110,9 @@ static int on_field(void *user, const h2_hpack_field *f) {
     if (marked && H2_HPACK_MARK_TAG(f->flags) == MARK_PLAIN) {
       h2_http_check_plain(&hb->chk);
     } else {
-      if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen,
-                                    marked || (st & H2_HPACK_STATIC_NAME), marked || (st & H2_HPACK_STATIC_VALUE))) {
+      /* (STATIC_NAME and STATIC_VALUE are 0x100 and 0x200: KNOWN_NAME and KNOWN_VALUE shifted) */
+      unsigned known = marked ? H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE : st >> 8;
+      if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen, known)) {
         mark_rst(hb, 0x1);
         return 0;
       }

@@ -241,13 +241,13 @@ static int pseudo(h2_http_check *c, const char *name, size_t nlen, const char *v
 
 int h2_http_check_field(h2_http_check *c, const char *name, size_t nlen, const char *value,
                         size_t vlen) {
-  return h2_http_check_field_known(c, name, nlen, value, vlen, 0, 0);
+  return h2_http_check_field_known(c, name, nlen, value, vlen, 0);
 }
 
 int h2_http_check_field_known(h2_http_check *c, const char *name, size_t nlen, const char *value,
-                              size_t vlen, int name_known, int value_known) {
-  if (name_known ? nlen == 0 : !name_ok(name, nlen)) return fail(c, "invalid character in field name");
-  if (!value_known && !value_ok(value, vlen)) return fail(c, "invalid character in field value");
+                              size_t vlen, unsigned known) {
+  if (known & H2_HTTP_KNOWN_NAME ? nlen == 0 : !name_ok(name, nlen)) return fail(c, "invalid character in field name");
+  if (!(known & H2_HTTP_KNOWN_VALUE) && !value_ok(value, vlen)) return fail(c, "invalid character in field value");
   if (name[0] == ':') return pseudo(c, name, nlen, value, vlen);
   c->regular_seen = 1;
   switch (name[0]) {

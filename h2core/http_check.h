@@ -62,11 +62,14 @@ int h2_http_check_field(h2_http_check *c, const char *name, size_t name_len, con
                         size_t value_len);
 
 /* h2_http_check_field_known is h2_http_check_field when the name
- * (|name_known|) and/or the value (|value_known|) are already known to pass
- * the §8.2.1 character rules, e.g. strings of the HPACK static table (all of
- * which do): those are not scanned again; every other rule applies. */
+ * (H2_HTTP_KNOWN_NAME in |known|) and/or the value (H2_HTTP_KNOWN_VALUE) are
+ * already known to pass the §8.2.1 character rules, e.g. strings of the
+ * HPACK static table (all of which do): those are not scanned again; every
+ * other rule applies. */
+#define H2_HTTP_KNOWN_NAME 1u
+#define H2_HTTP_KNOWN_VALUE 2u
 int h2_http_check_field_known(h2_http_check *c, const char *name, size_t name_len, const char *value,
-                              size_t value_len, int name_known, int value_known);
+                              size_t value_len, unsigned known);
 
 /* h2_http_name_plain tells whether |name| is a regular field name that no
  * rule beyond the character rules and "after every pseudo-header" concerns
