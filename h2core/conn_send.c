@@ -363,13 +363,16 @@ static int check_fields(h2_conn *c, int kind, const h2_hpack_field *f, size_t n,
   int cp = kind == H2_HTTP_REQUEST ? (int)c->remote.enable_connect_protocol : 0;
   h2_http_check_init(chk, kind, cp);
   if (n && !f) return H2_ERR_INVALID_ARG;
-  for (size_t i = 0; i < n; i++) {
-    if ((f[i].name_len && !f[i].name) || (f[i].value_len && !f[i].value)) return H2_ERR_INVALID_ARG;
-    if (!c->cfg.validate_http) continue;
-    if (f[i].name_len == 0) return H2_ERR_INVALID_ARG;
-    h2_http_check_field(chk, f[i].name, f[i].name_len, f[i].value ? f[i].value : "", f[i].value_len);
+  if (!c->cfg.validate_http) {
+    for (size_t i = 0; i < n; i++)
+      if ((f[i].name_len && !f[i].name) || (f[i].value_len && !f[i].value)) return H2_ERR_INVALID_ARG;
+    return 0;
   }
-  if (!c->cfg.validate_http) return 0;
+  for (size_t i = 0; i < n; i++) {
+    const h2_hpack_field *x = &f[i];
+    if (!x->name || x->name_len == 0 || (x->value_len && !x->value)) return H2_ERR_INVALID_ARG;
+    h2_http_check_field_known(chk, x->name, x->name_len, x->value ? x->value : "", x->value_len, 0);
+  }
   return h2_http_check_end(chk, end_stream) ? H2_ERR_INVALID_ARG : 0;
 }
 
