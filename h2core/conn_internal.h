@@ -200,14 +200,11 @@ struct h2_conn {
   h2_conn_event_cb cb;
   void *user;
   int in_cb;  /* nesting guard */
-  int trace;
   uint64_t now; /* last now_ms seen */
 
   /* settings */
   h2_conn_settings local;  /* acked */
   h2_conn_settings remote;
-  int num_pend;             /* in rare->pend */
-  int got_remote_settings;
   uint32_t max_concurrent_enforced; /* min(acked, pending) */
 
   h2_hpack_decoder *dec;
@@ -239,7 +236,6 @@ struct h2_conn {
   uint64_t recv_unconsumed; /* connection bytes delivered, not consumed */
 
   /* input */
-  int in_state;
   size_t preface_got;
   uint8_t hdr_buf[H2_FRAME_HEADER_LEN];
   size_t hdr_got;
@@ -249,9 +245,7 @@ struct h2_conn {
   size_t data_left;         /* DATA payload bytes left (without padding) */
   size_t pad_left;
   uint32_t data_stream;     /* DATA target stream, 0 = discard */
-  int data_deliver;
   h2_hblock hb;
-  int expect_cont;          /* a header block is open: only CONTINUATION */
 
   /* output */
   uint8_t *obuf;
@@ -261,21 +255,28 @@ struct h2_conn {
   size_t obuf_hint, seg_hint; /* first sizes (capacities before the last idle release) */
   size_t pending_bytes;
   uint32_t num_control;     /* queued ACKs not yet written */
-  uint8_t preface_done_out;
 
   /* pending SETTINGS and PINGs (NULL when none) */
   h2c_rare *rare;
   uint64_t ping_counter;
 
   /* goaway */
-  int goaway_sent;          /* 1 graceful, 2 error */
   uint32_t goaway_sent_last;
-  int goaway_recv;
   uint32_t goaway_recv_last;
-  int fatal;                /* a connection error happened (no more input) */
   int fatal_err;
-  int eof;
-  int closed_flag;
+
+  /* flags and tiny counters, packed */
+  uint8_t trace;
+  uint8_t num_pend;         /* in rare->pend (<= MAX_PENDING_SETTINGS) */
+  uint8_t got_remote_settings;
+  uint8_t in_state;         /* IN_* */
+  uint8_t data_deliver;
+  uint8_t expect_cont;      /* a header block is open: only CONTINUATION */
+  uint8_t preface_done_out;
+  uint8_t goaway_sent;      /* 1 graceful, 2 error */
+  uint8_t goaway_recv;
+  uint8_t fatal;            /* a connection error happened (no more input) */
+  uint8_t eof;
 
   h2c_pool stream_pool, chunk_pool;
 
