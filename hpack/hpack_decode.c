@@ -21,12 +21,14 @@ struct h2_hpack_decoder {
   uint32_t max_list, max_fields, max_field_len;
   uint32_t list_size, nfields;
   int soft_err;           /* first soft limit error in this block */
-  int failed;             /* a hard error happened: unusable */
-  int in_block;           /* octets of the current block were seen */
-  int fields_seen;        /* a field representation was seen in this block */
-  int need_update;        /* a size update must open the next block */
-  int mode;               /* MODE_VALUE_HDR: the next thing is a value to skip */
-  int cut_in_string;      /* the last incomplete parse stopped inside a string */
+  /* flags (0/1) and the parse mode, packed */
+  uint8_t failed;             /* a hard error happened: unusable */
+  uint8_t in_block;           /* octets of the current block were seen */
+  uint8_t fields_seen;        /* a field representation was seen in this block */
+  uint8_t need_update;        /* a size update must open the next block */
+  uint8_t mode;               /* MODE_VALUE_HDR: the next thing is a value to skip */
+  uint8_t cut_in_string;      /* the last incomplete parse stopped inside a string */
+  uint8_t cur_entry;          /* during a callback: the field is entry |cur_seq| */
   uint64_t skip;          /* octets still to drop */
   uint8_t *pend;
   size_t pend_len, pend_cap;
@@ -34,7 +36,6 @@ struct h2_hpack_decoder {
   size_t scratch_cap;
   int delivered;
   uint32_t static_flags;  /* STATIC_NAME|STATIC_VALUE when reported, else 0 */
-  int cur_entry;          /* during a callback: the field is entry |cur_seq| */
   uint32_t cur_seq;
   h2_hpack_field_cb cb;
   void *user;

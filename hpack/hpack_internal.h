@@ -168,11 +168,11 @@ typedef struct hpack_table {
   uint32_t next_seq;
   uint32_t size;         /* sum of entry sizes */
   uint32_t max;          /* current maximum size */
+  uint8_t indexed;
   char *buf;
   size_t buf_cap;
   size_t base;           /* absolute offset of buf[0] */
   size_t end;            /* absolute offset of the next byte to write */
-  int indexed;
 } hpack_table;
 
 #define HPACK_NO_SEQ 0xffffffffu
