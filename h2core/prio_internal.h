@@ -58,7 +58,8 @@ typedef struct prio_bucket {
 
 struct h2_prio {
   const h2_mem *mem;
-  int mode;
+  uint8_t mode;
+  uint8_t bucket_bits; /* bit u set: bucket u non-empty (RFC 9218 mode) */
   uint32_t max_inactive;
   size_t mem_bytes;
 
@@ -66,16 +67,16 @@ struct h2_prio {
 
   /* id -> node, open addressing with linear probing, load <= 1/2. */
   prio_node **slots;
-  size_t cap;   /* power of two, or 0 */
-  size_t count; /* nodes in the table */
+  uint32_t cap;   /* power of two, or 0 */
+  uint32_t count; /* nodes in the table */
 
   prio_node *in_head, *in_tail;
-  size_t num_inactive;
+  uint32_t num_inactive;
+  uint32_t num_spare;
 
   /* Freed nodes kept for reuse (linked by |parent|), at most SPARE_MAX,
    * still counted in mem_bytes; released when the table empties. */
   prio_node *spare;
-  size_t num_spare;
 
   uint64_t seq;
   prio_node *last; /* h2_prio_next's answer (prio_find_next checks it first) */
@@ -83,7 +84,6 @@ struct h2_prio {
    * in mem_bytes) when that mode is entered, freed when leaving it; NULL in
    * tree mode, which most connections stay in. */
   prio_bucket *buckets;
-  uint8_t bucket_bits; /* bit u set: bucket u non-empty */
 };
 
 /* prio_table.c */

@@ -48,7 +48,8 @@ int prio_reserve(h2_prio *p, size_t n) {
   size_t need = p->count + n;
   size_t ncap = p->cap ? p->cap : MIN_CAP;
   while (need > ncap / 2) {
-    if (ncap > SIZE_MAX / 4 / sizeof(prio_node *)) return H2_ERR_NOMEM;
+    /* the capacity is a uint32_t (and the table's bytes a size_t) */
+    if (ncap >= ((size_t)1 << 31) || ncap > SIZE_MAX / 4 / sizeof(prio_node *)) return H2_ERR_NOMEM;
     ncap *= 2;
   }
   if (ncap == p->cap) return 0;
