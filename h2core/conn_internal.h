@@ -107,17 +107,17 @@ typedef struct h2_hblock {
   uint8_t end_stream;
   uint8_t deliver;        /* fields are kept and an event emitted */
   uint8_t has_prio;
+  uint8_t has_priority_field; /* a `priority` field is among the fields */
+  uint8_t rst_set;        /* 0, or how rst_code was set (conn_headers.c) */
   int cat;                /* h2_conn_headers_cat (RESPONSE may become INFO) */
   uint32_t promised_id;
   h2_frame_prio prio;
   uint32_t num_cont;
-  size_t block_bytes;
   uint32_t rst_code;      /* stream error to send after decoding; 0 = none */
-  int rst_set;
+  size_t block_bytes;
   h2_http_check chk;
   h2_hpack_field *fields; /* pointing into |bytes|; handed out as they are */
   size_t num_fields, cap_fields;
-  uint8_t has_priority_field; /* a `priority` field is among them */
   char *bytes;
   size_t bytes_len, bytes_cap;
 } h2_hblock;
@@ -236,9 +236,9 @@ struct h2_conn {
   uint64_t recv_unconsumed; /* connection bytes delivered, not consumed */
 
   /* input */
-  size_t preface_got;
   uint8_t hdr_buf[H2_FRAME_HEADER_LEN];
-  size_t hdr_got;
+  uint8_t hdr_got;          /* < H2_FRAME_HEADER_LEN */
+  uint8_t preface_got;      /* <= H2_CLIENT_PREFACE_LEN */
   h2_frame_hdr fh;          /* current frame header */
   uint8_t *ibuf;            /* payload buffer */
   size_t ibuf_cap, ibuf_got;
