@@ -290,7 +290,6 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
     /* unlink */
     if (st->prev) st->prev->next = st->next; else s->streams = st->next;
     if (st->next) st->next->prev = st->prev;
-    s->num_streams--;
     free(st);
     return id;
   }

@@ -104,11 +104,10 @@ struct h2_session {
   char *authority;         /* client: malloc'd "host[:port]"; NULL = "localhost" */
   h2_tls_ctx *own_tls;     /* client context made by h2_connect */
   /* state */
-  uint32_t destroy_code;
   h2_stream *streams;      /* live streams */
   h2_stream *pend_head, *pend_tail; /* client: requests waiting to start */
-  size_t num_streams;
-  size_t num_timed_streams; /* streams with a timeout set */
+  uint32_t num_timed_streams; /* streams with a timeout set */
+  uint32_t destroy_code;
   h2_ping_rec *pings;      /* H2_MAX_PINGS entries, allocated by the first ping */
   unsigned ping_head, ping_count;
   uint64_t timeout_ms, last_activity;

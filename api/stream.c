@@ -37,7 +37,6 @@ h2_stream *h2_stream_new_(h2_session *s, uint32_t id) {
   st->next = s->streams;
   if (s->streams) s->streams->prev = st;
   s->streams = st;
-  s->num_streams++;
   return st;
 }
 
@@ -47,7 +46,6 @@ static void unlink_stream(h2_stream *st) {
   else if (s->streams == st) s->streams = st->next;
   if (st->next) st->next->prev = st->prev;
   st->next = st->prev = NULL;
-  s->num_streams--;
 }
 
 void h2_stream_maybe_free_(h2_stream *st) {
