@@ -198,10 +198,12 @@ static int begin(h2_conn *c, uint32_t stream_id, int type, size_t frag_len) {
 static int judge_headers(h2_conn *c, const h2_frame *f) {
   h2_hblock *hb = &c->hb;
   uint32_t id = f->hdr.stream_id;
-  h2_stream *s = h2c_stream(c, id);
+  int local_id = h2c_is_local_id(c, id);
+  uint32_t last = local_id ? c->last_local_id : c->last_peer_id;
+  /* Every stream raised its side's last id when it was made
+   * (h2c_stream_new): one beyond it does not exist (no map lookup). */
+  h2_stream *s = id > last ? NULL : h2c_stream(c, id);
   if (!s) {
-    int local_id = h2c_is_local_id(c, id);
-    uint32_t last = local_id ? c->last_local_id : c->last_peer_id;
     if (id <= last) {
       int kind = h2c_closed_kind(c, id);
       if (kind == CLOSED_RESET_LOCAL) return 0; /* late frame: decode, ignore */
