@@ -16,13 +16,13 @@
 struct h2_xport {
   h2_loop *loop;
   h2_loop_io *io;
-  int fd;
   h2_tls_conn *tls;
   const h2_xport_events *ev; /* the caller's table (outlives the transport) */
   void *user;
   h2_loop_defer defer;   /* delivers on_open (TCP) and on_close */
   h2_loop_timer linger;
   int close_err;
+  int fd;
   uint8_t open;
   uint8_t want_write;    /* a writev took less than offered */
   uint8_t closing;
