@@ -79,8 +79,10 @@ static inline void copy_short(char *dst, const char *src, size_t n) {
     memcpy(dst + n - 4, &b, 4);
   } else if (n > 16) {
     memcpy(dst, src, n);
-  } else {
-    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+  } else if (n) { /* 1..3 octets: first, middle, last (overlapping) */
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
   }
 }
 
