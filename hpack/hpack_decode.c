@@ -15,8 +15,7 @@
 enum { MODE_REP = 0, MODE_VALUE_HDR = 1 };
 
 struct h2_hpack_decoder {
-  const h2_mem *mem;
-  hpack_table t;
+  hpack_table t;          /* t.mem is the decoder's allocator too */
   uint32_t settings_max;  /* our SETTINGS_HEADER_TABLE_SIZE */
   uint32_t max_list, max_fields, max_field_len;
   uint32_t list_size, nfields;
@@ -46,7 +45,6 @@ h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem) {
   h2_hpack_decoder *d = h2_mem_malloc(mem, sizeof *d);
   if (!d) return NULL;
   memset(d, 0, sizeof *d);
-  d->mem = mem;
   hpack_table_init(&d->t, mem, H2_HPACK_DEFAULT_TABLE_SIZE, 0);
   d->settings_max = H2_HPACK_DEFAULT_TABLE_SIZE;
   d->max_list = H2_HPACK_DEFAULT_MAX_LIST_SIZE;
@@ -58,17 +56,17 @@ h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem) {
 void h2_hpack_decoder_free(h2_hpack_decoder *d) {
   if (!d) return;
   hpack_table_free(&d->t);
-  h2_mem_free(d->mem, d->pend);
-  h2_mem_free(d->mem, d->scratch);
-  h2_mem_free(d->mem, d);
+  h2_mem_free(d->t.mem, d->pend);
+  h2_mem_free(d->t.mem, d->scratch);
+  h2_mem_free(d->t.mem, d);
 }
 
 static int mid_block(const h2_hpack_decoder *d) { return d->in_block; }
 
 void h2_hpack_decoder_trim(h2_hpack_decoder *d) {
   if (!d || mid_block(d) || d->pend_len) return;
-  h2_mem_free(d->mem, d->pend);
-  h2_mem_free(d->mem, d->scratch);
+  h2_mem_free(d->t.mem, d->pend);
+  h2_mem_free(d->t.mem, d->scratch);
   d->pend = NULL;
   d->scratch = NULL;
   d->pend_cap = d->scratch_cap = 0;
@@ -170,7 +168,7 @@ static int reserve_scratch(h2_hpack_decoder *d, size_t n) {
   if (d->scratch_cap >= n) return 0;
   size_t cap = d->scratch_cap ? d->scratch_cap : 256;
   while (cap < n) cap *= 2;
-  char *p = h2_mem_realloc(d->mem, d->scratch, cap);
+  char *p = h2_mem_realloc(d->t.mem, d->scratch, cap);
   if (!p) return H2_ERR_NOMEM;
   d->scratch = p;
   d->scratch_cap = cap;
@@ -419,7 +417,7 @@ static int pend_append(h2_hpack_decoder *d, const uint8_t *p, size_t n) {
     size_t cap = d->pend_len + n;
     if (cap < 2 * d->pend_cap && 2 * d->pend_cap <= 512) cap = 2 * d->pend_cap;
     if (cap < 64) cap = 64;
-    uint8_t *np = h2_mem_realloc(d->mem, d->pend, cap);
+    uint8_t *np = h2_mem_realloc(d->t.mem, d->pend, cap);
     if (!np) return H2_ERR_NOMEM;
     d->pend = np;
     d->pend_cap = cap;

@@ -36,13 +36,12 @@ typedef struct enc_aux {
 } enc_aux;
 
 struct h2_hpack_encoder {
-  const h2_mem *mem;
-  hpack_table t;
+  hpack_table t;        /* t.mem is the encoder's allocator too */
   uint32_t peer_max;    /* the peer's SETTINGS_HEADER_TABLE_SIZE */
   uint32_t limit;       /* our cap */
   uint32_t min_pending; /* the smallest size since the last block */
-  int update_pending;
-  int huffman;
+  uint8_t update_pending;
+  uint8_t huffman;      /* H2_HPACK_HUFFMAN_* */
   /* Hashes of recently sent fields that seldom repeat: such a field is
    * indexed only when it comes again while still remembered here (kept by
    * a trim, so that a request at a time still gets them indexed). */
@@ -55,7 +54,6 @@ h2_hpack_encoder *h2_hpack_encoder_new(const h2_mem *mem) {
   h2_hpack_encoder *e = h2_mem_malloc(mem, sizeof *e);
   if (!e) return NULL;
   memset(e, 0, sizeof *e);
-  e->mem = mem;
   hpack_table_init(&e->t, mem, H2_HPACK_DEFAULT_TABLE_SIZE, 1);
   e->peer_max = H2_HPACK_DEFAULT_TABLE_SIZE;
   e->limit = H2_HPACK_DEFAULT_TABLE_SIZE;
@@ -66,8 +64,8 @@ h2_hpack_encoder *h2_hpack_encoder_new(const h2_mem *mem) {
 void h2_hpack_encoder_free(h2_hpack_encoder *e) {
   if (!e) return;
   hpack_table_free(&e->t);
-  h2_mem_free(e->mem, e->aux);
-  h2_mem_free(e->mem, e);
+  h2_mem_free(e->t.mem, e->aux);
+  h2_mem_free(e->t.mem, e);
 }
 
 static void apply_size(h2_hpack_encoder *e) {
@@ -336,7 +334,7 @@ int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fiel
   enc_aux *ax = e->aux;
   enc_aux local; /* no memory for the cache: a fresh one for this block */
   if (!ax) {
-    ax = e->aux = h2_mem_malloc(e->mem, sizeof *ax);
+    ax = e->aux = h2_mem_malloc(e->t.mem, sizeof *ax);
     if (!ax) ax = &local;
     memset(ax, 0, sizeof *ax);
   }
@@ -346,6 +344,6 @@ int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fiel
 
 void h2_hpack_encoder_trim(h2_hpack_encoder *e) {
   if (!e || !e->aux) return;
-  h2_mem_free(e->mem, e->aux);
+  h2_mem_free(e->t.mem, e->aux);
   e->aux = NULL;
 }
