@@ -23,11 +23,11 @@ enum {
 struct h2_loop_io {
   h2_loop *loop;
   int fd;
-  unsigned flags;
-  unsigned want; /* interest as set by the user */
-  unsigned reg;  /* interest as registered with the poller */
+  uint8_t flags; /* IO_* */
+  uint8_t want;  /* interest as set by the user (H2_LOOP_READ|WRITE) */
+  uint8_t reg;   /* interest as registered with the poller */
   int err;       /* errno of the last failed registration */
-  size_t chg_idx;
+  uint32_t chg_idx; /* < loop->nchanges (one entry per handle) */
   h2_loop_io_cb cb;
   void *user;
   h2_loop_close_cb close_cb;
