@@ -8,6 +8,7 @@
 #include "session_internal.h"
 
 #define MAX_IOV 256
+#define FLUSH_ROUNDS 64 /* writevs per flush_loop call */
 #define CLOSE_LINGER_MS 2000
 
 static void to_settings(h2_settings *out, const h2_conn_settings *in) {
@@ -224,7 +225,8 @@ static void flush_loop(h2_session *s) {
   if (!s->conn || !s->xp || s->transport_gone || !h2_xport_is_open(s->xp)) return;
   h2_iov iov[MAX_IOV];
   struct iovec v[MAX_IOV];
-  for (int rounds = 0; rounds < 64; rounds++) {
+  int rounds = 0;
+  for (; rounds < FLUSH_ROUNDS; rounds++) {
     s->engine_depth++;
     int n = h2_conn_output(s->conn, iov, MAX_IOV, h2_session_now_(s));
     s->engine_depth--;
@@ -245,6 +247,11 @@ static void flush_loop(h2_session *s) {
     if ((size_t)w < total) return; /* wait for on_writable */
     if (s->finished) return;
   }
+  /* Out of rounds with output maybe left (other connections get their turn
+   * first): go on in the next iteration. Nothing else would ask for it once
+   * every body's bytes are queued (no source chunk release refills and
+   * schedules) and the peer has nothing to send: the transfer stalled. */
+  if (rounds == FLUSH_ROUNDS) h2_session_schedule_flush_(s);
   if (s->conn && h2_conn_is_closed(s->conn) && h2_conn_pending(s->conn) == 0)
     h2_xport_close(s->xp, CLOSE_LINGER_MS);
   else

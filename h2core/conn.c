@@ -4,6 +4,15 @@
 
 #include <stdlib.h>
 
+/* Default output_high_water: production stops once this many bytes are
+ * pending, so one h2_conn_output batch of full DATA frames at the default
+ * 16 KiB SETTINGS_MAX_FRAME_SIZE is three frames, 49,179 bytes, which fits
+ * one 64 KiB TCP segment (loopback MTU, GSO/TSO size). At 65536 a batch was
+ * four frames, 65,572 bytes: every writev left a tail segment of about 90
+ * bytes (1.4x the segments per 100 MiB download, each one delivered and
+ * possibly waking the reader). */
+#define OUTPUT_HIGH_WATER_DEFAULT 49152
+
 /* ---- counting allocator: every block carries its size in a header ---- */
 
 #define MEM_HDR 16
@@ -87,7 +96,7 @@ void h2_conn_config_init(h2_conn_config *cfg, h2_conn_role role) {
   cfg->validate_http = 1;
   cfg->send_queue_limit = 1u << 20;
   cfg->max_memory = 16u << 20;
-  cfg->output_high_water = 65536;
+  cfg->output_high_water = OUTPUT_HIGH_WATER_DEFAULT;
   cfg->settings_timeout_ms = 10000;
   cfg->max_control_queue = 10000;
   cfg->max_settings_entries = 32;
@@ -199,7 +208,7 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
   };
   if (c->cfg.window_update_threshold == 0 || c->cfg.window_update_threshold > 100)
     c->cfg.window_update_threshold = 50;
-  if (c->cfg.output_high_water == 0) c->cfg.output_high_water = 65536;
+  if (c->cfg.output_high_water == 0) c->cfg.output_high_water = OUTPUT_HIGH_WATER_DEFAULT;
   c->mc.base = mem;
   c->mc.used = sizeof *c;
   c->mem.malloc = cm_malloc;

@@ -144,7 +144,8 @@ typedef struct h2_conn_config {
    * H2_ERR_LIMIT. */
   size_t max_memory;
   /* output_high_water: h2_conn_output stops producing frames once this many
-   * bytes are pending (default 65536; DATA referenced, not copied). */
+   * bytes are pending (default 49152: three full 16 KiB DATA frames with
+   * their headers fit one 64 KiB TCP segment; DATA referenced, not copied). */
   size_t output_high_water;
   /* settings_timeout_ms: our SETTINGS must be acked within this long, else
    * h2_conn_timeout ends the connection with SETTINGS_TIMEOUT (default
