@@ -1168,6 +1168,42 @@ static void test_trim(void **state) {
   h2_prio_free(p);
 }
 
+/* The RFC 9218 urgency buckets exist only in that mode: entering it costs
+ * memory (and can fail cleanly), leaving it gives the memory back, and a
+ * scheduler created in RFC 9218 mode has them from the start. */
+static void test_buckets_on_demand(void **state) {
+  (void)state;
+  h2_prio *p = h2_prio_new(NULL, NULL);
+  size_t tree = h2_prio_memory(p);
+  assert_int_equal(h2_prio_set_mode(p, H2_PRIO_MODE_RFC9218), 0);
+  size_t rfc = h2_prio_memory(p);
+  assert_true(rfc > tree);
+  assert_int_equal(h2_prio_set_mode(p, H2_PRIO_MODE_TREE), 0);
+  assert_int_equal(h2_prio_memory(p), tree);
+  h2_prio_free(p);
+
+  h2_prio_config cfg = {0, 0, H2_PRIO_MODE_RFC9218};
+  p = h2_prio_new(NULL, &cfg);
+  assert_non_null(p);
+  assert_int_equal(h2_prio_memory(p), rfc);
+  h2_prio_free(p);
+
+  /* out of memory when switching: H2_ERR_NOMEM, still the tree, still usable */
+  fail_alloc f = {{fa_malloc, fa_realloc, fa_free, NULL}, 1, 0, 0, 0};
+  f.mem.user = &f;
+  p = h2_prio_new(&f.mem, NULL); /* allocation 0 */
+  assert_non_null(p);
+  assert_int_equal(h2_prio_set_mode(p, H2_PRIO_MODE_RFC9218), H2_ERR_NOMEM);
+  assert_int_equal(f.failed, 1);
+  assert_int_equal(h2_prio_mode(p), H2_PRIO_MODE_TREE);
+  assert_int_equal(h2_prio_memory(p), tree);
+  h2_prio_spec s = spec(0, 16, 0);
+  open_ready(p, 1, &s);
+  assert_int_equal(h2_prio_next(p), 1);
+  h2_prio_free(p);
+  assert_int_equal(f.live, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_default_priority),
@@ -1193,6 +1229,7 @@ int main(void) {
       cmocka_unit_test(test_mode_switch),
       cmocka_unit_test(test_random_invariants),
       cmocka_unit_test(test_failing_allocations),
+      cmocka_unit_test(test_buckets_on_demand),
       cmocka_unit_test(test_trim),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
