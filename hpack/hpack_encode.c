@@ -195,25 +195,34 @@ static inline void put_int(h2_cbb *out, unsigned prefix_bits, uint8_t first_bits
   (void)h2_hpack_int_encode(out, prefix_bits, first_bits, v);
 }
 
+/* int7_octets: octets of |v| as an integer with a 7-bit prefix (v < 16511). */
+static inline size_t int7_octets(size_t v) { return v < 127 ? 1 : v < 255 ? 2 : 3; }
+
 /* put_str writes a string literal; the room (6 + len octets) is reserved.
- * Short strings try Huffman straight into place and fall back to raw. */
+ * Strings of up to 16382 octets try Huffman straight into place after room
+ * for the raw length (the code, at most len + 3 octets as it is cut off,
+ * then fits) and fall back to raw; a shorter length prefix moves it down. */
 static void put_str(h2_cbb *out, const char *s, size_t len, int huff) {
   if (huff == H2_HPACK_HUFFMAN_ALWAYS) { /* room from h2_hpack_encoder_bound */
     (void)h2_hpack_string_encode(out, s, len, huff);
     return;
   }
-  if (len < 127 && huff != H2_HPACK_HUFFMAN_NEVER) {
+  /* PREFER may fill len octets (+ 4 in flight): only with a 1-octet prefix. */
+  if (len && huff != H2_HPACK_HUFFMAN_NEVER && len < (huff == H2_HPACK_HUFFMAN_AUTO ? 16383u : 127u)) {
     uint8_t *dst = out->buf + out->len;
-    size_t limit = huff == H2_HPACK_HUFFMAN_AUTO ? len - (len > 0) : len;
-    size_t n = len ? hpack_huff_encode_limited(dst + 1, s, len, limit) : SIZE_MAX;
-    if (n != SIZE_MAX && (huff != H2_HPACK_HUFFMAN_AUTO || n < len)) {
-      dst[0] = (uint8_t)(0x80 | n);
-      out->len += 1 + n;
+    size_t k = int7_octets(len);
+    size_t limit = huff == H2_HPACK_HUFFMAN_AUTO ? len - 1 : len;
+    size_t n = hpack_huff_encode_limited(dst + k, s, len, limit);
+    if (n != SIZE_MAX) {
+      size_t kh = int7_octets(n);
+      if (kh < k) memmove(dst + kh, dst + k, n);
+      put_int(out, 7, 0x80, (uint32_t)n);
+      out->len += n;
       return;
     }
-    dst[0] = (uint8_t)len;
-    if (len) memcpy(dst + 1, s, len);
-    out->len += 1 + len;
+    put_int(out, 7, 0x00, (uint32_t)len);
+    memcpy(out->buf + out->len, s, len);
+    out->len += len;
     return;
   }
   if (len < 127) {

@@ -160,6 +160,55 @@ static void test_huffman_random(void **state) {
   }
 }
 
+/* Long strings (127 to 16382 octets) are Huffman-coded in place behind room
+ * for the raw length: the block must match h2_hpack_string_encode octet for
+ * octet (the length prefix shrinking across 127 and 255 included) in a
+ * buffer of exactly the encoder's bound. */
+static void test_encode_long_strings(void **state) {
+  (void)state;
+  static const size_t lens[] = {126, 127, 128, 140, 160, 200, 254, 255, 256, 300, 330, 1000, 16382, 16383, 20000};
+  static const int modes[] = {H2_HPACK_HUFFMAN_AUTO, H2_HPACK_HUFFMAN_PREFER, H2_HPACK_HUFFMAN_NEVER};
+  uint32_t seed = 777;
+  char *val = malloc(20000);
+  uint8_t *want = malloc(20100);
+  assert_non_null(val);
+  assert_non_null(want);
+  for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+    for (int kind = 0; kind < 3; kind++) {
+      size_t len = lens[li];
+      /* kind 0: digits (code ~5/8 of the length), 1: printable (near the
+       * length), 2: binary (longer: stays raw). */
+      for (size_t i = 0; i < len; i++)
+        val[i] = kind == 0   ? (char)('0' + test_rand(&seed) % 10)
+                 : kind == 1 ? (char)(' ' + test_rand(&seed) % 95)
+                             : (char)(test_rand(&seed) & 0xff);
+      for (size_t mi = 0; mi < sizeof modes / sizeof modes[0]; mi++) {
+        h2_hpack_field f = {"x-long", 6, val, len, H2_HPACK_NO_INDEX};
+        h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+        assert_non_null(e);
+        h2_hpack_encoder_set_huffman(e, modes[mi]);
+        size_t bound = h2_hpack_encoder_bound(e, &f, 1);
+        uint8_t *got = malloc(bound);
+        assert_non_null(got);
+        h2_cbb b;
+        h2_cbb_init(&b, got, bound);
+        int n = h2_hpack_encode(e, &b, &f, 1);
+        h2_cbb w;
+        h2_cbb_init(&w, want, 20100);
+        w.buf[w.len++] = 0x00; /* literal without indexing, new name */
+        assert_true(h2_hpack_string_encode(&w, "x-long", 6, modes[mi]) > 0);
+        assert_true(h2_hpack_string_encode(&w, val, len, modes[mi]) > 0);
+        assert_int_equal(n, (int)w.len);
+        assert_memory_equal(got, want, w.len);
+        free(got);
+        h2_hpack_encoder_free(e);
+      }
+    }
+  }
+  free(val);
+  free(want);
+}
+
 static void test_huffman_errors(void **state) {
   (void)state;
   static const struct {
@@ -766,6 +815,7 @@ int main(void) {
       cmocka_unit_test(test_decode_allocates_nothing_per_field),
       cmocka_unit_test(test_trim),
       cmocka_unit_test(test_static_table),
+      cmocka_unit_test(test_encode_long_strings),
       cmocka_unit_test(test_c2_literals),
       cmocka_unit_test(test_c3_requests_raw),
       cmocka_unit_test(test_c4_requests_huffman),
