@@ -14,6 +14,7 @@
 #   api/cmd/*.c (not main.c)  -> libh2cmd.a    (subcommands; tests link it too)
 #   api/cmd/main.c            -> h2
 #   test/test_*.c             -> one cmocka binary each; test/util_*.c linked into all
+#                                (test/api_*.c into the test_api* ones only)
 #   fuzz/fuzz_*.c             -> one libFuzzer binary each
 #   bench/bench_*.c           -> one benchmark binary each (links libnghttp2)
 
@@ -53,6 +54,7 @@ SYS_SRCS  := $(EVLOOP_SRCS) $(wildcard tls/*.c api/*.c)
 CMD_SRCS  := $(filter-out api/cmd/main.c,$(wildcard api/cmd/*.c))
 TEST_SRCS := $(wildcard test/test_*.c)
 TEST_UTIL := $(wildcard test/util_*.c)
+TEST_API := $(wildcard test/api_*.c)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 
@@ -61,6 +63,7 @@ CORE_OBJS := $(call obj,$(CORE_SRCS))
 SYS_OBJS  := $(call obj,$(SYS_SRCS))
 CMD_OBJS  := $(call obj,$(CMD_SRCS))
 TEST_UTIL_OBJS := $(call obj,$(TEST_UTIL))
+TEST_API_OBJS := $(call obj,$(TEST_API))
 TEST_BINS := $(patsubst test/%.c,$(BUILD)/test/%,$(TEST_SRCS))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
@@ -104,7 +107,12 @@ $(H2BIN): $(call obj,api/cmd/main.c) $(LIBS_FOR_PROGRAMS)
 # Unit tests: one cmocka binary per test/test_*.c.
 $(BUILD)/test/%: $(BUILD)/obj/test/%.o $(TEST_UTIL_OBJS) $(LIBS_FOR_PROGRAMS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $< $(TEST_UTIL_OBJS) $(LIBS_FOR_PROGRAMS) -lcmocka $(LDLIBS_ALL)
+	$(CC) $(SANFLAGS) -o $@ $< $(TEST_UTIL_OBJS) $(TEST_EXTRA_OBJS) $(LIBS_FOR_PROGRAMS) -lcmocka $(LDLIBS_ALL)
+# test/api_*.c (session API fixtures) go into the test_api* binaries only:
+# they call libh2.a, which the engine-only tests must not pull in.
+TEST_API_BINS := $(filter $(BUILD)/test/test_api%,$(TEST_BINS))
+$(TEST_API_BINS): $(TEST_API_OBJS)
+$(TEST_API_BINS): TEST_EXTRA_OBJS := $(TEST_API_OBJS)
 
 # libh2core.a must link into a program with nothing but libc. Sanitized, the
 # runtime comes too: gcc's shared libasan/libubsan; clang's static runtime,

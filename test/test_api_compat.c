@@ -19,6 +19,7 @@
 #include "h2.h"
 #include "h2_compat.h"
 #include "h2_loop.h"
+#include "api_pair.h"
 
 /* ---- what the client saw ---------------------------------------------------- */
 typedef struct seen {
@@ -121,26 +122,7 @@ static void on_request(h2_req *req, h2_res *res, void *user) {
 }
 static h2_compat_handler handler = {on_request, NULL};
 
-static void pump(h2_session *c, h2_session *s) {
-  for (int round = 0; round < 100000; round++) {
-    int moved = 0;
-    h2_session *from[2] = {c, s}, *to[2] = {s, c};
-    for (int i = 0; i < 2; i++) {
-      size_t len;
-      const uint8_t *d;
-      while ((d = h2_session_pending(from[i], &len)) != NULL && len > 0) {
-        uint8_t *copy = malloc(len);
-        memcpy(copy, d, len);
-        h2_session_consumed(from[i], len);
-        h2_session_feed(to[i], copy, len, 1);
-        free(copy);
-        moved = 1;
-      }
-    }
-    if (!moved) return;
-  }
-  fail_msg("pump did not settle");
-}
+static void pump(h2_session *c, h2_session *s) { api_pair_pump(c, s, NULL); }
 
 static h2_session *C, *S;
 
