@@ -352,8 +352,9 @@ typedef struct h2_priority {
   uint32_t parent;   /* stream id depended on; 0 = root */
   uint16_t weight;   /* 1..256; 0 = 16 */
   int exclusive;
-  int silent;        /* h2_stream_priority: record it (stream state), send
-                        no PRIORITY; our own send scheduler is not changed */
+  int silent;        /* h2_stream_priority: change our own priority tree
+                        (and so what we send first) without sending a
+                        PRIORITY frame; the peer keeps its view */
 } h2_priority;
 
 /* h2_session_request (client) opens a stream with |hdrs|; :method defaults
@@ -590,8 +591,20 @@ int h2_stream_send_trailers(h2_stream *st, const h2_header *hdrs, size_t n);
  * close(code)); on_close follows. */
 void h2_stream_close(h2_stream *st, uint32_t code);
 
-/* h2_stream_priority changes the stream's priority (PRIORITY frame unless
- * prio->silent). */
+/* h2_stream_priority changes the stream's RFC 7540 priority (Node's
+ * stream.priority()): |prio->parent| (0 = root), |prio->weight| (1..256, 0
+ * means 16) and |prio->exclusive| are applied to the session's own
+ * priority tree, which orders what this side sends (the §5.3.3 rules:
+ * an exclusive dependency adopts the parent's other children, a parent that
+ * depends on the stream first moves up). Unless |prio->silent|, a PRIORITY
+ * frame tells the peer too; with |prio->silent| nothing is sent. A request
+ * still waiting for a stream id keeps it and opens with it (HEADERS
+ * priority). |prio| is read during the call only. Returns 0,
+ * H2_ERR_INVALID_ARG (weight > 256, or |parent| is the stream itself;
+ * message set), H2_ERR_STATE (stream or session closed), H2_ERR_CLOSED
+ * (connection failed), H2_ERR_NOMEM. In RFC 9218 mode (both sides sent
+ * SETTINGS_NO_RFC7540_PRIORITIES) the tree is not used: the call is
+ * accepted (and sent unless silent) but changes no local state. */
 int h2_stream_priority(h2_stream *st, const h2_priority *prio);
 
 /* h2_stream_push (server) promises a pushed stream with request headers
@@ -616,8 +629,13 @@ typedef struct h2_stream_status {
   int state;        /* H2_STREAM_STATE_* */
   int local_close;  /* our side ended */
   int remote_close; /* peer's side ended */
-  uint32_t sum_dependency_weight; /* not tracked: always 0 */
-  uint16_t weight;  /* RFC 7540 weight last given by either side (16) */
+  uint32_t sum_dependency_weight; /* sum of the weights of the streams that
+                                     depend on this one in our priority tree
+                                     (Node's sumDependencyWeight); 0 when
+                                     none, pending or closed */
+  uint16_t weight;  /* RFC 7540 weight in our priority tree (either side may
+                       have set it); for a pending or closed stream the
+                       weight last given (16 by default) */
 } h2_stream_status;
 
 enum {
@@ -630,6 +648,8 @@ enum {
   H2_STREAM_STATE_CLOSED = 6,
 };
 
+/* h2_stream_get_state fills |*out| (Node's stream.state) from the
+ * stream's current state; it never fails. */
 void h2_stream_get_state(const h2_stream *st, h2_stream_status *out);
 uint32_t h2_stream_id(const h2_stream *st);          /* 0 while pending */
 size_t h2_stream_buffer_size(const h2_stream *st);   /* bytes queued to send */

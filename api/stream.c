@@ -459,11 +459,10 @@ int h2_stream_priority(h2_stream *st, const h2_priority *prio) {
     st->weight = p.weight;
     return 0;
   }
-  if (prio->silent) {
-    /* Recorded (h2_stream_get_state), not sent; the engine has no local-only
-     * path, so our own scheduler keeps the previous priority. */
-    st->weight = p.weight;
-    return 0;
+  if (prio->silent) { /* our tree (and send scheduler) only, nothing sent */
+    int rc = h2_conn_set_priority(st->s->conn, st->id, &p);
+    if (rc == 0) st->weight = p.weight;
+    return rc;
   }
   int rc = h2_conn_submit_priority(st->s->conn, st->id, &p);
   if (rc == 0) {
@@ -613,6 +612,11 @@ void h2_stream_get_state(const h2_stream *st, h2_stream_status *out) {
   }
   out->state = (int)h2_conn_stream_state(st->s->conn, st->id);
   out->local_window_size = h2_conn_window(st->s->conn, st->id, H2_CONN_WINDOW_RECV);
+  h2_prio_info pi;
+  if (st->id && h2_conn_priority_info(st->s->conn, st->id, &pi) == 0) {
+    out->weight = pi.weight;
+    out->sum_dependency_weight = pi.sum_child_weight;
+  }
 }
 
 uint32_t h2_stream_id(const h2_stream *st) { return st->id; }

@@ -717,6 +717,21 @@ int h2_conn_submit_priority(h2_conn *c, uint32_t id, const h2_frame_prio *prio) 
   return 0;
 }
 
+int h2_conn_set_priority(h2_conn *c, uint32_t id, const h2_frame_prio *prio) {
+  int r = usable(c);
+  if (r) return r;
+  if (!prio || id == 0 || id > H2_MAX_STREAM_ID || prio->dependency == id || prio->weight < 1 ||
+      prio->weight > 256 || prio->dependency > H2_MAX_STREAM_ID)
+    return H2_ERR_INVALID_ARG;
+  h2_prio_spec sp = {prio->dependency, prio->weight, prio->exclusive};
+  return h2_prio_set(c->prio, id, &sp);
+}
+
+int h2_conn_priority_info(const h2_conn *c, uint32_t id, h2_prio_info *out) {
+  if (!out) return H2_ERR_INVALID_ARG;
+  return h2_prio_get(c->prio, id, out);
+}
+
 static int wr_prio_update(h2_cbb *b, const void *arg) {
   const struct {
     uint32_t id;

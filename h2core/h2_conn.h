@@ -38,6 +38,7 @@
 #include "h2_frame.h"
 #include "h2_hpack.h"
 #include "h2_mem.h"
+#include "h2_prio.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -556,6 +557,16 @@ int h2_conn_set_local_window_size(h2_conn *conn, uint32_t size);
  * H2_ERR_INVALID_ARG (self dependency, weight out of 1..256). */
 int h2_conn_submit_priority(h2_conn *conn, uint32_t stream_id, const h2_frame_prio *prio);
 
+/* h2_conn_set_priority applies an RFC 7540 priority to |stream_id| (any
+ * id, even idle) in the local scheduler only: no frame is sent, the peer
+ * keeps its own view (Node's stream.priority({silent: true})). The tree
+ * changes exactly as for h2_conn_submit_priority (exclusive insertion,
+ * §5.3.3 descendant moves). Returns 0, H2_ERR_INVALID_ARG (self
+ * dependency, weight out of 1..256, id or parent out of range),
+ * H2_ERR_CLOSED (connection failed or closed), H2_ERR_NOMEM (nothing
+ * changed). */
+int h2_conn_set_priority(h2_conn *conn, uint32_t stream_id, const h2_frame_prio *prio);
+
 /* h2_conn_submit_priority_update (client) sends an RFC 9218
  * PRIORITY_UPDATE for |stream_id| with the Priority field value |value|
  * (e.g. "u=1, i") and applies it to the local scheduler. Returns 0,
@@ -621,6 +632,14 @@ int64_t h2_conn_window(const h2_conn *conn, uint32_t stream_id, int which);
 /* h2_conn_stream_queued returns the DATA bytes queued on |stream_id| and not
  * yet framed (0 for unknown streams). */
 size_t h2_conn_stream_queued(const h2_conn *conn, uint32_t stream_id);
+
+/* h2_conn_priority_info fills |*out| with the local scheduler's view of
+ * |stream_id| (h2_prio_info: parent, weight, sum of the children's
+ * weights, number of children, RFC 9218 urgency, node state). Streams
+ * that were closed may have been forgotten (h2_prio_close); an open stream
+ * is always known. Returns 0, H2_ERR_NOT_FOUND, H2_ERR_INVALID_ARG (id 0
+ * or out of range, |out| NULL). */
+int h2_conn_priority_info(const h2_conn *conn, uint32_t stream_id, h2_prio_info *out);
 
 /* h2_conn_num_streams returns the live streams (open, half-closed,
  * reserved) opened by us (|local| = 1) or by the peer (|local| = 0). */

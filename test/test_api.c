@@ -677,10 +677,12 @@ static void test_priority(void **state) {
   make_pair(&p, 3);
   prio_frames = prio_headers = 0;
   h2_session_set_frame_trace(p.s, prio_trace, NULL);
-  h2_stream *a, *b;
+  h2_stream *a, *b, *sa, *sb;
   h2_header h[] = {H2_HDR(":path", "/p")};
   assert_int_equal(h2_session_request(p.c, &a, h, 1, H2_END_STREAM, NULL), 0);
   h2_stream_on(a, &client_stream_cbs, NULL);
+  pump(&p);
+  sa = p.sl.last_stream;
   h2_priority in_req = {.parent = 0, .weight = 32, .exclusive = 0, .silent = 0};
   assert_int_equal(h2_session_request(p.c, &b, h, 1, H2_END_STREAM, &in_req), 0);
   h2_stream_on(b, &client_stream_cbs, NULL);
@@ -689,8 +691,11 @@ static void test_priority(void **state) {
   h2_stream_status bs;
   h2_stream_get_state(b, &bs);
   assert_int_equal(bs.weight, 32);
-  h2_stream_get_state(p.sl.last_stream, &bs); /* the server saw it in HEADERS */
+  sb = p.sl.last_stream;
+  assert_ptr_not_equal(sa, sb);
+  h2_stream_get_state(sb, &bs); /* the server saw it in HEADERS */
   assert_int_equal(bs.weight, 32);
+  assert_int_equal(bs.sum_dependency_weight, 0);
   h2_priority pr = {.parent = h2_stream_id(a), .weight = 200, .exclusive = 1, .silent = 0};
   assert_int_equal(h2_stream_priority(b, &pr), 0);
   pump(&p);
@@ -698,17 +703,60 @@ static void test_priority(void **state) {
   assert_non_null(strstr(prio_line, "weight=200"));
   h2_stream_get_state(b, &bs);
   assert_int_equal(bs.weight, 200);
-  h2_stream_get_state(p.sl.last_stream, &bs); /* and the PRIORITY frame */
+  h2_stream_get_state(sb, &bs); /* and the PRIORITY frame */
   assert_int_equal(bs.weight, 200);
-  /* silent: recorded, nothing sent */
+  /* Both trees: b is a's only child (sumDependencyWeight 200). */
+  h2_stream_get_state(a, &bs);
+  assert_int_equal(bs.sum_dependency_weight, 200);
+  h2_stream_get_state(sa, &bs);
+  assert_int_equal(bs.sum_dependency_weight, 200);
+  /* silent: our tree changes (b back under the root, weight 7), nothing
+   * sent: the server's tree still has b under a with weight 200. */
+  h2_session_set_frame_trace(p.c, prio_trace, NULL);
   h2_priority quiet = {.parent = 0, .weight = 7, .silent = 1};
   assert_int_equal(h2_stream_priority(b, &quiet), 0);
   pump(&p);
   assert_int_equal(prio_frames, 1);
   h2_stream_get_state(b, &bs);
   assert_int_equal(bs.weight, 7);
+  assert_int_equal(bs.sum_dependency_weight, 0);
   h2_stream_get_state(a, &bs);
   assert_int_equal(bs.weight, 16);
+  assert_int_equal(bs.sum_dependency_weight, 0);
+  h2_stream_get_state(sa, &bs);
+  assert_int_equal(bs.sum_dependency_weight, 200);
+  h2_stream_get_state(sb, &bs);
+  assert_int_equal(bs.weight, 200);
+  /* Silent again: a under b (weight 0 means 16); the client's b now has
+   * a below it. */
+  h2_priority a_under_b = {.parent = h2_stream_id(b), .weight = 0, .silent = 1};
+  assert_int_equal(h2_stream_priority(a, &a_under_b), 0);
+  h2_stream_get_state(b, &bs);
+  assert_int_equal(bs.sum_dependency_weight, 16);
+  /* The server, silently: its b gets weight 50 (still a's exclusive
+   * child). Nothing reaches the client. */
+  h2_priority srv_quiet = {.parent = h2_stream_id(a), .weight = 50, .exclusive = 1, .silent = 1};
+  assert_int_equal(h2_stream_priority(sb, &srv_quiet), 0);
+  pump(&p);
+  assert_int_equal(prio_frames, 1);
+  h2_stream_get_state(sa, &bs);
+  assert_int_equal(bs.sum_dependency_weight, 50);
+  h2_stream_get_state(sb, &bs);
+  assert_int_equal(bs.weight, 50);
+  h2_stream_get_state(b, &bs); /* the client's view is unchanged */
+  assert_int_equal(bs.weight, 7);
+  assert_int_equal(bs.sum_dependency_weight, 16);
+  /* Silent §5.3.3 on the server: a (b's parent) made to depend on b; b
+   * first moves to a's former parent (the root), then a goes under it. */
+  h2_priority srv_flip = {.parent = h2_stream_id(b), .weight = 30, .silent = 1};
+  assert_int_equal(h2_stream_priority(sa, &srv_flip), 0);
+  h2_stream_get_state(sb, &bs);
+  assert_int_equal(bs.sum_dependency_weight, 30);
+  h2_stream_get_state(sa, &bs);
+  assert_int_equal(bs.sum_dependency_weight, 0);
+  assert_int_equal(bs.weight, 30);
+  pump(&p);
+  assert_int_equal(prio_frames, 1);
   /* Invalid: weight out of range, the stream depending on itself. */
   h2_priority bad = {.parent = 0, .weight = 257};
   assert_int_equal(h2_stream_priority(b, &bad), H2_ERR_INVALID_ARG);

@@ -41,6 +41,7 @@ typedef struct pp {
   size_t resp[MAXID];    /* server: body length to send per stream id (DEFER: later) */
   unsigned no_consume;   /* client: bit (id >> 1) set: no h2_conn_consume for id */
   int errors;
+  int cli_prio, srv_prio; /* H2_CONN_EV_PRIORITY events seen by each side */
 } pp;
 
 static int cli_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
@@ -58,6 +59,7 @@ static int cli_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
     case H2_CONN_EV_STREAM_END:
       if (id < MAXID) p->ended[id] = 1;
       break;
+    case H2_CONN_EV_PRIORITY: p->cli_prio++; break;
     case H2_CONN_EV_CONN_ERROR:
     case H2_CONN_EV_STREAM_RESET:
     case H2_CONN_EV_LIMIT: p->errors++; break;
@@ -71,6 +73,7 @@ static int srv_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
   uint32_t id = ev->stream_id;
   if (ev->type == H2_CONN_EV_CONN_ERROR || ev->type == H2_CONN_EV_STREAM_RESET || ev->type == H2_CONN_EV_LIMIT)
     p->errors++;
+  if (ev->type == H2_CONN_EV_PRIORITY) p->srv_prio++;
   if (ev->type != H2_CONN_EV_HEADERS || ev->u.headers.category != H2_CONN_HEADERS_REQUEST) return 0;
   if (id >= MAXID) {
     p->errors++;
@@ -239,6 +242,67 @@ static void test_tree_parent_and_children(void **state) {
   pp_free(p);
 }
 
+/* h2_conn_set_priority: a local-only reprioritisation. The server changes
+ * its own tree (weights, then an exclusive dependency): its send shares
+ * follow at once, no PRIORITY frame reaches the client, whose tree keeps
+ * the priorities its requests carried. */
+static void test_local_only_priority(void **state) {
+  (void)state;
+  pp P, *p = &P;
+  pp_init(p, 1u << 30, 0);
+  h2_frame_prio w16 = {0, 16, 0};
+  uint32_t s1 = request(p, &w16, NULL, 4u << 20);
+  uint32_t s3 = request(p, &w16, NULL, 4u << 20);
+  uint32_t s5 = request(p, &w16, NULL, 4u << 20);
+  tc_pump(p->cli, p->srv, 0);
+  int srv_prio0 = p->srv_prio; /* the HEADERS priorities */
+  uint32_t ids[3] = {s1, s3, s5};
+  double w1[3] = {1, 1, 1};
+  shares(p, ids, w1, 3, 3 * 20 * FRAME, SLACK);
+  /* Server side, silently: s1 weight 48, s5 weight 16 under s3 (exclusive:
+   * s3's children, none yet, would move under s5). */
+  h2_frame_prio a = {0, 48, 0}, c = {s3, 16, 1};
+  assert_int_equal(h2_conn_set_priority(p->srv, s1, &a), 0);
+  assert_int_equal(h2_conn_set_priority(p->srv, s5, &c), 0);
+  h2_prio_info in;
+  assert_int_equal(h2_conn_priority_info(p->srv, s1, &in), 0);
+  assert_int_equal(in.parent, 0);
+  assert_int_equal(in.weight, 48);
+  assert_int_equal(h2_conn_priority_info(p->srv, s5, &in), 0);
+  assert_int_equal(in.parent, s3);
+  assert_int_equal(h2_conn_priority_info(p->srv, s3, &in), 0);
+  assert_int_equal(in.sum_child_weight, 16);
+  assert_int_equal(in.num_children, 1);
+  flush_cut(p);
+  /* s5 now waits behind s3; s1:s3 = 48:16. */
+  uint64_t g5 = p->got[s5];
+  uint32_t ids2[2] = {s1, s3};
+  double w2[2] = {3, 1};
+  double dev = shares(p, ids2, w2, 2, 4 * 20 * FRAME, SLACK);
+  print_message("local-only 48:16, third stream under the second: largest deviation %.0f octets\n", dev);
+  assert_int_equal(p->got[s5], g5);
+  /* Nothing went on the wire: the client saw no PRIORITY, its tree is as
+   * its requests set it. */
+  assert_int_equal(p->cli_prio, 0);
+  assert_int_equal(p->srv_prio, srv_prio0);
+  assert_int_equal(h2_conn_priority_info(p->cli, s5, &in), 0);
+  assert_int_equal(in.parent, 0);
+  assert_int_equal(in.weight, 16);
+  assert_int_equal(h2_conn_priority_info(p->cli, s3, &in), 0);
+  assert_int_equal(in.sum_child_weight, 0);
+  /* Invalid: self dependency, weight 0 / 257, id 0; nothing changes. */
+  h2_frame_prio self = {s1, 16, 0}, w0 = {0, 0, 0}, w257 = {0, 257, 0};
+  assert_int_equal(h2_conn_set_priority(p->srv, s1, &self), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_conn_set_priority(p->srv, s1, &w0), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_conn_set_priority(p->srv, s1, &w257), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_conn_set_priority(p->srv, 0, &a), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_conn_priority_info(p->srv, 0, &in), H2_ERR_INVALID_ARG);
+  assert_int_equal(h2_conn_priority_info(p->srv, 99, &in), H2_ERR_NOT_FOUND);
+  assert_int_equal(h2_conn_priority_info(p->srv, s1, &in), 0);
+  assert_int_equal(in.weight, 48);
+  pp_free(p);
+}
+
 /* ---- windows ---------------------------------------------------------------- */
 
 static void test_window_blocked_stream_share(void **state) {
@@ -324,6 +388,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_siblings_by_weight_and_reprioritized),
       cmocka_unit_test(test_tree_parent_and_children),
+      cmocka_unit_test(test_local_only_priority),
       cmocka_unit_test(test_window_blocked_stream_share),
       cmocka_unit_test(test_rfc9218_urgency_incremental_update),
   };
