@@ -32,6 +32,7 @@ struct h2_req {
   size_t ntr;
   const char *method, *path, *authority, *scheme;
   struct joined *joined; /* h2_req_header_joined results */
+  struct joined *tjoined; /* h2_req_trailer_joined results */
   int ended, aborted, closed, in_handler, end_deferred;
 };
 
@@ -112,16 +113,21 @@ static const char *find_value(const h2_header *h, size_t n, const char *name, si
 
 /* ---- lifetime ----------------------------------------------------------------- */
 
+static void free_joined(struct joined *j) {
+  while (j) {
+    struct joined *next = j->next;
+    free(j);
+    j = next;
+  }
+}
+
 static void res_free(h2_res *res) {
   for (size_t i = 0; i < res->nf; i++) free(res->f[i].name);
   free(res->f);
   free(res->tr);
   if (res->req) {
-    while (res->req->joined) {
-      struct joined *j = res->req->joined;
-      res->req->joined = j->next;
-      free(j);
-    }
+    free_joined(res->req->joined);
+    free_joined(res->req->tjoined);
     free(res->req->hdrs);
     free(res->req->tr);
     free(res->req);
@@ -288,19 +294,22 @@ static const char *const single[] = {
   "x-content-type-options", "set-cookie",
 };
 
-const char *h2_req_header_joined(h2_req *req, const char *name) {
-  const char *first = find_value(req->hdrs, req->n, name, 0);
-  if (!first || !find_value(req->hdrs, req->n, name, 1)) return first;
+/* joined_value: |name|'s value in the |n| fields |hdrs| as Node's headers
+ * object shows it; joined results are kept in |*list| (freed with the
+ * request). */
+static const char *joined_value(const h2_header *hdrs, size_t n, struct joined **list,
+                                const char *name) {
+  const char *first = find_value(hdrs, n, name, 0);
+  if (!first || !find_value(hdrs, n, name, 1)) return first;
   size_t nl = strlen(name);
   for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
     if (name_eq(name, nl, single[i])) return first;
-  for (struct joined *j = req->joined; j; j = j->next)
+  for (struct joined *j = *list; j; j = j->next)
     if (name_eq(name, nl, j->name)) return j->value;
   const char *sep = name_eq(name, nl, "cookie") ? "; " : ", ";
   size_t total = 0;
-  for (size_t i = 0; i < req->n; i++)
-    if (name_eq(req->hdrs[i].name, req->hdrs[i].name_len, name))
-      total += req->hdrs[i].value_len + 2;
+  for (size_t i = 0; i < n; i++)
+    if (name_eq(hdrs[i].name, hdrs[i].name_len, name)) total += hdrs[i].value_len + 2;
   struct joined *j = malloc(sizeof *j + nl + 1 + total + 1);
   if (!j) return first; /* out of memory: the first value at least */
   j->name = (char *)(j + 1);
@@ -308,8 +317,8 @@ const char *h2_req_header_joined(h2_req *req, const char *name) {
   j->name[nl] = 0;
   j->value = j->name + nl + 1;
   char *p = j->value;
-  for (size_t i = 0; i < req->n; i++) {
-    const h2_header *h = &req->hdrs[i];
+  for (size_t i = 0; i < n; i++) {
+    const h2_header *h = &hdrs[i];
     if (!name_eq(h->name, h->name_len, name)) continue;
     if (p != j->value) {
       memcpy(p, sep, 2);
@@ -319,9 +328,21 @@ const char *h2_req_header_joined(h2_req *req, const char *name) {
     p += h->value_len;
   }
   *p = 0;
-  j->next = req->joined;
-  req->joined = j;
+  j->next = *list;
+  *list = j;
   return j->value;
+}
+
+const char *h2_req_header_joined(h2_req *req, const char *name) {
+  return joined_value(req->hdrs, req->n, &req->joined, name);
+}
+
+const char *h2_req_trailer(const h2_req *req, const char *name, size_t idx) {
+  return find_value(req->tr, req->ntr, name, idx);
+}
+
+const char *h2_req_trailer_joined(h2_req *req, const char *name) {
+  return joined_value(req->tr, req->ntr, &req->tjoined, name);
 }
 
 const h2_header *h2_req_headers(const h2_req *req, size_t *n) {
@@ -501,6 +522,17 @@ int h2_res_write_head(h2_res *res, int status, const h2_header *hdrs, size_t n) 
   rc = send_headers(res, hdrs, n, 0);
   leave(res);
   return rc;
+}
+
+const char *h2_res_status_message(const h2_res *res) {
+  (void)res;
+  return "";
+}
+
+int h2_res_set_status_message(h2_res *res, const char *msg) {
+  (void)res; (void)msg;
+  h2_api_fail("statusMessage is not supported by HTTP/2 (no reason phrase, RFC 9113 section 8.3.2): ignored");
+  return 1;
 }
 
 int h2_res_write_continue(h2_res *res) {

@@ -100,11 +100,30 @@ const char *h2_req_header(const h2_req *req, const char *name, size_t idx);
  * values are built on first use and live as long as |req|. */
 const char *h2_req_header_joined(h2_req *req, const char *name);
 
-/* h2_req_headers returns every received field in order, duplicates kept
- * (Node's rawHeaders), count in |*n|. h2_req_trailers: the trailers,
- * filled by on_end (NULL, 0 when none). Values NUL-terminated. */
+/* h2_req_headers returns every received field of the request's header
+ * block in order, pseudo-headers first, duplicates kept, nothing joined
+ * (Node's rawHeaders, as pairs instead of a flat list), count in |*n|.
+ * Names are lower-case, as HTTP/2 sends them (RFC 9113 §8.2.1). The array
+ * and its NUL-terminated strings belong to |req|. */
 const h2_header *h2_req_headers(const h2_req *req, size_t *n);
+
+/* h2_req_trailers returns the request's trailer fields the same way
+ * (Node's rawTrailers): in order, duplicates kept. They are filled when
+ * the trailers arrive, so at the latest when on_end runs; before that, and
+ * for a request without trailers, it returns NULL with |*n| 0. The array
+ * belongs to |req|. */
 const h2_header *h2_req_trailers(const h2_req *req, size_t *n);
+
+/* h2_req_trailer returns the |idx|-th value (0 = first) of trailer |name|
+ * (any case), or NULL (no such trailer, or none received yet). */
+const char *h2_req_trailer(const h2_req *req, const char *name, size_t idx);
+
+/* h2_req_trailer_joined returns |name|'s value as Node's request.trailers
+ * object shows it, with the rules of h2_req_header_joined (duplicates
+ * joined with ", ", cookie with "; ", single-valued fields: the first).
+ * NULL if absent or before the trailers arrived. Joined values are built on
+ * first use and live as long as |req| (out of memory: the first value). */
+const char *h2_req_trailer_joined(h2_req *req, const char *name);
 
 int h2_req_complete(const h2_req *req); /* ended, aborted or closed */
 int h2_req_aborted(const h2_req *req);
@@ -172,6 +191,17 @@ void h2_res_set_send_date(h2_res *res, int on);
  * on a name conflict; no pseudo-headers). Returns 0, H2_ERR_STATE (already
  * sent / closed), H2_ERR_INVALID_ARG. */
 int h2_res_write_head(h2_res *res, int status, const h2_header *hdrs, size_t n);
+
+/* h2_res_status_message returns the reason phrase: always "" (Node's
+ * statusMessage; HTTP/2 has none, RFC 9113 §8.3.2). The string is static. */
+const char *h2_res_status_message(const h2_res *res);
+
+/* h2_res_set_status_message is Node's statusMessage setter (and writeHead's
+ * statusMessage argument): HTTP/2 cannot carry it, so |msg| (may be NULL)
+ * is ignored, nothing is stored or sent. Where Node emits an
+ * UnsupportedWarning, it returns 1 (not an error) with the warning text in
+ * h2_last_error_message(). It never fails, at any point of the response. */
+int h2_res_set_status_message(h2_res *res, const char *msg);
 
 /* h2_res_write_continue sends an informational 100 Continue. */
 int h2_res_write_continue(h2_res *res);

@@ -196,6 +196,35 @@ static void h_headers(h2_req *req, h2_res *res) {
   const h2_header *raw = h2_req_headers(req, &n);
   assert_true(n >= 6);
   assert_string_equal(raw[0].name, ":method");
+  /* rawHeaders: every field as received, in order, duplicates not joined */
+  const char *want[][2] = {{"user-agent", "test/1.0"}, {"cookie", "c1=1"}, {"cookie", "c2=2"},
+                           {"accept", "text/html"},    {"accept", "*/*"},  {"content-type", "a/b"},
+                           {"content-type", "c/d"}};
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (raw[i].name[0] == ':') {
+      assert_int_equal(k, 0); /* pseudo-headers first */
+      continue;
+    }
+    assert_true(k < 7);
+    assert_string_equal(raw[i].name, want[k][0]);
+    assert_string_equal(raw[i].value, want[k][1]);
+    assert_int_equal(raw[i].value_len, strlen(want[k][1]));
+    k++;
+  }
+  assert_int_equal(k, 7);
+  /* no trailers (yet) */
+  size_t nt = 99;
+  assert_null(h2_req_trailers(req, &nt));
+  assert_int_equal(nt, 0);
+  assert_null(h2_req_trailer(req, "x-md5", 0));
+  assert_null(h2_req_trailer_joined(req, "x-md5"));
+  /* statusMessage: always "", a set is ignored with a warning (returns 1) */
+  assert_string_equal(h2_res_status_message(res), "");
+  assert_int_equal(h2_res_set_status_message(res, "Not Found"), 1);
+  assert_non_null(strstr(h2_last_error_message(), "not supported by HTTP/2"));
+  assert_string_equal(h2_res_status_message(res), "");
+  assert_int_equal(h2_res_set_status_message(res, NULL), 1);
 
   assert_int_equal(h2_res_status(res), 200);
   assert_int_equal(h2_res_set_header(res, "X-Foo", "one"), 0);
@@ -227,6 +256,8 @@ static void h_headers(h2_req *req, h2_res *res) {
   assert_int_equal(h2_res_set_header(res, "x-late", "1"), H2_ERR_STATE);
   assert_int_equal(h2_res_set_status(res, 500), H2_ERR_STATE);
   assert_int_equal(h2_res_status(res), 201);
+  assert_int_equal(h2_res_set_status_message(res, "Created"), 1); /* still not an error */
+  assert_string_equal(h2_res_status_message(res), "");
   assert_false(h2_res_finished(res));
   assert_int_equal(h2_res_end(res, (const uint8_t *)"world", 5), 0);
   assert_true(h2_res_finished(res));
@@ -280,6 +311,22 @@ static void rq_end(h2_req *req, void *u) {
   size_t n;
   const h2_header *t = h2_req_trailers(req, &n);
   if (n) snprintf(srv.req_trailer, sizeof srv.req_trailer, "%s=%s", t[0].name, t[0].value);
+  /* rawTrailers: in order, duplicates kept; request.trailers: joined */
+  assert_int_equal(n, 4);
+  assert_string_equal(t[1].name, "x-tag");
+  assert_string_equal(t[1].value, "a");
+  assert_string_equal(t[2].name, "x-tag");
+  assert_string_equal(t[2].value, "b");
+  assert_string_equal(t[3].name, "content-type");
+  assert_string_equal(h2_req_trailer(req, "X-Tag", 1), "b");
+  assert_null(h2_req_trailer(req, "x-tag", 2));
+  assert_string_equal(h2_req_trailer_joined(req, "x-tag"), "a, b");
+  assert_ptr_equal(h2_req_trailer_joined(req, "X-TAG"), h2_req_trailer_joined(req, "x-tag"));
+  assert_string_equal(h2_req_trailer_joined(req, "x-md5"), "123");
+  assert_string_equal(h2_req_trailer_joined(req, "content-type"), "t/1");
+  assert_null(h2_req_trailer_joined(req, "x-none"));
+  /* the header view is separate: no x-tag header */
+  assert_null(h2_req_header_joined(req, "x-tag"));
   /* answer now, from the request's end */
   h2_res *res = srv.res;
   char len[32];
@@ -316,8 +363,9 @@ static void test_upload_trailers(void **state) {
   assert_true(h2_stream_write(st, body, sizeof body, NULL, NULL) >= 0);
   pump(C, S);
   assert_int_equal(srv.req_ends, 0);
-  h2_header t[] = {H2_HDR("x-md5", "123")};
-  assert_int_equal(h2_stream_send_trailers(st, t, 1), 0);
+  h2_header t[] = {H2_HDR("x-md5", "123"), H2_HDR("x-tag", "a"), H2_HDR("x-tag", "b"),
+                   H2_HDR("content-type", "t/1")};
+  assert_int_equal(h2_stream_send_trailers(st, t, 4), 0);
   pump(C, S);
   assert_string_equal(srv.method, "POST");
   assert_string_equal(srv.authority, "example.test:8443");
