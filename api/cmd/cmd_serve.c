@@ -321,6 +321,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: h2 serve [DIR] [--port N] [--bind ADDR] [--h2c]\n"
           "                [--tls-cert FILE --tls-key FILE | --self-signed] [--cert-out FILE]\n"
+          "                [--tls-ca FILE [--tls-verify-client]]\n"
           "                [--h2c-port N] [--idle-timeout SECONDS] [--quiet]\n"
           "Serves DIR (default: the built-in demo site) over HTTP/2.\n"
           "  no mode flag     TLS (self-signed) on 8443 and h2c on 8080\n"
@@ -328,6 +329,12 @@ static void usage(FILE *f) {
           "  --tls-cert/-key  TLS with this certificate on --port (default 8443)\n"
           "  --self-signed    TLS with a generated certificate for localhost\n"
           "  --cert-out FILE  write the generated certificate (PEM) there\n"
+          "  --tls-ca FILE    ask TLS clients for a certificate and verify it against\n"
+          "                   the CA certificates (PEM) in FILE; a client without one\n"
+          "                   is still served, one whose certificate does not verify\n"
+          "                   fails the handshake\n"
+          "  --tls-verify-client  with --tls-ca: require a valid client certificate\n"
+          "                   (clients without one fail the handshake)\n"
           "  --bind ADDR      listen address (default 0.0.0.0)\n"
           "  --idle-timeout S close connections idle for S seconds (default 120, 0 = never)\n"
           "  --quiet          no per-request log lines\n");
@@ -339,7 +346,8 @@ int h2_cmd_serve(int argc, char **argv) {
   static char stdout_buf[1 << 16];
   setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
   const char *dir = NULL, *bind = NULL, *cert = NULL, *key = NULL, *cert_out = NULL;
-  int port = -1, h2c_port = -1, want_h2c = 0, self_signed = 0, quiet = 0;
+  const char *client_ca = NULL;
+  int port = -1, h2c_port = -1, want_h2c = 0, self_signed = 0, quiet = 0, verify_client = 0;
   long idle_s = 120;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -367,6 +375,10 @@ int h2_cmd_serve(int argc, char **argv) {
       key = next; i++;
     } else if (!strcmp(a, "--cert-out") && next) {
       cert_out = next; i++;
+    } else if (!strcmp(a, "--tls-ca") && next) {
+      client_ca = next; i++;
+    } else if (!strcmp(a, "--tls-verify-client")) {
+      verify_client = 1;
     } else if (!strcmp(a, "--self-signed")) {
       self_signed = 1;
     } else if (!strcmp(a, "--h2c")) {
@@ -389,7 +401,15 @@ int h2_cmd_serve(int argc, char **argv) {
     fprintf(stderr, "h2 serve: port out of range\n");
     return 2;
   }
+  if (verify_client && !client_ca) {
+    fprintf(stderr, "h2 serve: --tls-verify-client needs --tls-ca FILE (the CA to verify with)\n");
+    return 2;
+  }
   int want_tls = cert || self_signed;
+  if (client_ca && !want_tls && want_h2c) {
+    fprintf(stderr, "h2 serve: --tls-ca needs TLS (not with --h2c alone)\n");
+    return 2;
+  }
   int defaults = !want_tls && !want_h2c;
   if (defaults) want_tls = want_h2c = 1, self_signed = 1;
   int tls_port = port >= 0 ? port : 8443;
@@ -418,6 +438,12 @@ int h2_cmd_serve(int argc, char **argv) {
                    : h2_tls_ctx_add_self_signed(tls, "localhost");
     if (trc) {
       fprintf(stderr, "h2 serve: TLS: %s\n", h2_tls_ctx_errmsg(tls));
+      goto out;
+    }
+    if (client_ca &&
+        h2_tls_ctx_set_client_auth(tls, verify_client ? H2_TLS_CLIENT_AUTH_REQUIRED : H2_TLS_CLIENT_AUTH_OPTIONAL,
+                                   client_ca)) {
+      fprintf(stderr, "h2 serve: --tls-ca: %s\n", h2_tls_ctx_errmsg(tls));
       goto out;
     }
     if (cert_out && h2_tls_ctx_write_cert_pem(tls, 0, cert_out, NULL, NULL)) {
@@ -455,8 +481,9 @@ int h2_cmd_serve(int argc, char **argv) {
       fprintf(stderr, "h2 serve: cannot listen on %s:%d: %s\n", host, tls_port, strerror(errno));
       goto out;
     }
-    printf("h2 serve: https://%s:%u/ (TLS, ALPN h2%s)\n", shown, h2_server_port(ctx->srv, li),
-           cert ? "" : ", self-signed certificate");
+    printf("h2 serve: https://%s:%u/ (TLS, ALPN h2%s%s)\n", shown, h2_server_port(ctx->srv, li),
+           cert ? "" : ", self-signed certificate",
+           !client_ca ? "" : verify_client ? ", client certificate required" : ", client certificate verified if sent");
   }
   if (want_h2c) {
     int li = h2_server_listen(ctx->srv, host, (uint16_t)plain_port, NULL);
