@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "h2_conn.h"
+#include "util_conn.h"
 
 #define MAXREQ 512
 #define PAT_LEN (1u << 18)
@@ -43,12 +44,7 @@ typedef struct pair {
   int errors;
 } pair;
 
-static uint32_t rnd(pair *p) {
-  p->rng ^= p->rng << 13;
-  p->rng ^= p->rng >> 7;
-  p->rng ^= p->rng << 17;
-  return (uint32_t)(p->rng >> 11);
-}
+static uint32_t rnd(pair *p) { return tc_rnd(&p->rng); }
 
 static req *by_id(pair *p, uint32_t id) {
   if (id == 0 || id >= sizeof p->id_to_req / sizeof p->id_to_req[0]) return NULL;
@@ -146,27 +142,7 @@ static int srv_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
 
 /* Moves up to |budget| bytes from |from| to |to| in random pieces. */
 static size_t pump(pair *p, h2_conn *from, h2_conn *to, size_t budget, uint64_t now) {
-  uint8_t buf[8192];
-  size_t moved = 0;
-  while (moved < budget) {
-    size_t cap = 1 + rnd(p) % sizeof buf;
-    int n = h2_conn_send(from, buf, cap, now);
-    assert_true(n >= 0);
-    if (n == 0) break;
-    size_t off = 0;
-    while (off < (size_t)n) {
-      size_t piece = 1 + rnd(p) % ((size_t)n - off);
-      if (rnd(p) % 4 == 0) piece = 1;
-      int r = h2_conn_recv(to, buf + off, piece, now);
-      if (r < 0) {
-        fprintf(stderr, "recv failed %d (%s)\n", r, h2_strerror(r));
-        fail();
-      }
-      off += piece;
-    }
-    moved += (size_t)n;
-  }
-  return moved;
+  return tc_pump_random(from, to, budget, now, &p->rng, 8192, 4);
 }
 
 static void run_pair(int nreq, uint32_t window, int consume, size_t max_body, uint64_t seed, int padding) {

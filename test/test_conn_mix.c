@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "h2_conn.h"
+#include "util_conn.h"
 
 #define MAXID 1024
 #define PAT_LEN (1u << 16)
@@ -54,12 +55,7 @@ typedef struct mix {
   int errors;
 } mix;
 
-static uint32_t rnd(mix *m) {
-  m->rng ^= m->rng << 13;
-  m->rng ^= m->rng >> 7;
-  m->rng ^= m->rng << 17;
-  return (uint32_t)(m->rng >> 11);
-}
+static uint32_t rnd(mix *m) { return tc_rnd(&m->rng); }
 
 static const uint8_t *body_of(uint32_t id) { return pat + (id * 7u) % 2048u; }
 
@@ -203,22 +199,7 @@ static int srv_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
 
 /* pump moves up to |budget| bytes from |from| to |to| in random pieces. */
 static size_t pump(mix *m, h2_conn *from, h2_conn *to, size_t budget, uint64_t now) {
-  uint8_t buf[4096];
-  size_t moved = 0;
-  while (moved < budget) {
-    int n = h2_conn_send(from, buf, 1 + rnd(m) % sizeof buf, now);
-    assert_true(n >= 0);
-    if (n == 0) break;
-    size_t off = 0;
-    while (off < (size_t)n) {
-      size_t piece = rnd(m) % 3 == 0 ? 1 : 1 + rnd(m) % ((size_t)n - off);
-      int r = h2_conn_recv(to, buf + off, piece, now);
-      if (r < 0) fail_msg("recv failed: %s", h2_strerror(r));
-      off += piece;
-    }
-    moved += (size_t)n;
-  }
-  return moved;
+  return tc_pump_random(from, to, budget, now, &m->rng, 4096, 3);
 }
 
 /* give_credit returns received bytes to the windows: a random part of what

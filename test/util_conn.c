@@ -1,10 +1,14 @@
 /* util_conn.c: see util_conn.h. */
 #include "util_conn.h"
 
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "h2_frame.h"
 #include "h2_hpack.h"
@@ -327,6 +331,35 @@ size_t tc_pump(h2_conn *from, h2_conn *to, uint64_t now) {
     total += (size_t)n;
   }
   return total;
+}
+
+uint32_t tc_rnd(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return (uint32_t)(*s >> 11);
+}
+
+size_t tc_pump_random(h2_conn *from, h2_conn *to, size_t budget, uint64_t now, uint64_t *rng,
+                      size_t max_write, uint32_t one_in) {
+  uint8_t buf[8192];
+  if (max_write == 0 || max_write > sizeof buf) max_write = sizeof buf;
+  if (one_in == 0) one_in = 1;
+  size_t moved = 0;
+  while (moved < budget) {
+    int n = h2_conn_send(from, buf, 1 + tc_rnd(rng) % max_write, now);
+    if (n < 0) fail_msg("send failed: %s", h2_strerror(n));
+    if (n == 0) break;
+    size_t off = 0;
+    while (off < (size_t)n) {
+      size_t piece = tc_rnd(rng) % one_in == 0 ? 1 : 1 + tc_rnd(rng) % ((size_t)n - off);
+      int r = h2_conn_recv(to, buf + off, piece, now);
+      if (r < 0) fail_msg("recv failed: %s", h2_strerror(r));
+      off += piece;
+    }
+    moved += (size_t)n;
+  }
+  return moved;
 }
 
 size_t tc_pump_both(h2_conn *a, h2_conn *b, uint64_t now) {

@@ -76,6 +76,19 @@ void tc_drain(h2_conn *c, tc_buf *out);
 size_t tc_pump(h2_conn *from, h2_conn *to, uint64_t now);
 size_t tc_pump_both(h2_conn *a, h2_conn *b, uint64_t now);
 
+/* tc_rnd advances the xorshift64 state |*s| (never 0) and returns 32 bits
+ * of it: the random source of the seeded pair tests. */
+uint32_t tc_rnd(uint64_t *s);
+
+/* tc_pump_random moves bytes from |from| to |to| until |budget| bytes have
+ * moved (or |from| has nothing left): h2_conn_send into buffers of 1 to
+ * |max_write| bytes (at most 8192), each handed to h2_conn_recv in random
+ * pieces, one byte long one time in |one_in|; every draw comes from |rng|
+ * (tc_rnd). Fails the running cmocka test when a send or recv fails.
+ * Returns the bytes moved. */
+size_t tc_pump_random(h2_conn *from, h2_conn *to, size_t budget, uint64_t now, uint64_t *rng,
+                      size_t max_write, uint32_t one_in);
+
 /* Split modes for tc_run. */
 #define TC_WHOLE 0
 #define TC_SPLIT 1 /* two pieces at |at| */
