@@ -239,7 +239,7 @@ static void do_read_tls(h2_xport *x) {
   for (int i = 0; i < READS_PER_EVENT && !x->dead && !x->read_paused; i++) {
     size_t cap;
     uint8_t *p = h2_tls_conn_in_space(x->tls, &cap);
-    int eof = 0, got = 0;
+    int eof = 0, got = 0, drained = 0;
     if (cap > 0) {
       int n = h2_loop_tcp_read(x->fd, p, cap);
       if (n == H2_ERR_EOF) {
@@ -252,6 +252,10 @@ static void do_read_tls(h2_xport *x) {
       } else {
         h2_tls_conn_in_commit(x->tls, (size_t)n);
         got = 1;
+        /* Less than asked for: the socket is empty for now, and another
+         * read would only fail with EAGAIN (the poller is level-triggered
+         * and reports what arrives later). */
+        drained = (size_t)n < cap;
       }
     }
     if (!h2_tls_conn_handshake_done(x->tls)) {
@@ -263,7 +267,7 @@ static void do_read_tls(h2_xport *x) {
       }
       if (hs == 0) {
         if (eof) die(x, H2_ERR_EOF, "peer closed during the TLS handshake");
-        if (!got) return;
+        if (!got || drained) return;
         continue;
       }
       if (h2_tls_conn_alpn(x->tls) != H2_TLS_PROTO_H2) {
@@ -295,7 +299,7 @@ static void do_read_tls(h2_xport *x) {
       die(x, H2_ERR_EOF, "peer closed the connection");
       return;
     }
-    if (!got) return;
+    if (!got || drained) return;
   }
 }
 

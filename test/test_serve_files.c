@@ -8,7 +8,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "serve_files.h"
+#include "serve_fs.h"
 
 struct san_case { int line; const char *in; const char *out; /* NULL = rejected */ };
 static const struct san_case san_cases[] = {
@@ -429,6 +435,115 @@ static void test_demo_site(void **state) {
   assert_memory_equal(a.entity.data, "Hello from h2!\n", a.length);
 }
 
+
+/* ---- serve_fs: the small-file cache and its shortcut for plain GETs ---- */
+
+static uint64_t fake_now;
+static uint64_t fake_clock(void *user) { (void)user; return fake_now; }
+
+static void write_file(const char *path, const char *data, int64_t mtime) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, strlen(data), f), strlen(data));
+  assert_int_equal(fclose(f), 0);
+  struct timespec ts[2] = {{(time_t)mtime, 0}, {(time_t)mtime, 0}};
+  assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* The entry's strings must be exactly what the general decision sends. */
+static void check_entry_matches(const h2_serve_fs_entry *e, const h2_serve_result *res) {
+  assert_int_equal(res->status, 200);
+  assert_int_equal(res->body, H2_SERVE_BODY_ENTITY);
+  assert_string_equal(e->content_type, find_header(res, "content-type"));
+  assert_int_equal(e->content_type_len, strlen(e->content_type));
+  assert_string_equal(e->etag, find_header(res, "etag"));
+  assert_int_equal(e->etag_len, strlen(e->etag));
+  assert_string_equal(e->last_modified, find_header(res, "last-modified"));
+  assert_int_equal(e->last_modified_len, strlen(e->last_modified));
+  char cl[24];
+  snprintf(cl, sizeof cl, "%llu", (unsigned long long)res->length);
+  assert_string_equal(e->content_length, cl);
+  assert_int_equal(e->content_length_len, strlen(cl));
+  assert_int_equal(e->size, res->length);
+  assert_ptr_equal(e->data, res->entity.data);
+}
+
+static void test_fs_fresh(void **state) {
+  (void)state;
+  char dir[] = "/tmp/h2_serve_fs_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char small[64], page[64];
+  snprintf(small, sizeof small, "%s/small", dir);
+  snprintf(page, sizeof page, "%s/p.html", dir);
+  write_file(small, "Hello, h2!!\r\n", 1000000000);
+  write_file(page, "<p>hi</p>\n", 1000000000);
+
+  static h2_serve_fs fs; /* large (the cache) */
+  assert_int_equal(h2_serve_fs_init(&fs, dir), 0);
+  fs.clock_ms = fake_clock;
+  fake_now = 5000;
+  assert_null(h2_serve_fs_fresh(&fs, "/small", 6)); /* not looked up yet */
+
+  h2_serve_result res;
+  h2_serve_request r = mkreq("GET", "/small");
+  h2_serve_decide(&res, &r, h2_serve_fs_lookup, &fs);
+  const h2_serve_fs_entry *e = h2_serve_fs_fresh(&fs, "/small", 6);
+  assert_non_null(e);
+  check_entry_matches(e, &res);
+  assert_memory_equal(e->data, "Hello, h2!!\r\n", 13);
+  assert_string_equal(e->content_length, "13");
+  r = mkreq("GET", "/p.html");
+  h2_serve_decide(&res, &r, h2_serve_fs_lookup, &fs);
+  e = h2_serve_fs_fresh(&fs, "/p.html", 7);
+  assert_non_null(e);
+  check_entry_matches(e, &res);
+  assert_string_equal(e->content_type, "text/html; charset=utf-8");
+
+  /* Targets that sanitizing would change, or that name something else,
+   * take the general path. */
+  static const char *const other[] = {"/small?x=1", "/small#f", "//small", "/./small",
+                                      "/%73mall", "/small/", "/smal", "/smalll", "small", ""};
+  for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+    if (h2_serve_fs_fresh(&fs, other[i], strlen(other[i]))) fail_msg("%s taken as fresh", other[i]);
+  assert_int_equal(h2_serve_path_is_plain("/a/b.c", 6), 1);
+  assert_int_equal(h2_serve_path_is_plain("/a/.b", 5), 0);
+  assert_int_equal(h2_serve_path_is_plain("/a b", 4), 0);
+
+  /* The file changes: served from the cache until the recheck time has
+   * passed, then the next lookup stats it and the new ETag goes out. */
+  e = h2_serve_fs_fresh(&fs, "/small", 6);
+  assert_non_null(e);
+  write_file(small, "Hello again, h2!!\r\n", 1000000001);
+  char old_etag[48];
+  snprintf(old_etag, sizeof old_etag, "%s", e->etag);
+  fake_now += H2_SERVE_FS_RECHECK_MS - 1;
+  e = h2_serve_fs_fresh(&fs, "/small", 6);
+  assert_non_null(e);
+  assert_string_equal(e->content_length, "13");
+  fake_now += 1;
+  assert_null(h2_serve_fs_fresh(&fs, "/small", 6));
+  r = mkreq("GET", "/small");
+  h2_serve_decide(&res, &r, h2_serve_fs_lookup, &fs);
+  assert_int_equal(res.length, 19);
+  e = h2_serve_fs_fresh(&fs, "/small", 6);
+  assert_non_null(e);
+  check_entry_matches(e, &res);
+  assert_string_equal(e->content_length, "19");
+  assert_memory_equal(e->data, "Hello again, h2!!\r\n", 19);
+  assert_string_not_equal(e->etag, old_etag);
+
+  /* Removed: stale for at most the recheck time, then 404. */
+  assert_int_equal(unlink(small), 0);
+  fake_now += H2_SERVE_FS_RECHECK_MS;
+  assert_null(h2_serve_fs_fresh(&fs, "/small", 6));
+  h2_serve_decide(&res, &r, h2_serve_fs_lookup, &fs);
+  assert_int_equal(res.status, 404);
+
+  h2_serve_fs_free(&fs);
+  unlink(page);
+  rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_sanitize_table),
@@ -443,6 +558,7 @@ int main(void) {
     cmocka_unit_test(test_decide_conditionals),
     cmocka_unit_test(test_decide_ranges),
     cmocka_unit_test(test_demo_site),
+    cmocka_unit_test(test_fs_fresh),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

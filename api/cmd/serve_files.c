@@ -19,21 +19,25 @@ static int plain_char(unsigned char c) {
          c == '_' || c == '.' || c == '~';
 }
 
+int h2_serve_path_is_plain(const char *path, size_t len) {
+  if (len == 0 || path[0] != '/') return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)path[i];
+    if (c == '/') {
+      if (i + 1 < len && (path[i + 1] == '/' || path[i + 1] == '.')) return 0;
+    } else if (!plain_char(c)) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
 int h2_serve_sanitize_path(char *out, size_t cap, const char *path, size_t path_len) {
   if (cap < 2 || path_len == 0 || path[0] != '/') return -1;
   /* Fast path: plain segments, no "//", no segment starting with '.':
    * already in the form the general case below would produce. */
   if (path_len < cap) {
-    size_t i = 0;
-    for (; i < path_len; i++) {
-      unsigned char c = (unsigned char)path[i];
-      if (c == '/') {
-        if (i + 1 < path_len && (path[i + 1] == '/' || path[i + 1] == '.')) break;
-      } else if (!plain_char(c)) {
-        break;
-      }
-    }
-    if (i == path_len) {
+    if (h2_serve_path_is_plain(path, path_len)) {
       memcpy(out, path, path_len);
       out[path_len] = '\0';
       return (int)path_len;

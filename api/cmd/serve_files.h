@@ -102,6 +102,14 @@ size_t h2_serve_result_headers(const h2_serve_result *r, h2_serve_header *out, s
  * climbs above the root with "..", or does not fit. */
 int h2_serve_sanitize_path(char *out, size_t cap, const char *path, size_t path_len);
 
+/* h2_serve_path_is_plain reports whether the request target |path| (|len|
+ * octets) is already in the form h2_serve_sanitize_path produces, so that
+ * sanitizing would return it unchanged: it begins with '/', holds only
+ * letters, digits, '-', '_', '.', '~' and '/', and has no "//" and no
+ * segment beginning with '.' (so no query, fragment, escape or dot
+ * segment). */
+int h2_serve_path_is_plain(const char *path, size_t len);
+
 /* h2_serve_content_type returns the media type for the extension of |path|
  * (static string; "application/octet-stream" when unknown). */
 const char *h2_serve_content_type(const char *path);

@@ -23,10 +23,32 @@ int h2_serve_fs_init(h2_serve_fs *fs, const char *root) {
   return 0;
 }
 
-static uint64_t hash_path(const char *p) {
+static uint64_t hash_path(const char *p, size_t n) {
   uint64_t h = 1469598103934665603ull;
-  for (; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
   return h;
+}
+
+static uint64_t coarse_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t fs_now(const h2_serve_fs *fs) {
+  return fs->clock_ms ? fs->clock_ms(fs->clock_user) : coarse_ms();
+}
+
+/* Formats the header values of a plain GET of |e| (see serve_fs.h). */
+static void entry_format(h2_serve_fs_entry *e) {
+  e->content_type = h2_serve_content_type(e->path);
+  e->content_type_len = strlen(e->content_type);
+  h2_serve_etag(e->etag, sizeof e->etag, e->size, e->mtime, e->mtime_nsec);
+  e->etag_len = strlen(e->etag);
+  h2_serve_http_date(e->last_modified, sizeof e->last_modified, e->mtime);
+  e->last_modified_len = strlen(e->last_modified);
+  int n = snprintf(e->content_length, sizeof e->content_length, "%llu", (unsigned long long)e->size);
+  e->content_length_len = n > 0 ? (size_t)n : 0;
 }
 
 int h2_serve_fs_full_path(const h2_serve_fs *fs, const char *path, char *out, size_t cap) {
@@ -36,16 +58,16 @@ int h2_serve_fs_full_path(const h2_serve_fs *fs, const char *path, char *out, si
 
 /* Returns the cache entry for |path| with this size and mtime, loading the
  * file when it is small enough and the cache has room; NULL otherwise. */
-static const uint8_t *cache_get(h2_serve_fs *fs, const char *path, const char *full,
-                                const struct stat *st) {
+static const uint8_t *cache_get(h2_serve_fs *fs, const char *path, size_t plen, uint64_t h,
+                                const char *full, const struct stat *st) {
   if ((uint64_t)st->st_size > H2_SERVE_FS_CACHE_FILE_MAX) return NULL;
-  uint64_t h = hash_path(path);
   size_t slot = (size_t)(h % H2_SERVE_FS_CACHE_SLOTS);
   h2_serve_fs_entry *e = &fs->cache[slot];
-  if (e->data && e->hash == h && !strcmp(e->path, path) && e->size == (uint64_t)st->st_size &&
-      e->mtime == st->st_mtim.tv_sec && e->mtime_nsec == st->st_mtim.tv_nsec)
+  if (e->data && e->hash == h && e->path_len == plen && !memcmp(e->path, path, plen) &&
+      e->size == (uint64_t)st->st_size && e->mtime == st->st_mtim.tv_sec &&
+      e->mtime_nsec == st->st_mtim.tv_nsec)
     return e->data;
-  if (strlen(path) >= sizeof e->path) return NULL;
+  if (plen >= sizeof e->path) return NULL;
   if (fs->cache_bytes + (size_t)st->st_size > H2_SERVE_FS_CACHE_MAX) return NULL;
   int fd = open(full, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
@@ -76,18 +98,14 @@ static const uint8_t *cache_get(h2_serve_fs *fs, const char *path, const char *f
   }
   e->data = buf;
   e->hash = h;
-  snprintf(e->path, sizeof e->path, "%s", path);
+  memcpy(e->path, path, plen + 1);
+  e->path_len = plen;
   e->size = (uint64_t)st->st_size;
   e->mtime = st->st_mtim.tv_sec;
   e->mtime_nsec = st->st_mtim.tv_nsec;
+  entry_format(e);
   fs->cache_bytes += (size_t)st->st_size;
   return buf;
-}
-
-static uint64_t coarse_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int h2_serve_fs_lookup(void *ctx, const char *path, h2_serve_entity *out) {
@@ -96,10 +114,12 @@ int h2_serve_fs_lookup(void *ctx, const char *path, h2_serve_entity *out) {
   memset(out, 0, sizeof *out);
   /* A cached small file checked less than a second ago is served without
    * another stat (changes show up within H2_SERVE_FS_RECHECK_MS). */
-  uint64_t now = coarse_ms();
-  uint64_t h = hash_path(path);
+  uint64_t now = fs_now(fs);
+  size_t plen = strlen(path);
+  uint64_t h = hash_path(path, plen);
   h2_serve_fs_entry *e = &fs->cache[h % H2_SERVE_FS_CACHE_SLOTS];
-  if (e->data && e->hash == h && now - e->checked_ms < H2_SERVE_FS_RECHECK_MS && !strcmp(e->path, path)) {
+  if (e->data && e->hash == h && now - e->checked_ms < H2_SERVE_FS_RECHECK_MS &&
+      e->path_len == plen && !memcmp(e->path, path, plen)) {
     out->kind = H2_SERVE_KIND_FILE;
     out->size = e->size;
     out->mtime = e->mtime;
@@ -122,9 +142,19 @@ int h2_serve_fs_lookup(void *ctx, const char *path, h2_serve_entity *out) {
   if (!S_ISREG(st.st_mode)) return 0; /* devices, fifos...: not served */
   out->kind = H2_SERVE_KIND_FILE;
   out->size = (uint64_t)st.st_size;
-  out->data = cache_get(fs, path, full, &st);
+  out->data = cache_get(fs, path, plen, h, full, &st);
   if (out->data) e->checked_ms = now;
   return 0;
+}
+
+const h2_serve_fs_entry *h2_serve_fs_fresh(h2_serve_fs *fs, const char *path, size_t len) {
+  if (len == 0 || len >= sizeof fs->cache[0].path || path[len - 1] == '/' || !h2_serve_path_is_plain(path, len))
+    return NULL;
+  uint64_t h = hash_path(path, len);
+  const h2_serve_fs_entry *e = &fs->cache[h % H2_SERVE_FS_CACHE_SLOTS];
+  if (!e->data || e->hash != h || e->path_len != len || memcmp(e->path, path, len)) return NULL;
+  if (fs_now(fs) - e->checked_ms >= H2_SERVE_FS_RECHECK_MS) return NULL;
+  return e;
 }
 
 void h2_serve_fs_free(h2_serve_fs *fs) {
