@@ -34,11 +34,12 @@ BIG_BYTES=104857600
 tmp=$(mktemp -d /tmp/h2e2e.XXXXXX)
 chmod 755 "$tmp"
 SPID=""
+ALLPIDS=""  # servers kept running side by side (part_cpu)
 cleanup() {
-  [ -n "$SPID" ] && kill "$SPID" 2>/dev/null
+  for p in $SPID $ALLPIDS; do kill "$p" 2>/dev/null; done
   exec 3>&- 2>/dev/null
   sleep 0.2
-  [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
+  for p in $SPID $ALLPIDS; do kill -9 "$p" 2>/dev/null; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -184,33 +185,43 @@ run_load() {
       printf "%.2f %.0f %.1f\n", (a - b) * 1e6 / hz / ok, ok / secs, bytes / 1048576 / secs
     }' "$tmp/h2load.out"
 }
-# best_load URL C M: best (lowest CPU/req) of REPEAT runs, same format.
-best_load() {
-  best="missing"
-  r=0
-  while [ $r -lt "$REPEAT" ]; do
-    res=$(run_load "$@")
-    if [ "$res" != missing ]; then
-      if [ "$best" = missing ] || awk -v x="${res%% *}" -v y="${best%% *}" 'BEGIN { exit !(x < y) }'; then best=$res; fi
-    fi
-    r=$((r + 1))
-  done
-  echo "$best"
-}
-
+# The servers of one mode run side by side (idle ones cost nothing) and the
+# REPEAT runs go round-robin over them: ours, h2o, ..., ours, h2o, ... so a
+# burst of load from elsewhere on the machine hits every server alike instead
+# of the one whose turn it was. The best (lowest CPU/req) run of each counts.
 part_cpu() {
   for mode in h2c tls; do
+    scheme=http; [ "$mode" = tls ] && scheme=https
+    up=""
+    for s in $SERVERS; do
+      if start_server "$s" "$mode"; then
+        eval "pid_$s=\$SPID; port_$s=\$PORT"
+        ALLPIDS="$ALLPIDS $SPID"
+        up="$up $s"
+      fi
+      SPID=""
+    done
     for cm in "100 100" "10 10"; do
       c=${cm% *}; m=${cm#* }
       fig="e2e.$mode.c${c}m${m}.cpu_per_req"
+      for s in $SERVERS; do eval "best_$s=missing"; done
+      r=0
+      while [ $r -lt "$REPEAT" ]; do
+        for s in $up; do
+          eval "SPID=\$pid_$s; PORT=\$port_$s"
+          res=$(run_load "$scheme://127.0.0.1:$PORT/small" "$c" "$m")
+          eval "best=\$best_$s"
+          if [ "$res" != missing ]; then
+            if [ "$best" = missing ] || awk -v x="${res%% *}" -v y="${best%% *}" 'BEGIN { exit !(x < y) }'; then
+              eval "best_$s=\$res"
+            fi
+          fi
+        done
+        r=$((r + 1))
+      done
+      SPID=""
       for s in $SERVERS; do
-        if start_server "$s" "$mode"; then
-          scheme=http; [ "$mode" = tls ] && scheme=https
-          res=$(best_load "$scheme://127.0.0.1:$PORT/small" "$c" "$m")
-          stop_server
-        else
-          res=missing
-        fi
+        eval "res=\$best_$s"
         eval "cpu_$s=\${res%% *}"
         [ "$res" = missing ] && echo "INFO $fig server=$s missing" ||
           echo "INFO $fig server=$s cpu_us_per_req=$(echo "$res" | cut -d' ' -f1) req_per_s=$(echo "$res" | cut -d' ' -f2) MiB_per_s=$(echo "$res" | cut -d' ' -f3)"
@@ -224,6 +235,11 @@ part_cpu() {
         echo "RESULT name=$name unit=us ours=$ours $s=$peer better=$(ratio "$ours" "$peer")"
       done
     done
+    for s in $up; do
+      eval "SPID=\$pid_$s"
+      stop_server
+    done
+    ALLPIDS=""
   done
 }
 

@@ -13,21 +13,34 @@ static int hexval(char c) {
   return -1;
 }
 
-/* 1 for the octets a path may hold with nothing to decode or resolve. */
-static int plain_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
+/* Octet classes of a request target for the plain-path test: 1 for the
+ * octets a path may hold with nothing to decode or resolve (letters,
+ * digits, '-', '_', '.', '~'), 2 for '/', 0 for everything else. */
+#define PC_LOWER ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, \
+  ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, \
+  ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, \
+  ['x'] = 1, ['y'] = 1, ['z'] = 1
+#define PC_UPPER ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, \
+  ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, \
+  ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, \
+  ['X'] = 1, ['Y'] = 1, ['Z'] = 1
+static const uint8_t path_class[256] = {
+  PC_LOWER, PC_UPPER,
+  ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+  ['8'] = 1, ['9'] = 1, ['-'] = 1, ['_'] = 1, ['.'] = 1, ['~'] = 1, ['/'] = 2,
+};
+#undef PC_LOWER
+#undef PC_UPPER
 
 int h2_serve_path_is_plain(const char *path, size_t len) {
   if (len == 0 || path[0] != '/') return 0;
   for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)path[i];
-    if (c == '/') {
-      if (i + 1 < len && (path[i + 1] == '/' || path[i + 1] == '.')) return 0;
-    } else if (!plain_char(c)) {
-      return 0;
-    }
+    uint8_t k = path_class[(unsigned char)path[i]];
+    if (k == 1) continue;
+    if (k == 0) return 0;
+    /* '/': not followed by another '/' or by a '.' (a dot segment or a
+     * hidden name: the general path decides those) */
+    if (i + 1 < len && (path[i + 1] == '/' || path[i + 1] == '.')) return 0;
   }
   return 1;
 }
