@@ -317,9 +317,25 @@ static void best_pair(pass_fn ours, pass_fn peer, size_t bytes, double *out_ours
   }
 }
 
-int main(void) {
+/* usage: bench_hpack                  the comparison (RESULT lines)
+ *        bench_hpack SIDE PASSES     only PASSES encode passes of one SIDE
+ *                                    ("ours" or "nghttp2"), for perf stat
+ *                                    and callgrind; prints the octets. */
+int main(int argc, char **argv) {
   size_t header_bytes, cases = 0, ours_size, ng_size;
+  if (argc != 1 && argc != 3) die("usage: bench_hpack [ours|nghttp2 PASSES]%s%s", "", "");
   load_stories(&header_bytes);
+  if (argc == 3) {
+    int ours = strcmp(argv[1], "ours") == 0;
+    if (!ours && strcmp(argv[1], "nghttp2") != 0) die("unknown side %s%s", argv[1], "");
+    char *end;
+    unsigned long passes = strtoul(argv[2], &end, 10);
+    if (*end || passes == 0) die("bad pass count %s%s", argv[2], "");
+    size_t total = 0, t;
+    for (unsigned long p = 0; p < passes; p++) total += ours ? ours_encode_all(&t) : ng_encode_all(&t);
+    printf("%s: %lu encode passes, %zu octets\n", argv[1], passes, total);
+    return 0;
+  }
   for (size_t i = 0; i < num_stories; i++) cases += stories[i].n;
   make_wires();
   verify();

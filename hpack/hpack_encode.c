@@ -9,6 +9,15 @@
 #include "hpack_internal.h"
 
 #define SEEN_SLOTS 64
+
+/* PREFETCH starts loading the cache line at |p| (a hint: never faults). The
+ * check pass over a block asks for every field's name and value, so their
+ * cache misses overlap instead of each stalling its field's lookup. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 #define MEMO_SLOTS 16
 
 /* What the field at one position of the last blocks became when it was an
@@ -200,15 +209,18 @@ static inline size_t int7_octets(size_t v) { return v < 127 ? 1 : v < 255 ? 2 : 
 
 /* put_str writes a string literal; the room (6 + len octets) is reserved.
  * Strings of up to 16382 octets try Huffman straight into place after room
- * for the raw length (the code, at most len + 3 octets as it is cut off,
- * then fits) and fall back to raw; a shorter length prefix moves it down. */
+ * for the raw length and fall back to raw; a shorter length prefix moves
+ * it down. That attempt writes up to len + 8 octets past the prefix
+ * (hpack_huff_encode_limited), so it needs len + 11 octets of |out|: near
+ * the end of |out| the string goes the exact way instead. */
 static void put_str(h2_cbb *out, const char *s, size_t len, int huff) {
   if (huff == H2_HPACK_HUFFMAN_ALWAYS) { /* room from h2_hpack_encoder_bound */
     (void)h2_hpack_string_encode(out, s, len, huff);
     return;
   }
-  /* PREFER may fill len octets (+ 4 in flight): only with a 1-octet prefix. */
-  if (len && huff != H2_HPACK_HUFFMAN_NEVER && len < (huff == H2_HPACK_HUFFMAN_AUTO ? 16383u : 127u)) {
+  /* PREFER may fill len octets: only with a 1-octet prefix. */
+  if (len && huff != H2_HPACK_HUFFMAN_NEVER && len < (huff == H2_HPACK_HUFFMAN_AUTO ? 16383u : 127u) &&
+      out->cap - out->len >= len + 11) {
     uint8_t *dst = out->buf + out->len;
     size_t k = int7_octets(len);
     size_t limit = huff == H2_HPACK_HUFFMAN_AUTO ? len - 1 : len;
@@ -225,7 +237,7 @@ static void put_str(h2_cbb *out, const char *s, size_t len, int huff) {
     out->len += len;
     return;
   }
-  if (len < 127) {
+  if (len < 127 && (len == 0 || huff == H2_HPACK_HUFFMAN_NEVER)) {
     out->buf[out->len++] = (uint8_t)len;
     if (len) memcpy(out->buf + out->len, s, len);
     out->len += len;
@@ -329,6 +341,8 @@ int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fiel
         (f->value_len && !f->value))
       return H2_ERR_INVALID_ARG;
     b += f->name_len + f->value_len + FIELD_OVERHEAD;
+    PREFETCH(f->name);
+    PREFETCH(f->value);
     if (e->huffman == H2_HPACK_HUFFMAN_ALWAYS && b <= (size_t)0x7fffffff)
       b += huff_excess(f->name, f->name_len) + huff_excess(f->value, f->value_len);
     if (b > (size_t)0x7fffffff) return H2_ERR_INVALID_ARG;

@@ -121,7 +121,8 @@ static inline uint64_t hpack_hash(const void *p, size_t n, uint64_t seed) {
 
 /* hpack_huff_encode_limited writes the Huffman code of |len| octets to
  * |dst| unless it is longer than |limit| octets. Returns its length, or
- * SIZE_MAX (then up to |limit| + 4 octets of |dst| were scribbled on). */
+ * SIZE_MAX. Either way it may write up to |limit| + 8 octets of |dst|
+ * (beyond the code's own). */
 size_t hpack_huff_encode_limited(uint8_t *dst, const char *s, size_t len, size_t limit);
 
 /* hpack_entry: one dynamic table entry; name then value are stored
