@@ -157,32 +157,29 @@ size_t h2_hpack_encoder_bound(const h2_hpack_encoder *e, const h2_hpack_field *f
   return total;
 }
 
-#define NAME_IS(f, lit) ((f)->name_len == sizeof(lit) - 1 && memcmp((f)->name, lit, sizeof(lit) - 1) == 0)
-
-/* never_index: fields that are sensitive by default (§7.1.3). */
-static int never_index(const h2_hpack_field *f) {
-  switch (f->name_len) {
-    case 6: return NAME_IS(f, "cookie") && f->value_len < 20;
-    case 13: return NAME_IS(f, "authorization");
-    case 19: return NAME_IS(f, "proxy-authorization");
-    default: return 0;
-  }
-}
-
-/* rarely_repeats: fields whose values seldom recur: indexed only on their
- * second sighting (see |seen|), so one-off values do not push out entries
- * that would have been reused. */
-static int rarely_repeats(const h2_hpack_field *f) {
-  switch (f->name_len) {
-    case 3: return NAME_IS(f, "age");
-    case 4: return NAME_IS(f, "etag");
-    case 5: return NAME_IS(f, ":path");
-    case 10: return NAME_IS(f, "set-cookie");
-    case 13: return NAME_IS(f, "if-none-match");
-    case 14: return NAME_IS(f, "content-length");
-    default: return 0;
-  }
-}
+/* Per static name (by its first static index, as h2_hpack_static_find
+ * reports it), what the encoding strategy gives it:
+ *  - NAME_NEVER: sensitive by default (§7.1.3): authorization,
+ *    proxy-authorization, and cookie (NAME_COOKIE) with a value shorter than
+ *    20 octets;
+ *  - NAME_RARE: values seldom recur (age, etag, :path, set-cookie,
+ *    if-none-match, content-length): indexed only on their second sighting
+ *    (see |seen|), so one-off values do not push out entries that would
+ *    have been reused.
+ * Every such name is in the static table, so the name's static index,
+ * looked up anyway, decides; no name outside it is either. */
+enum { NAME_NEVER = 1, NAME_COOKIE = 2, NAME_RARE = 4 };
+static const uint8_t static_name_kind[H2_HPACK_STATIC_COUNT + 1] = {
+    [4] = NAME_RARE,   /* :path */
+    [21] = NAME_RARE,  /* age */
+    [23] = NAME_NEVER, /* authorization */
+    [28] = NAME_RARE,  /* content-length */
+    [32] = NAME_COOKIE,
+    [34] = NAME_RARE,  /* etag */
+    [41] = NAME_RARE,  /* if-none-match */
+    [49] = NAME_NEVER, /* proxy-authorization */
+    [55] = NAME_RARE,  /* set-cookie */
+};
 
 /* seen_again records field hash |h| and tells whether it was remembered:
  * the slot comes from the low bits, a 16-bit tag from the high ones (a
@@ -277,7 +274,7 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
   if (!fv.value) fv.value = "";
   const h2_hpack_field *f = &fv;
   int huff = e->huffman;
-  int sensitive = (f->flags & H2_HPACK_NEVER_INDEXED) || never_index(f);
+  int flagged_never = (f->flags & H2_HPACK_NEVER_INDEXED) != 0;
   uint64_t hn64 = hpack_hash(f->name, f->name_len, 0);
   uint32_t hn = (uint32_t)(hn64 ^ (hn64 >> 32));
   /* Long values are hashed by their ends and length only: equal values
@@ -288,8 +285,10 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
   uint32_t hnv = (uint32_t)(hnv64 ^ (hnv64 >> 32));
   /* The dynamic table first: it never holds a static table's full match
    * (those are sent as static indexes), so the order does not change the
-   * output, and most repeated fields are found there. */
-  if (!sensitive) {
+   * output, and most repeated fields are found there. Nor does it hold a
+   * field that is sensitive by default (those are never added), so that
+   * is decided only on a miss, from the static name. */
+  if (!flagged_never) {
     uint32_t didx = hpack_table_find(&e->t, f->name, f->name_len, f->value, f->value_len, hn, hnv, NULL);
     if (didx) {
       put_int(out, 7, 0x80, H2_HPACK_STATIC_COUNT + didx);
@@ -300,6 +299,8 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
   }
   uint32_t sname = 0;
   uint32_t sidx = h2_hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname);
+  unsigned kind = static_name_kind[sname];
+  int sensitive = flagged_never || (kind & NAME_NEVER) || ((kind & NAME_COOKIE) && f->value_len < 20);
   if (sidx && !sensitive) {
     put_int(out, 7, 0x80, sidx);
     m->kind = MEMO_STATIC;
@@ -319,7 +320,7 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
     if (f->flags & H2_HPACK_INDEX)
       index = esz <= e->t.max;
     else
-      index = esz <= (size_t)e->t.max * 3 / 4 && (!rarely_repeats(f) || seen_again(e, hnv));
+      index = esz <= (size_t)e->t.max * 3 / 4 && (!(kind & NAME_RARE) || seen_again(e, hnv));
     /* The index was computed before the insert, as the decoder reads it. */
     if (index && hpack_table_add(&e->t, f->name, f->name_len, f->value, f->value_len, hn, hnv) == 1) {
       first = 0x40;
