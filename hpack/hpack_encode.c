@@ -194,8 +194,17 @@ static int seen_again(h2_hpack_encoder *e, uint32_t h) {
 
 /* put_int writes an integer; the caller reserved the room (bound). */
 static inline void put_int(h2_cbb *out, unsigned prefix_bits, uint8_t first_bits, uint32_t v) {
-  if (v < (1u << prefix_bits) - 1) {
-    out->buf[out->len++] = (uint8_t)(first_bits | v);
+  uint32_t mask = (1u << prefix_bits) - 1;
+  uint8_t *p = out->buf + out->len;
+  if (v < mask) {
+    p[0] = (uint8_t)(first_bits | v);
+    out->len += 1;
+    return;
+  }
+  if (v - mask < 0x80) { /* two octets: most dynamic indexes past 65 */
+    p[0] = (uint8_t)(first_bits | mask);
+    p[1] = (uint8_t)(v - mask);
+    out->len += 2;
     return;
   }
   (void)h2_hpack_int_encode(out, prefix_bits, first_bits, v);

@@ -22,6 +22,36 @@ void hpack_table_free(hpack_table *t) {
   t->buf = NULL;
 }
 
+/* copy_small copies |n| octets like memcpy, without a call for up to 64
+ * (most names and values): overlapping 8-octet loads and stores. */
+static inline void copy_small(char *dst, const char *src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else if (n < 4) {
+    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+  } else if (n <= 64) {
+    uint64_t a;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&a, src + i, 8);
+      memcpy(dst + i, &a, 8);
+    }
+    memcpy(&a, src + n - 8, 8);
+    memcpy(dst + n - 8, &a, 8);
+  } else {
+    memcpy(dst, src, n);
+  }
+}
+
 static inline void evict_oldest(hpack_table *t) {
   uint32_t seq = t->first_seq;
   const hpack_entry *e = &t->ring[seq & t->ring_mask];
@@ -148,8 +178,8 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
   }
   while (evict--) evict_oldest(t);
   char *dst = t->buf + (t->end - t->base);
-  if (name_len) memcpy(dst, name, name_len);
-  if (value_len) memcpy(dst + name_len, value, value_len);
+  copy_small(dst, name, name_len);
+  copy_small(dst + name_len, value, value_len);
   uint32_t seq = t->next_seq++;
   hpack_entry *e = &t->ring[seq & t->ring_mask];
   e->off = t->end;
