@@ -2,15 +2,18 @@
  * decoder -> the same lists, at data-chosen table sizes, Huffman modes and
  * field flags; table size changes between blocks.
  *
- * Input: byte 0 bits 0-2 the initial table size (sizes[]), byte 1 % 3 the
- * Huffman mode, byte 1 bit 4 feeds blocks one octet at a time; then, per
+ * Input: byte 0 bits 0-2 the initial table size (sizes[]), byte 1 bits 0-1
+ * the Huffman mode (all four: AUTO, NEVER, PREFER, ALWAYS), byte 1 bit 4
+ * feeds blocks one octet at a time; then, per
  * header list: one control byte (bit 7: the table size changes to
  * sizes[bits 0-2] before the block; with bit 6 too, it then changes again to
  * sizes[bits 3-5]), the field count, and per field a kind byte and the bytes
  * it takes (see next_field).
  * Traps on: a decoding error, a different list, a lost never-indexed flag,
  * encoder and decoder tables that differ after a block, a short buffer that
- * does not fail atomically. Links only hpack/ (libc-only core). */
+ * does not fail atomically, an encoder bound that differs from
+ * h2_hpack_encode_bound outside mode ALWAYS, or a block longer than its
+ * bound. Links only hpack/ (libc-only core). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -122,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2) return 0;
   src s = {data + 2, size - 2};
   uint32_t table = sizes[data[0] & 7];
-  int huffman = data[1] % 3;
+  int huffman = data[1] & 3;
   int bytewise = (data[1] >> 4) & 1;
 
   h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
@@ -151,8 +154,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = next(&s) % (MAX_FIELDS + 1);
     for (size_t i = 0; i < n; i++) next_field(&s, &fields[i], i ? &fields[i - 1] : NULL);
 
-    size_t bound = h2_hpack_encode_bound(fields, n);
+    /* The encoder's own bound: in mode ALWAYS it adds what Huffman codes
+     * take beyond the raw lengths; in the other modes it is the generic one. */
+    size_t bound = h2_hpack_encoder_bound(e, fields, n);
     if (bound == SIZE_MAX) __builtin_trap();
+    if (huffman != H2_HPACK_HUFFMAN_ALWAYS && bound != h2_hpack_encode_bound(fields, n)) __builtin_trap();
     buf = malloc(bound ? bound : 1);
     if (!buf) abort();
     h2_cbb cbb;
