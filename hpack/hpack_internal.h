@@ -56,21 +56,27 @@ static inline int hpack_int_read(const uint8_t *p, size_t len, unsigned prefix_b
 }
 
 /* hpack_eq tells whether |n| octets at |a| and |b| are equal, with word
- * loads instead of a call (names and values are mostly short). */
+ * loads instead of a call (names and values are mostly short): up to 16
+ * octets in two overlapping loads per side, without a loop. */
 static inline int hpack_eq(const void *a, const void *b, size_t n) {
   const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
   if (n >= 8) {
-    uint64_t u, v;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      memcpy(&u, x + i, 8);
-      memcpy(&v, y + i, 8);
-      if (u != v) return 0;
+    uint64_t u, v, u2, v2;
+    if (n > 16) {
+      for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&u, x + i, 8);
+        memcpy(&v, y + i, 8);
+        if (u != v) return 0;
+      }
+      memcpy(&u, x + n - 8, 8);
+      memcpy(&v, y + n - 8, 8);
+      return u == v;
     }
-    if (i == n) return 1;
-    memcpy(&u, x + n - 8, 8);
-    memcpy(&v, y + n - 8, 8);
-    return u == v;
+    memcpy(&u, x, 8);
+    memcpy(&v, y, 8);
+    memcpy(&u2, x + n - 8, 8);
+    memcpy(&v2, y + n - 8, 8);
+    return ((u ^ v) | (u2 ^ v2)) == 0;
   }
   if (n >= 4) {
     uint32_t u1, v1, u2, v2;
@@ -78,45 +84,50 @@ static inline int hpack_eq(const void *a, const void *b, size_t n) {
     memcpy(&v1, y, 4);
     memcpy(&u2, x + n - 4, 4);
     memcpy(&v2, y + n - 4, 4);
-    return u1 == v1 && u2 == v2;
+    return ((u1 ^ v1) | (u2 ^ v2)) == 0;
   }
   for (size_t i = 0; i < n; i++)
     if (x[i] != y[i]) return 0;
   return 1;
 }
 
-/* hpack_hash hashes |n| octets at |p| starting from |seed| (8 octets per
- * step, the tail as one overlapping 8-octet load when |n| >= 8; not
- * cryptographic: the encoder hashes only its own input). */
+/* hpack_hash hashes |n| octets at |p| starting from |seed| (not
+ * cryptographic: the encoder hashes only its own input). Up to 16 octets
+ * take two overlapping loads and no loop (most names and many values);
+ * longer strings go 8 octets per step, the tail as one overlapping load. */
 static inline uint64_t hpack_hash(const void *p, size_t n, uint64_t seed) {
   const uint8_t *s = (const uint8_t *)p;
   uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
-  uint64_t v;
+  uint64_t v, w;
   if (n >= 8) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      memcpy(&v, s + i, 8);
-      h = (h ^ v) * 0xff51afd7ed558ccdull;
-      h ^= h >> 32;
-    }
-    if (i < n) {
+    if (n > 16) {
+      for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&v, s + i, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+      }
       memcpy(&v, s + n - 8, 8);
       h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-      h ^= h >> 29;
+      return h ^ (h >> 29);
     }
-  } else if (n) {
-    if (n >= 4) { /* two overlapping 4-octet loads */
-      uint32_t lo, hi;
-      memcpy(&lo, s, 4);
-      memcpy(&hi, s + n - 4, 4);
-      v = lo | (uint64_t)hi << 32;
-    } else { /* 1..3 octets: first, middle, last */
-      v = s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
-    }
-    h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
+    memcpy(&v, s, 8);
+    memcpy(&w, s + n - 8, 8);
+  } else if (n >= 4) { /* two overlapping 4-octet loads */
+    uint32_t lo, hi;
+    memcpy(&lo, s, 4);
+    memcpy(&hi, s + n - 4, 4);
+    v = lo;
+    w = hi;
+  } else if (n) { /* 1..3 octets: first, middle, last */
+    v = s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
+    w = 0;
+  } else {
+    return h;
   }
-  return h;
+  h = (h ^ v) * 0xff51afd7ed558ccdull;
+  h ^= h >> 32;
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 29);
 }
 
 /* hpack_huff_encode_limited writes the Huffman code of |len| octets to
