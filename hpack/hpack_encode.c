@@ -343,19 +343,24 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
 
 int h2_hpack_encode(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field *fields, size_t n) {
   if (!out || (n && !fields)) return H2_ERR_INVALID_ARG;
-  /* One pass: check the fields and add up the bound. */
-  size_t b = UPDATES_OVERHEAD;
+  /* One pass: check the fields and add up the bound (the 64-bit sum of
+   * terms under 2^33 cannot wrap: checked once at the end). It also starts
+   * loading every name and value. */
+  uint64_t b = UPDATES_OVERHEAD;
   for (size_t i = 0; i < n; i++) {
     const h2_hpack_field *f = &fields[i];
-    if (f->name_len > MAX_STRING || f->value_len > MAX_STRING || (f->name_len && !f->name) ||
-        (f->value_len && !f->value))
-      return H2_ERR_INVALID_ARG;
-    b += f->name_len + f->value_len + FIELD_OVERHEAD;
+    size_t nl = f->name_len, vl = f->value_len;
+    if (nl > MAX_STRING || vl > MAX_STRING || (nl && !f->name) || (vl && !f->value)) return H2_ERR_INVALID_ARG;
+    b += (uint64_t)nl + vl + FIELD_OVERHEAD;
     PREFETCH(f->name);
     PREFETCH(f->value);
-    if (e->huffman == H2_HPACK_HUFFMAN_ALWAYS && b <= (size_t)0x7fffffff)
-      b += huff_excess(f->name, f->name_len) + huff_excess(f->value, f->value_len);
-    if (b > (size_t)0x7fffffff) return H2_ERR_INVALID_ARG;
+  }
+  if (b > 0x7fffffff) return H2_ERR_INVALID_ARG;
+  if (e->huffman == H2_HPACK_HUFFMAN_ALWAYS) {
+    for (size_t i = 0; i < n; i++) {
+      b += huff_excess(fields[i].name, fields[i].name_len) + huff_excess(fields[i].value, fields[i].value_len);
+      if (b > 0x7fffffff) return H2_ERR_INVALID_ARG;
+    }
   }
   if (!h2_cbb_ok(out) || out->cap - out->len < b) return H2_ERR_BUF_TOO_SMALL;
   size_t start = out->len;
