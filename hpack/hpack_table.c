@@ -60,8 +60,9 @@ static inline void evict_oldest(hpack_table *t) {
     /* A bucket whose newest entry is this one has no live entry left. */
     const hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
     uint32_t bmask = 2 * hpack_ring_cap(t) - 1;
-    if (t->bucket_nv[h->hash_nv & bmask] == seq) t->bucket_nv[h->hash_nv & bmask] = HPACK_NO_SEQ;
-    if (t->bucket_n[h->hash_n & bmask] == seq) t->bucket_n[h->hash_n & bmask] = HPACK_NO_SEQ;
+    uint32_t *bnv = &t->bucket_nv[h->hash_nv & bmask], *bn = &t->bucket_n[h->hash_n & bmask];
+    *bnv = *bnv == seq ? HPACK_NO_SEQ : *bnv; /* stores, not branches: unpredictable */
+    *bn = *bn == seq ? HPACK_NO_SEQ : *bn;
   }
   t->first_seq++;
 }
