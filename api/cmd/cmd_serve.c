@@ -301,36 +301,41 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
                       unsigned flags, void *user) {
   (void)s;
   serve_ctx *ctx = user;
-  h2_serve_request q = {0};
-  /* One pass over the request headers for everything the decision needs. */
-  const h2_header *m = NULL, *p = NULL;
-  int conditional = 0;
+  /* One pass over the request headers for everything the decision needs
+   * (pointers only: the request struct is filled on the general path). */
+  const h2_header *m = NULL, *p = NULL, *inm = NULL, *ims = NULL, *rng = NULL, *ifr = NULL;
   for (size_t i = 0; i < n; i++) {
     const h2_header *x = &hdrs[i];
 #define IS(lit) (!memcmp(x->name, lit, sizeof(lit) - 1))
     switch (x->name_len) {
       case 5:
         if (IS(":path")) p = x;
-        else if (IS("range")) { q.range = x->value; q.range_len = x->value_len; conditional = 1; }
+        else if (IS("range")) rng = x;
         break;
       case 7:
         if (IS(":method")) m = x;
         break;
       case 8:
-        if (IS("if-range")) { q.if_range = x->value; q.if_range_len = x->value_len; conditional = 1; }
+        if (IS("if-range")) ifr = x;
         break;
       case 13:
-        if (IS("if-none-match")) { q.if_none_match = x->value; q.if_none_match_len = x->value_len; conditional = 1; }
+        if (IS("if-none-match")) inm = x;
         break;
       case 17:
-        if (IS("if-modified-since")) { q.if_modified_since = x->value; q.if_modified_since_len = x->value_len; conditional = 1; }
+        if (IS("if-modified-since")) ims = x;
         break;
     }
 #undef IS
   }
-  if (!conditional && m && p && ctx->lookup == h2_serve_fs_lookup && m->value_len == 3 &&
-      !memcmp(m->value, "GET", 3) && send_fresh(ctx, st, m, p))
+  if (!inm && !ims && !rng && !ifr && m && p && ctx->lookup == h2_serve_fs_lookup &&
+      m->value_len == 3 && !memcmp(m->value, "GET", 3) && send_fresh(ctx, st, m, p))
     return;
+  h2_serve_request q;
+  memset(&q, 0, sizeof q);
+  if (inm) { q.if_none_match = inm->value; q.if_none_match_len = inm->value_len; }
+  if (ims) { q.if_modified_since = ims->value; q.if_modified_since_len = ims->value_len; }
+  if (rng) { q.range = rng->value; q.range_len = rng->value_len; }
+  if (ifr) { q.if_range = ifr->value; q.if_range_len = ifr->value_len; }
   req *r = req_new();
   if (!r) {
     h2_stream_close(st, 0x2);
