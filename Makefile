@@ -152,7 +152,7 @@ comma := ,
 FUZZ_CORE_OBJS := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(CORE_SRCS))
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_CORE_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -MF $@.d -o $@ $< $(FUZZ_CORE_OBJS)
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps
 	$(MAKE) fuzz-build

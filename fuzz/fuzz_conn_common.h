@@ -44,7 +44,8 @@
 
 enum {
   FZC_OP_CLOCK = 0, /* now += a*256+b ms, then h2_conn_timeout */
-  FZC_OP_DRAIN,     /* write everything out (h2_conn_send into 1+a*64 byte buffers) */
+  FZC_OP_DRAIN,     /* write everything out: h2_conn_send into 16 KiB buffers (a == 0) or
+                       1+(a-1)*64 byte ones (1 .. 16257 bytes) */
   FZC_OP_PARTIAL,   /* h2_conn_output (1+a%4 iovs), output_done of b*37 bytes */
   FZC_OP_RESPOND,   /* server: response on stream a; b: bit0 end, bit1 big header, bit2 content-length */
   FZC_OP_DATA,      /* data on stream a&31; a&0x20 end, a&0x40 copy, a&0x80 big; length from b */
@@ -631,7 +632,7 @@ static void fzc_action(fzc *z, uint8_t op, uint8_t a, uint8_t b) {
       if (dl == UINT64_MAX) FZC_CHECK(r == 0);
       break;
     }
-    case FZC_OP_DRAIN: fzc_drain(z, 1 + (size_t)a * 64); break;
+    case FZC_OP_DRAIN: fzc_drain(z, a ? 1 + (size_t)(a - 1) * 64 : 0); break;
     case FZC_OP_PARTIAL: fzc_partial(z, a, b); break;
     case FZC_OP_RESPOND: fzc_respond(z, fzc_pick(z, a), b); break;
     case FZC_OP_DATA: {
