@@ -288,7 +288,6 @@ void h2_conn_free(h2_conn *c) {
   h2_idmap_free(&c->closed, &c->mem);
   h2c_out_free(c);
   h2c_pool_drain(c, &c->chunk_pool);
-  h2c_hblock_free(c);
   h2c_free(c, c->ibuf);
   h2c_free(c, c->closed_ring);
   h2c_free(c, c->rare);

@@ -3,18 +3,10 @@
  *
  * Every block is HPACK-decoded, even for streams we refuse, reset or
  * ignore, so the dynamic table stays in sync. Fields of a block we deliver
- * are checked (http_check.c) as they are decoded and copied into one byte
- * buffer bounded by the HPACK list-size limit; the event is emitted at
- * END_HEADERS. CONTINUATION count and compressed block size are limited. */
+ * are collected by the decoder (h2_hpack_decode_collect: strings copied,
+ * bounded by the HPACK list-size limit) and checked (http_check.c) after
+ * each fragment; the event is emitted at END_HEADERS. CONTINUATION count and compressed block size are limited. */
 #include "conn_internal.h"
-
-void h2c_hblock_free(h2_conn *c) {
-  h2c_free(c, c->hb.fields);
-  h2c_free(c, c->hb.bytes);
-  c->hb.fields = NULL;
-  c->hb.bytes = NULL;
-  c->hb.cap_fields = c->hb.bytes_cap = 0;
-}
 
 static void mark_rst(h2_hblock *hb, uint32_t code) {
   if (!hb->rst_set) {
@@ -22,68 +14,6 @@ static void mark_rst(h2_hblock *hb, uint32_t code) {
     hb->rst_code = code;
   }
   hb->deliver = 0;
-}
-
-/* in_bytes tells whether |p| points into the block's byte buffer (fields
- * from the static table point elsewhere). */
-static int in_bytes(const h2_hblock *hb, const char *p) {
-  uintptr_t a = (uintptr_t)p, b = (uintptr_t)hb->bytes;
-  return hb->bytes && a >= b && a <= b + hb->bytes_len;
-}
-
-/* grow_bytes makes room for |n| more octets in the block's byte buffer and
- * moves the fields already kept along with it. */
-static int grow_bytes(h2_hblock *hb, h2_conn *c, size_t n) {
-  size_t ncap = hb->bytes_cap ? hb->bytes_cap : 1024;
-  while (ncap - hb->bytes_len < n) {
-    if (ncap > (1u << 30)) return H2_ERR_NOMEM;
-    ncap *= 2;
-  }
-  char *nb = h2c_alloc(c, ncap);
-  if (!nb) return H2_ERR_NOMEM;
-  if (hb->bytes_len) memcpy(nb, hb->bytes, hb->bytes_len);
-  for (size_t i = 0; i < hb->num_fields; i++) { /* static table strings stay */
-    h2_hpack_field *f = &hb->fields[i];
-    if (in_bytes(hb, f->name)) f->name = nb + (f->name - hb->bytes);
-    if (in_bytes(hb, f->value)) f->value = nb + (f->value - hb->bytes);
-  }
-  h2c_free(c, hb->bytes);
-  hb->bytes = nb;
-  hb->bytes_cap = ncap;
-  return 0;
-}
-
-static int grow_fields(h2_hblock *hb, h2_conn *c) {
-  size_t nc = hb->cap_fields ? hb->cap_fields * 2 : 16;
-  h2_hpack_field *nf = h2_mem_realloc(&c->mem, hb->fields, nc * sizeof *nf);
-  if (!nf) return H2_ERR_NOMEM;
-  hb->fields = nf;
-  hb->cap_fields = nc;
-  return 0;
-}
-
-/* copy_short copies |n| octets; short strings (most field names and
- * values) with two overlapping loads instead of a library call. */
-static inline void copy_short(char *dst, const char *src, size_t n) {
-  if (n >= 8 && n <= 16) {
-    uint64_t a, b;
-    memcpy(&a, src, 8);
-    memcpy(&b, src + n - 8, 8);
-    memcpy(dst, &a, 8);
-    memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4 && n < 8) {
-    uint32_t a, b;
-    memcpy(&a, src, 4);
-    memcpy(&b, src + n - 4, 4);
-    memcpy(dst, &a, 4);
-    memcpy(dst + n - 4, &b, 4);
-  } else if (n > 16) {
-    memcpy(dst, src, n);
-  } else if (n) { /* 1..3 octets: first, middle, last (overlapping) */
-    dst[0] = src[0];
-    dst[n / 2] = src[n / 2];
-    dst[n - 1] = src[n - 1];
-  }
 }
 
 /* Tags of the decoder's marks: the entry's octets passed the character
@@ -94,70 +24,63 @@ static inline void copy_short(char *dst, const char *src, size_t n) {
 _Static_assert(H2_HPACK_STATIC_NAME >> 8 == H2_HTTP_KNOWN_NAME && H2_HPACK_STATIC_VALUE >> 8 == H2_HTTP_KNOWN_VALUE,
                "static flags map to known flags by a shift");
 
-static int on_field(void *user, const h2_hpack_field *f) {
-  h2_conn *c = user;
+#define DECODER_FLAGS (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE | H2_HPACK_MARKED | H2_HPACK_MARK_TAG_MASK)
+
+/* check_new checks the fields the decoder collected since the last call
+ * (the block's fields [hb->num_checked, n)), in order, and takes the
+ * decoder's flags off them (the application sees the wire flags only). */
+static void check_new(h2_conn *c) {
   h2_hblock *hb = &c->hb;
-  if (!hb->deliver) return 0;
-  size_t nlen = f->name_len, vlen = f->value_len;
-  /* Static table strings pass the character rules (every entry does) and
-   * never move: they are neither scanned nor copied. A dynamic table entry
-   * whose octets passed them before is marked (below) and not scanned
-   * again either; the message rules always apply. */
-  uint32_t st = f->flags & (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE);
-  int marked = (f->flags & H2_HPACK_MARKED) != 0;
-  if (c->cfg.validate_http) {
-    /* An entry marked MARK_PLAIN passed before and has a name no rule but
-     * the character ones concerns: all that is left is noting a regular
-     * field (h2_http_check_plain). */
-    if (marked && H2_HPACK_MARK_TAG(f->flags) == MARK_PLAIN) {
-      h2_http_check_plain(&hb->chk);
-    } else {
-      /* (STATIC_NAME and STATIC_VALUE are 0x100 and 0x200: KNOWN_NAME and KNOWN_VALUE shifted) */
-      unsigned known = marked ? H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE : st >> 8;
-      if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value ? f->value : "", vlen, known)) {
-        mark_rst(hb, 0x1);
-        return 0;
+  size_t n;
+  h2_hpack_field *fs = h2_hpack_decoder_collected(c->dec, &n);
+  int validate = c->cfg.validate_http != 0;
+  for (size_t i = hb->num_checked; i < n; i++) {
+    h2_hpack_field *f = &fs[i];
+    uint32_t fl = f->flags;
+    size_t nlen = f->name_len;
+    f->flags = fl & ~(uint32_t)DECODER_FLAGS;
+    if (nlen == 8 && memcmp(f->name, "priority", 8) == 0) hb->has_priority_field = 1;
+    if (!validate) continue;
+    /* Static table strings pass the character rules (every entry does). A
+     * dynamic table entry whose octets passed them before is marked and
+     * not scanned again either; MARK_PLAIN: its name is one no rule but the
+     * character ones concerns, so all that is left is noting a regular
+     * field. The message rules always apply. */
+    if (fl & H2_HPACK_MARKED) {
+      if (H2_HPACK_MARK_TAG(fl) == MARK_PLAIN) {
+        h2_http_check_plain(&hb->chk);
+        continue;
       }
-      /* Its octets passed: mark it if it is a dynamic entry (a no-op
-       * otherwise; a field with both strings static is a static index,
-       * never an entry, so it is not even classified). */
-      if (!marked && st != (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE))
-        h2_hpack_decoder_mark_field(c->dec, h2_http_name_plain(f->name, nlen) ? MARK_PLAIN : MARK_CHECKED);
+      if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value, f->value_len,
+                                    H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE))
+        goto bad;
+      continue;
     }
+    /* (STATIC_NAME and STATIC_VALUE are 0x100 and 0x200: KNOWN_NAME and KNOWN_VALUE shifted) */
+    unsigned st = (fl >> 8) & (H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE);
+    if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value, f->value_len, st)) goto bad;
+    /* Its octets passed: mark it if it is a dynamic entry (a no-op
+     * otherwise; a field with both strings static is a static index,
+     * never an entry, so it is not even classified). */
+    if (st != (H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE))
+      h2_hpack_decoder_mark_collected(c->dec, i, h2_http_name_plain(f->name, nlen) ? MARK_PLAIN : MARK_CHECKED);
   }
-  if (hb->num_fields == hb->cap_fields && grow_fields(hb, c)) return H2_ERR_NOMEM;
-  /* Name and value side by side in one copy (the decoder's strings may
-   * point into its table or scratch, which later fields overwrite). */
-  size_t need = (st & H2_HPACK_STATIC_NAME ? 0 : nlen) + (st & H2_HPACK_STATIC_VALUE ? 0 : vlen);
-  /* (a buffer even when nothing is copied: empty strings point into it) */
-  if ((hb->bytes_cap - hb->bytes_len < need || !hb->bytes) && grow_bytes(hb, c, need)) return H2_ERR_NOMEM;
-  char *dst = hb->bytes + hb->bytes_len;
-  h2_hpack_field *hf = &hb->fields[hb->num_fields++];
-  if (st & H2_HPACK_STATIC_NAME) {
-    hf->name = f->name;
-  } else {
-    copy_short(dst, f->name, nlen);
-    hf->name = dst;
-    dst += nlen;
-  }
-  if (st & H2_HPACK_STATIC_VALUE) {
-    hf->value = f->value;
-  } else {
-    copy_short(dst, f->value, vlen);
-    hf->value = dst;
-  }
-  hf->name_len = nlen;
-  hf->value_len = vlen;
-  hf->flags = f->flags & ~(st | H2_HPACK_MARKED | H2_HPACK_MARK_TAG_MASK);
-  hb->bytes_len += need;
-  if (nlen == 8 && memcmp(hf->name, "priority", 8) == 0) hb->has_priority_field = 1;
-  return 0;
+  hb->num_checked = n;
+  return;
+bad:
+  mark_rst(hb, 0x1);
 }
 
 static int finish(h2_conn *c, int hpack_result);
 
+/* feed decodes a fragment of the block; the fields of a block we deliver
+ * are collected by the decoder (strings copied, bounded by the HPACK
+ * list-size limit) and checked (http_check.c) after each fragment. */
 static int feed(h2_conn *c, const uint8_t *frag, size_t len, int end) {
-  int r = h2_hpack_decode(c->dec, frag, len, end, on_field, c);
+  int r = h2_hpack_decode_collect(c->dec, frag, len, end, c->hb.deliver);
+  if (c->hb.deliver && (r > 0 || r == H2_ERR_HPACK_LIST_TOO_LARGE || r == H2_ERR_HPACK_TOO_MANY_FIELDS ||
+                        r == H2_ERR_HPACK_FIELD_TOO_LONG))
+    check_new(c);
   if (r < 0 && (r == H2_ERR_HPACK_LIST_TOO_LARGE || r == H2_ERR_HPACK_TOO_MANY_FIELDS ||
                 r == H2_ERR_HPACK_FIELD_TOO_LONG))
     return finish(c, r);
@@ -187,8 +110,7 @@ static int begin(h2_conn *c, uint32_t stream_id, int type, size_t frag_len) {
   hb->block_bytes = frag_len;
   hb->rst_set = 0;
   hb->rst_code = 0;
-  hb->num_fields = 0;
-  hb->bytes_len = 0;
+  hb->num_checked = 0;
   hb->has_priority_field = 0;
   if (keep_rst) mark_rst(hb, code);
   if (c->cfg.max_header_block && frag_len > c->cfg.max_header_block)
@@ -389,8 +311,8 @@ static int finish(h2_conn *c, int hpack_result) {
     default: break;
   }
   static const h2_hpack_field none[1];
-  size_t n = hb->num_fields;
-  const h2_hpack_field *fields = n ? hb->fields : none;
+  size_t n = hb->num_checked, ncollected;
+  const h2_hpack_field *fields = n ? h2_hpack_decoder_collected(c->dec, &ncollected) : none;
   if (cat == H2_CONN_HEADERS_REQUEST && hb->has_priority_field)
     for (size_t i = 0; i < n; i++)
       if (fields[i].name_len == 8 && memcmp(fields[i].name, "priority", 8) == 0)

@@ -116,10 +116,7 @@ typedef struct h2_hblock {
   uint32_t rst_code;      /* stream error to send after decoding; 0 = none */
   size_t block_bytes;
   h2_http_check chk;
-  h2_hpack_field *fields; /* pointing into |bytes|; handed out as they are */
-  size_t num_fields, cap_fields;
-  char *bytes;
-  size_t bytes_len, bytes_cap;
+  size_t num_checked;     /* fields collected by the decoder and checked so far */
 } h2_hblock;
 
 /* Input state. */
@@ -357,7 +354,6 @@ void h2c_apply_local_settings(h2_conn *c, const h2_conn_settings *s);
 int h2c_on_headers(h2_conn *c, const h2_frame *f);
 int h2c_on_push_promise(h2_conn *c, const h2_frame *f);
 int h2c_on_continuation(h2_conn *c, const h2_frame *f);
-void h2c_hblock_free(h2_conn *c);
 
 /* conn_data.c */
 int h2c_data_begin(h2_conn *c);

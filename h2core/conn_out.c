@@ -318,11 +318,7 @@ void h2c_release_idle(h2_conn *c) {
   h2c_rare_release(c);
   h2_prio_trim(c->prio);
   h2_hpack_encoder_trim(c->enc);
-  h2_hpack_decoder_trim(c->dec);
-  if (!c->expect_cont && (c->hb.bytes || c->hb.fields)) {
-    h2c_hblock_free(c);
-    c->hb.num_fields = c->hb.bytes_len = 0;
-  }
+  h2_hpack_decoder_trim(c->dec); /* (also the collected fields, not in use between blocks) */
 }
 
 int h2_conn_output_done(h2_conn *c, size_t nbytes) {

@@ -240,6 +240,33 @@ void h2_hpack_decoder_mark_field(h2_hpack_decoder *d, unsigned tag);
 int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block,
                     h2_hpack_field_cb cb, void *user);
 
+/* h2_hpack_decode_collect is h2_hpack_decode without a callback: when
+ * |keep| is 1, the fields decoded by this call are appended to a list the
+ * decoder holds (h2_hpack_decoder_collected); with 0 they are decoded (the
+ * table stays in sync) and only counted. The list is emptied by the first
+ * call of the next block. Strings from the static table are not copied;
+ * every other string is copied into the decoder's own storage, so the
+ * collected fields stay valid until the next block's first decode call (or
+ * h2_hpack_decoder_trim / _free). Collected fields carry H2_HPACK_STATIC_NAME,
+ * H2_HPACK_STATIC_VALUE and H2_HPACK_MARKED + tag as with
+ * h2_hpack_decoder_report_static on (this call turns it on for good).
+ * Returns and errors as h2_hpack_decode. The list is bounded by the limits
+ * (h2_hpack_decoder_set_limits: at most max_fields fields, max_list_size
+ * octets of strings). */
+int h2_hpack_decode_collect(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block,
+                            int keep);
+
+/* h2_hpack_decoder_collected returns the collected fields of the current
+ * (or last finished) block and stores their number in |*num|. The caller
+ * may change the fields' flags; the strings belong to the decoder. */
+h2_hpack_field *h2_hpack_decoder_collected(const h2_hpack_decoder *d, size_t *num);
+
+/* h2_hpack_decoder_mark_collected is h2_hpack_decoder_mark_field for
+ * collected field |i|: marks the dynamic table entry it is (an indexed
+ * field, or a literal added with incremental indexing) with |tag| if that
+ * entry is still in the table; no effect for other fields. */
+void h2_hpack_decoder_mark_collected(h2_hpack_decoder *d, size_t i, unsigned tag);
+
 /* h2_hpack_decoder_table_size returns the dynamic table's current size
  * (sum of entry sizes, RFC 7541 §4.1). */
 uint32_t h2_hpack_decoder_table_size(const h2_hpack_decoder *d);
@@ -263,7 +290,9 @@ void h2_hpack_decoder_trim(h2_hpack_decoder *d);
  * that stays below about 2T + 6B + 1 KiB whatever the peer sends: the
  * table's buffer (2T), the scratch for Huffman strings (2B), the gathering
  * of a representation cut across pieces (Huffman-coded name and value that
- * may decode to B: 3.75B); none of it per field. */
+ * may decode to B: 3.75B); none of it per field. With
+ * h2_hpack_decode_collect, plus the collected list (per field, about 44
+ * octets and the strings, within the limits of h2_hpack_decoder_set_limits). */
 size_t h2_hpack_decoder_memory(const h2_hpack_decoder *d);
 
 /* ---- Encoder ------------------------------------------------------------- */

@@ -38,6 +38,15 @@ struct h2_hpack_decoder {
   uint32_t cur_seq;
   h2_hpack_field_cb cb;
   void *user;
+  /* Collect mode (h2_hpack_decode_collect): the block's fields, their
+   * entries (HPACK_NO_SEQ: none) and the copied strings. */
+  uint8_t collect;        /* this call keeps the fields */
+  uint8_t list_reset;     /* a block ended: the next call empties the list */
+  h2_hpack_field *cf;
+  uint32_t *cseq;
+  size_t cf_len, cf_cap;
+  char *cbytes;
+  size_t cb_len, cb_cap;
 };
 
 h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem) {
@@ -47,6 +56,7 @@ h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem) {
   memset(d, 0, sizeof *d);
   hpack_table_init(&d->t, mem, H2_HPACK_DEFAULT_TABLE_SIZE, 0);
   d->settings_max = H2_HPACK_DEFAULT_TABLE_SIZE;
+  d->list_reset = 1;
   d->max_list = H2_HPACK_DEFAULT_MAX_LIST_SIZE;
   d->max_fields = H2_HPACK_DEFAULT_MAX_FIELDS;
   d->max_field_len = H2_HPACK_DEFAULT_MAX_FIELD_LEN;
@@ -58,6 +68,9 @@ void h2_hpack_decoder_free(h2_hpack_decoder *d) {
   hpack_table_free(&d->t);
   h2_mem_free(d->t.mem, d->pend);
   h2_mem_free(d->t.mem, d->scratch);
+  h2_mem_free(d->t.mem, d->cf);
+  h2_mem_free(d->t.mem, d->cseq);
+  h2_mem_free(d->t.mem, d->cbytes);
   h2_mem_free(d->t.mem, d);
 }
 
@@ -70,6 +83,13 @@ void h2_hpack_decoder_trim(h2_hpack_decoder *d) {
   d->pend = NULL;
   d->scratch = NULL;
   d->pend_cap = d->scratch_cap = 0;
+  h2_mem_free(d->t.mem, d->cf);
+  h2_mem_free(d->t.mem, d->cseq);
+  h2_mem_free(d->t.mem, d->cbytes);
+  d->cf = NULL;
+  d->cseq = NULL;
+  d->cbytes = NULL;
+  d->cf_len = d->cf_cap = d->cb_len = d->cb_cap = 0;
 }
 
 int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max) {
@@ -121,7 +141,19 @@ int h2_hpack_decoder_table_get(const h2_hpack_decoder *d, size_t i, h2_hpack_fie
 }
 
 size_t h2_hpack_decoder_memory(const h2_hpack_decoder *d) {
-  return sizeof *d + hpack_table_memory(&d->t) + d->pend_cap + d->scratch_cap;
+  return sizeof *d + hpack_table_memory(&d->t) + d->pend_cap + d->scratch_cap +
+         d->cf_cap * (sizeof *d->cf + sizeof *d->cseq) + d->cb_cap;
+}
+
+h2_hpack_field *h2_hpack_decoder_collected(const h2_hpack_decoder *d, size_t *num) {
+  *num = d->cf_len;
+  return d->cf;
+}
+
+void h2_hpack_decoder_mark_collected(h2_hpack_decoder *d, size_t i, unsigned tag) {
+  if (i < d->cf_len && hpack_seq_live(&d->t, d->cseq[i]))
+    d->t.ring[d->cseq[i] & d->t.ring_mask].mark =
+        H2_HPACK_MARKED | ((uint32_t)(tag & 0xfu) << H2_HPACK_MARK_TAG_SHIFT);
 }
 
 /* bound is the longest string the decoder ever holds. */
@@ -131,6 +163,101 @@ static size_t bound(const h2_hpack_decoder *d) {
 
 static void soft(h2_hpack_decoder *d, int err) {
   if (!d->soft_err) d->soft_err = err;
+}
+
+/* copy_short copies |n| octets; short strings (most field names and
+ * values) with two overlapping loads instead of a library call. */
+static inline void copy_short(char *dst, const char *src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else if (n > 16) {
+    memcpy(dst, src, n);
+  } else if (n) { /* 1..3 octets: first, middle, last (overlapping) */
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
+/* in_cbytes tells whether |p| points into the collected strings (static
+ * and empty strings do not; the caller may have changed the flags). */
+static inline int in_cbytes(const h2_hpack_decoder *d, const char *p) {
+  uintptr_t a = (uintptr_t)p, b = (uintptr_t)d->cbytes;
+  return d->cbytes && a >= b && a < b + d->cb_len;
+}
+
+static int grow_collected(h2_hpack_decoder *d) {
+  size_t nc = d->cf_cap ? d->cf_cap * 2 : 16;
+  h2_hpack_field *nf = h2_mem_realloc(d->t.mem, d->cf, nc * sizeof *nf);
+  if (!nf) return H2_ERR_NOMEM;
+  d->cf = nf;
+  uint32_t *ns = h2_mem_realloc(d->t.mem, d->cseq, nc * sizeof *ns);
+  if (!ns) return H2_ERR_NOMEM; /* (|cf| grew: harmless) */
+  d->cseq = ns;
+  d->cf_cap = nc;
+  return 0;
+}
+
+/* grow_cbytes makes room for |n| more octets of collected strings and moves
+ * the collected fields' pointers along. */
+static int grow_cbytes(h2_hpack_decoder *d, size_t n) {
+  size_t ncap = d->cb_cap ? d->cb_cap : 1024;
+  while (ncap - d->cb_len < n) {
+    if (ncap > (1u << 30)) return H2_ERR_NOMEM;
+    ncap *= 2;
+  }
+  char *nb = h2_mem_malloc(d->t.mem, ncap);
+  if (!nb) return H2_ERR_NOMEM;
+  if (d->cb_len) memcpy(nb, d->cbytes, d->cb_len);
+  for (size_t i = 0; i < d->cf_len; i++) {
+    h2_hpack_field *f = &d->cf[i];
+    if (f->name_len && in_cbytes(d, f->name)) f->name = nb + (f->name - d->cbytes);
+    if (f->value_len && in_cbytes(d, f->value)) f->value = nb + (f->value - d->cbytes);
+  }
+  h2_mem_free(d->t.mem, d->cbytes);
+  d->cbytes = nb;
+  d->cb_cap = ncap;
+  return 0;
+}
+
+/* collect appends a field to the collected list, copying the strings that
+ * are not the static table's (the decoder's own may point into its table,
+ * scratch or the input, which later fields or calls overwrite). */
+static inline int collect(h2_hpack_decoder *d, const char *name, size_t nlen, const char *value,
+                          size_t vlen, uint32_t flags, uint32_t seq) {
+  if (d->cf_len == d->cf_cap && grow_collected(d)) return H2_ERR_NOMEM;
+  size_t nn = flags & H2_HPACK_STATIC_NAME ? 0 : nlen;
+  size_t nv = flags & H2_HPACK_STATIC_VALUE ? 0 : vlen;
+  if (d->cb_cap - d->cb_len < nn + nv && grow_cbytes(d, nn + nv)) return H2_ERR_NOMEM;
+  char *dst = d->cbytes + d->cb_len;
+  d->cb_len += nn + nv;
+  h2_hpack_field *f = &d->cf[d->cf_len];
+  d->cseq[d->cf_len++] = seq;
+  if (!(flags & H2_HPACK_STATIC_NAME)) {
+    copy_short(dst, name, nn);
+    name = nn ? dst : "";
+    dst += nn;
+  }
+  if (!(flags & H2_HPACK_STATIC_VALUE)) {
+    copy_short(dst, value, nv);
+    value = nv ? dst : "";
+  }
+  f->name = name;
+  f->name_len = nlen;
+  f->value = value;
+  f->value_len = vlen;
+  f->flags = flags;
+  return 0;
 }
 
 /* emit delivers a field unless a limit was passed in this block. */
@@ -155,6 +282,12 @@ static inline int emit(h2_hpack_decoder *d, const char *name, size_t nlen, const
   }
   d->nfields++;
   d->list_size += (uint32_t)fsize;
+  if (d->collect) {
+    int rc = collect(d, name, nlen, value, vlen, flags, entry ? d->cur_seq : HPACK_NO_SEQ);
+    if (rc < 0) return rc;
+    d->delivered++;
+    return 0;
+  }
   h2_hpack_field f = {name, nlen, value, vlen, flags};
   d->cur_entry = entry;
   int rc = d->cb ? d->cb(d->user, &f) : 0;
@@ -432,12 +565,79 @@ static int fail(h2_hpack_decoder *d, int err) {
   return err;
 }
 
-int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block,
-                    h2_hpack_field_cb cb, void *user) {
+/* collect_indexed is collect mode's fast path: a run of indexed fields
+ * with one-octet indexes (what h2_hpack_decode_collect gets from a client
+ * repeating its headers), parsed, limited and collected in one loop with
+ * the counters in registers. It stops before any octet it does not handle
+ * the common way (another representation, an index out of range, a limit
+ * reached, a list that must grow): the general path takes that one.
+ * Returns the octets consumed. */
+static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len) {
+  const hpack_table *t = &d->t;
+  const uint32_t count = hpack_table_count(t);
+  uint64_t list = d->list_size;
+  const uint64_t max_list = d->max_list, max_field = d->max_field_len;
+  uint32_t nf = d->nfields;
+  const uint32_t max_fields = d->max_fields;
+  size_t cfl = d->cf_len, cbl = d->cb_len;
+  const size_t cf_cap = d->cf_cap, cb_cap = d->cb_cap;
+  size_t i = 0;
+  for (; i < len; i++) {
+    uint32_t idx = (uint32_t)in[i] - 0x81u; /* index - 1: 0..125 for 0x81..0xfe */
+    if (idx > 125u || cfl == cf_cap || nf >= max_fields) break;
+    h2_hpack_field *f = &d->cf[cfl];
+    size_t nlen, vlen;
+    uint32_t seq;
+    if (idx < H2_HPACK_STATIC_COUNT) {
+      const hpack_static_entry *e = &hpack_static_table[idx + 1];
+      nlen = e->name_len;
+      vlen = e->value_len;
+      if (list + nlen + vlen + H2_HPACK_ENTRY_OVERHEAD > max_list || nlen + vlen > max_field) break;
+      f->name = e->name;
+      f->value = e->value;
+      f->flags = H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE;
+      seq = HPACK_NO_SEQ;
+    } else {
+      uint32_t k = idx - (H2_HPACK_STATIC_COUNT - 1); /* dynamic index, 1 = newest */
+      if (k > count) break;
+      seq = t->next_seq - k;
+      const hpack_entry *e = &t->ring[seq & t->ring_mask];
+      nlen = e->name_len;
+      vlen = e->value_len;
+      size_t both = nlen + vlen;
+      if (list + both + H2_HPACK_ENTRY_OVERHEAD > max_list || both > max_field || cb_cap - cbl < both) break;
+      /* name and value are contiguous in the table: one copy */
+      char *dst = d->cbytes + cbl;
+      copy_short(dst, hpack_table_name(t, e), both);
+      cbl += both;
+      f->name = nlen ? dst : "";
+      f->value = vlen ? dst + nlen : "";
+      f->flags = e->mark;
+    }
+    f->name_len = nlen;
+    f->value_len = vlen;
+    d->cseq[cfl++] = seq;
+    list += nlen + vlen + H2_HPACK_ENTRY_OVERHEAD;
+    nf++;
+  }
+  if (i) {
+    d->fields_seen = 1;
+    d->delivered += (int)(cfl - d->cf_len);
+    d->list_size = (uint32_t)list;
+    d->nfields = nf;
+    d->cf_len = cfl;
+    d->cb_len = cbl;
+  }
+  return i;
+}
+
+static inline int decode_run(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block) {
   if (d->failed) return H2_ERR_STATE;
   if (!in && len) return H2_ERR_INVALID_ARG;
-  d->cb = cb;
-  d->user = user;
+  if (d->list_reset) {
+    d->list_reset = 0;
+    d->cf_len = d->cb_len = 0;
+  }
   d->delivered = 0;
   if (len) d->in_block = 1;
   size_t used, need;
@@ -477,6 +677,12 @@ int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_
       continue;
     }
     if (len == 0) break;
+    if (d->collect && d->mode == MODE_REP && !d->need_update && !d->soft_err) {
+      size_t k = collect_indexed(d, in, len);
+      in += k;
+      len -= k;
+      if (len == 0) break;
+    }
     if ((in[0] & 0x80) && in[0] != 0xff && d->mode == MODE_REP && !d->need_update) {
       /* Fast path: an indexed field with a one-octet index, parsed in place
        * (what decode_one does for it, minus the general dispatch). */
@@ -517,5 +723,23 @@ int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_
   d->fields_seen = 0;
   d->list_size = 0;
   d->nfields = 0;
+  d->list_reset = 1;
   return soft_err ? soft_err : d->delivered;
+}
+
+int h2_hpack_decode(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block,
+                    h2_hpack_field_cb cb, void *user) {
+  d->cb = cb;
+  d->user = user;
+  d->collect = 0;
+  return decode_run(d, in, len, end_of_block);
+}
+
+int h2_hpack_decode_collect(h2_hpack_decoder *d, const uint8_t *in, size_t len, int end_of_block,
+                            int keep) {
+  d->cb = NULL;
+  d->user = NULL;
+  d->collect = keep != 0;
+  d->static_flags = H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE; /* reported in this mode */
+  return decode_run(d, in, len, end_of_block);
 }
