@@ -368,11 +368,7 @@ static int check_fields(h2_conn *c, int kind, const h2_hpack_field *f, size_t n,
       if ((f[i].name_len && !f[i].name) || (f[i].value_len && !f[i].value)) return H2_ERR_INVALID_ARG;
     return 0;
   }
-  for (size_t i = 0; i < n; i++) {
-    const h2_hpack_field *x = &f[i];
-    if (!x->name || x->name_len == 0 || (x->value_len && !x->value)) return H2_ERR_INVALID_ARG;
-    h2_http_check_field_known(chk, x->name, x->name_len, x->value ? x->value : "", x->value_len, 0);
-  }
+  if (h2_http_check_fields(chk, f, n)) return H2_ERR_INVALID_ARG;
   return h2_http_check_end(chk, end_stream) ? H2_ERR_INVALID_ARG : 0;
 }
 

@@ -5,6 +5,12 @@
 
 #include "h2_err.h"
 
+#if defined(__GNUC__)
+#define H2_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define H2_ALWAYS_INLINE
+#endif
+
 /* Pseudo-header bits. */
 #define PH_METHOD 0x01u
 #define PH_SCHEME 0x02u
@@ -139,7 +145,7 @@ static inline int value_vec_ok(v16s x) {
 #define EACH_CHUNK(p, n, wordok, vecok) EACH_WORD(p, n, wordok)
 #endif
 
-static inline int name_ok(const char *name, size_t len) {
+static inline H2_ALWAYS_INLINE int name_ok(const char *name, size_t len) {
   if (len == 0) return 0;
   const unsigned char *p = (const unsigned char *)name;
   if (p[0] == ':') {
@@ -157,7 +163,7 @@ static inline int value_word_ok(uint64_t x) {
   return (has_byte(x, 0) | has_byte(x, LANES('\n')) | has_byte(x, LANES('\r'))) == 0;
 }
 
-static inline int value_ok(const char *value, size_t len) {
+static inline H2_ALWAYS_INLINE int value_ok(const char *value, size_t len) {
   const unsigned char *p = (const unsigned char *)value;
   if (len == 0) return 1;
   unsigned char a = p[0], z = p[len - 1];
@@ -244,15 +250,21 @@ int h2_http_check_field(h2_http_check *c, const char *name, size_t nlen, const c
   return h2_http_check_field_known(c, name, nlen, value, vlen, 0);
 }
 
-int h2_http_check_field_known(h2_http_check *c, const char *name, size_t nlen, const char *value,
-                              size_t vlen, unsigned known) {
-  if (known & H2_HTTP_KNOWN_NAME ? nlen == 0 : !name_ok(name, nlen)) return fail(c, "invalid character in field name");
-  if (!(known & H2_HTTP_KNOWN_VALUE) && !value_ok(value, vlen)) return fail(c, "invalid character in field value");
-  if (name[0] == ':') return pseudo(c, name, nlen, value, vlen);
+/* regular applies the rules on regular fields (connection-specific ones,
+ * te, content-length); by length first, so most names take one jump. */
+static inline int regular(h2_http_check *c, const char *name, size_t nlen, const char *value, size_t vlen) {
   c->regular_seen = 1;
-  switch (name[0]) {
-    case 'c':
-      if (eq(name, nlen, "connection")) return fail(c, "connection-specific field");
+  switch (nlen) {
+    case 2:
+      if (eq(name, nlen, "te") && !eq(value, vlen, "trailers")) return fail(c, "te other than trailers");
+      return 0;
+    case 7:
+      if (eq(name, nlen, "upgrade")) return fail(c, "connection-specific field");
+      return 0;
+    case 10:
+      if (eq(name, nlen, "connection") || eq(name, nlen, "keep-alive")) return fail(c, "connection-specific field");
+      return 0;
+    case 14:
       if (eq(name, nlen, "content-length")) {
         int64_t n = h2_http_parse_content_length(value, vlen);
         if (n < 0) return fail(c, "invalid content-length");
@@ -260,21 +272,35 @@ int h2_http_check_field_known(h2_http_check *c, const char *name, size_t nlen, c
           return fail(c, "conflicting content-length values");
         c->content_length = n;
       }
-      break;
-    case 'k':
-      if (eq(name, nlen, "keep-alive")) return fail(c, "connection-specific field");
-      break;
-    case 'p':
+      return 0;
+    case 16:
       if (eq(name, nlen, "proxy-connection")) return fail(c, "connection-specific field");
-      break;
-    case 't':
+      return 0;
+    case 17:
       if (eq(name, nlen, "transfer-encoding")) return fail(c, "connection-specific field");
-      if (eq(name, nlen, "te") && !eq(value, vlen, "trailers")) return fail(c, "te other than trailers");
-      break;
-    case 'u':
-      if (eq(name, nlen, "upgrade")) return fail(c, "connection-specific field");
-      break;
-    default: break;
+      return 0;
+    default: return 0;
+  }
+}
+
+int h2_http_check_field_known(h2_http_check *c, const char *name, size_t nlen, const char *value,
+                              size_t vlen, unsigned known) {
+  if (known & H2_HTTP_KNOWN_NAME ? nlen == 0 : !name_ok(name, nlen)) return fail(c, "invalid character in field name");
+  if (!(known & H2_HTTP_KNOWN_VALUE) && !value_ok(value, vlen)) return fail(c, "invalid character in field value");
+  if (name[0] == ':') return pseudo(c, name, nlen, value, vlen);
+  return regular(c, name, nlen, value, vlen);
+}
+
+int h2_http_check_fields(h2_http_check *c, const h2_hpack_field *f, size_t n) {
+  if (n && !f) return H2_ERR_INVALID_ARG;
+  for (size_t i = 0; i < n; i++) {
+    const char *name = f[i].name, *value = f[i].value;
+    size_t nlen = f[i].name_len, vlen = f[i].value_len;
+    if (!name || nlen == 0 || (vlen && !value)) return H2_ERR_INVALID_ARG;
+    if (!value) value = "";
+    if (!name_ok(name, nlen)) return fail(c, "invalid character in field name");
+    if (!value_ok(value, vlen)) return fail(c, "invalid character in field value");
+    if (name[0] == ':' ? pseudo(c, name, nlen, value, vlen) : regular(c, name, nlen, value, vlen)) return c->err;
   }
   return 0;
 }

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "h2_hpack.h"
+
 /* Message kinds. */
 #define H2_HTTP_REQUEST 1
 #define H2_HTTP_RESPONSE 2 /* final or 1xx: decided by :status */
@@ -70,6 +72,13 @@ int h2_http_check_field(h2_http_check *c, const char *name, size_t name_len, con
 #define H2_HTTP_KNOWN_VALUE 2u
 int h2_http_check_field_known(h2_http_check *c, const char *name, size_t name_len, const char *value,
                               size_t value_len, unsigned known);
+
+/* h2_http_check_fields checks |n| fields f[0..n) in order, nothing known
+ * about them (h2_http_check_field on each, in one loop), for fields the
+ * application gives to send. Returns 0, H2_ERR_INVALID_ARG for a field
+ * with a NULL or empty name or a NULL value of non-zero length, or
+ * H2_ERR_PROTOCOL at the first rule broken (also in c->err); stops there. */
+int h2_http_check_fields(h2_http_check *c, const h2_hpack_field *f, size_t n);
 
 /* h2_http_name_plain tells whether |name| is a regular field name that no
  * rule beyond the character rules and "after every pseudo-header" concerns
