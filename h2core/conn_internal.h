@@ -211,12 +211,15 @@ struct h2_conn {
   /* streams */
   h2_idmap streams;
   h2_stream *hot;           /* the stream looked up last (one-entry cache) */
-  h2_idmap closed;          /* id -> CLOSED_*, only while closed_cap > 8
-                             * (conn_stream.c: smaller rings are scanned) */
+  h2_idmap closed;          /* id -> CLOSED_*, an index of the ring built at
+                             * the first lookup once closed_cap > 8 and kept
+                             * while lookups come (conn_stream.c) */
   uint32_t *closed_ring;    /* FIFO of closed ids, then their kinds (one byte
                              * each) in the same block; allocated at the
                              * first close, doubled up to max_closed_streams */
   uint32_t closed_head, closed_count, closed_cap;
+  uint32_t closed_unlooked; /* ids remembered since the last lookup (indexed) */
+  uint8_t closed_indexed;   /* |closed| holds every id of the ring */
   uint32_t last_peer_id;    /* highest id the peer opened */
   uint32_t last_local_id;   /* highest id we opened */
   uint32_t next_local_id;
@@ -325,7 +328,7 @@ h2_stream *h2c_stream(const h2_conn *c, uint32_t id);
 void h2c_stream_unmap(h2_conn *c, h2_stream *s);
 h2_stream *h2c_stream_new(h2_conn *c, uint32_t id, int local, uint8_t state);
 void h2c_stream_close(h2_conn *c, h2_stream *s, h2_conn_close_reason reason, uint32_t code);
-int h2c_closed_kind(const h2_conn *c, uint32_t id);
+int h2c_closed_kind(h2_conn *c, uint32_t id);
 int h2c_is_local_id(const h2_conn *c, uint32_t id);
 void h2c_stream_end_remote(h2_conn *c, h2_stream *s);
 void h2c_stream_end_local(h2_conn *c, h2_stream *s);

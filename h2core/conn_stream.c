@@ -72,18 +72,46 @@ h2_stream *h2c_stream_new(h2_conn *c, uint32_t id, int local, uint8_t state) {
 }
 
 /* The ring block holds |closed_cap| ids followed by their CLOSED_* kinds
- * (one byte each). Up to CLOSED_SMALL of them, lookups scan the ring and
- * the id map stays unallocated (most connections close few streams); a
- * bigger ring also indexes them in c->closed. */
+ * (one byte each). Closing a stream only appends to the ring. Lookups (a
+ * frame on a stream that is gone: rare in a well-behaved conversation)
+ * scan a ring of up to CLOSED_SMALL ids; a bigger one gets an id map
+ * (c->closed) built at the first lookup and kept up to date while lookups
+ * keep coming. After a whole ring of closes with no lookup it is dropped
+ * again, so a connection that never looks pays nothing per stream, and one
+ * that does pays at most one map insert and delete per close, plus one
+ * rebuild per ring of closes. */
 #define CLOSED_SMALL 8
 
 static uint8_t *closed_kinds(const h2_conn *c) {
   return (uint8_t *)(c->closed_ring + c->closed_cap);
 }
 
+static void drop_closed_index(h2_conn *c) {
+  h2_idmap_free(&c->closed, &c->mem);
+  c->closed_indexed = 0;
+}
+
+/* build_closed_index maps every id of the ring, oldest first (a later put
+ * replaces, like the newest-first scan). Returns 0, or -1 (no memory: the
+ * ring is scanned instead). */
+__attribute__((noinline)) static int build_closed_index(h2_conn *c) {
+  const uint8_t *k = closed_kinds(c);
+  for (uint32_t i = 0; i < c->closed_count; i++) {
+    uint32_t j = c->closed_head + i;
+    if (j >= c->closed_cap) j -= c->closed_cap;
+    if (h2_idmap_put(&c->closed, &c->mem, c->closed_ring[j], (void *)(uintptr_t)k[j])) {
+      drop_closed_index(c);
+      return -1;
+    }
+  }
+  c->closed_indexed = 1;
+  c->closed_unlooked = 0;
+  return 0;
+}
+
 /* grow_closed_ring doubles the ring of closed ids (from 4, at most
- * max_closed_streams), unrolling it so that the oldest id is first, and
- * builds the id map when the ring outgrows CLOSED_SMALL.
+ * max_closed_streams), unrolling it so that the oldest id is first (an
+ * index stays valid: it maps ids, not positions).
  * Returns 0, or -1 when it cannot grow (full at the limit, or no memory). */
 __attribute__((noinline)) static int grow_closed_ring(h2_conn *c) {
   uint32_t max = c->cfg.max_closed_streams;
@@ -97,15 +125,6 @@ __attribute__((noinline)) static int grow_closed_ring(h2_conn *c) {
     uint32_t j = (c->closed_head + i) % cap;
     nr[i] = c->closed_ring[j];
     nk[i] = ok[j];
-  }
-  if (cap <= CLOSED_SMALL && ncap > CLOSED_SMALL) {
-    for (uint32_t i = 0; i < c->closed_count; i++) {
-      if (h2_idmap_put(&c->closed, &c->mem, nr[i], (void *)(uintptr_t)nk[i])) {
-        h2_idmap_free(&c->closed, &c->mem);
-        h2c_free(c, nr);
-        return -1;
-      }
-    }
   }
   h2c_free(c, c->closed_ring);
   c->closed_ring = nr;
@@ -122,12 +141,17 @@ static void remember_closed(h2_conn *c, uint32_t id, int kind) {
     } else {
       if (c->closed_count == 0) return; /* none kept (limit 0, or no memory) */
       uint32_t old = c->closed_ring[c->closed_head];
-      if (cap > CLOSED_SMALL) h2_idmap_del(&c->closed, old);
+      if (c->closed_indexed) h2_idmap_del(&c->closed, old);
       if (++c->closed_head == cap) c->closed_head = 0;
       c->closed_count--;
     }
   }
-  if (cap > CLOSED_SMALL && h2_idmap_put(&c->closed, &c->mem, id, (void *)(uintptr_t)kind)) return;
+  if (c->closed_indexed) {
+    /* No lookup for a whole ring of closes: drop the index (rebuilt when
+     * needed); no memory for the entry: drop it too (the ring is scanned). */
+    if (++c->closed_unlooked >= cap || h2_idmap_put(&c->closed, &c->mem, id, (void *)(uintptr_t)kind))
+      drop_closed_index(c);
+  }
   uint32_t at = c->closed_head + c->closed_count;
   if (at >= cap) at -= cap;
   c->closed_ring[at] = id;
@@ -135,9 +159,12 @@ static void remember_closed(h2_conn *c, uint32_t id, int kind) {
   c->closed_count++;
 }
 
-int h2c_closed_kind(const h2_conn *c, uint32_t id) {
-  if (c->closed_cap > CLOSED_SMALL) return (int)(uintptr_t)h2_idmap_get(&c->closed, id);
+int h2c_closed_kind(h2_conn *c, uint32_t id) {
   if (c->closed_count == 0) return 0;
+  if (c->closed_cap > CLOSED_SMALL && (c->closed_indexed || build_closed_index(c) == 0)) {
+    c->closed_unlooked = 0;
+    return (int)(uintptr_t)h2_idmap_get(&c->closed, id);
+  }
   const uint8_t *k = closed_kinds(c);
   for (uint32_t i = c->closed_count; i-- > 0;) { /* newest first, as a map put replaces */
     uint32_t j = c->closed_head + i;

@@ -226,6 +226,89 @@ static void test_closed_kinds_remembered(void **state) {
   }
 }
 
+/* One round of closed_rounds: opens |n| streams from |*next|, the peer
+ * resets every other one first and we reset the rest; with |late|, then
+ * sends DATA on each and returns the frames that produced (else NULL). */
+static char *closed_round(h2_conn *c, uint32_t *next, uint32_t n, int late) {
+  static const char *const req[] = {":method", "POST", ":scheme", "https", ":authority", "a",
+                                    ":path", "/", NULL};
+  tc_script s;
+  tc_script_init(&s);
+  uint32_t first = *next;
+  for (uint32_t i = 0; i < n; i++) tc_headers(&s, first + 2 * i, 0, 0, req);
+  for (uint32_t i = 0; i < n; i += 2) tc_rst(&s, first + 2 * i, 8);
+  assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+  for (uint32_t i = 1; i < n; i += 2) assert_int_equal(h2_conn_submit_rst(c, first + 2 * i, 8), 0);
+  tc_drain(c, NULL);
+  tc_script_free(&s);
+  *next = first + 2 * n;
+  if (!late) return NULL;
+  tc_script_init(&s);
+  for (uint32_t i = 0; i < n; i++) tc_data(&s, first + 2 * i, 0, "x", 1, 0);
+  assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+  tc_buf out = {0};
+  tc_drain(c, &out);
+  char *t = tc_frames_text(out.p, out.len);
+  tc_buf_free(&out);
+  tc_script_free(&s);
+  return t;
+}
+
+/* The id map over closed ids is built at a lookup, dropped after a ring of
+ * closes without one and built again: how each stream ended stays right
+ * through all of it (ring of 16: the map is in use). */
+static void test_closed_index_rebuilt(void **state) {
+  (void)state;
+  h2_conn_config cfg;
+  h2_conn_config_init(&cfg, H2_CONN_SERVER);
+  cfg.max_closed_streams = 16;
+  tc_rec rec = {0};
+  h2_conn *c = h2_conn_new(H2_CONN_SERVER, &cfg, NULL, tc_cb, &rec);
+  assert_non_null(c);
+  tc_script s;
+  tc_script_init(&s);
+  tc_preface(&s);
+  tc_settings(&s, NULL, 0);
+  assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+  tc_script_free(&s);
+  uint32_t next = 1;
+  /* 16 closed, looked up: the map is built (each lookup finds the kind) */
+  char *t = closed_round(c, &next, 16, 1);
+  for (uint32_t i = 0; i < 16; i++)
+    if (has_rst(t, 1 + 2 * i) != (i % 2 == 0)) fail_msg("round 1 stream %u:\n%s", 1 + 2 * i, t);
+  free(t);
+  /* 40 more closed with no lookup (the map goes), then 6 more looked up:
+   * the newest 16 are remembered, the ones before are forgotten */
+  uint32_t mid = next;
+  closed_round(c, &next, 40, 0);
+  uint32_t last = next;
+  t = closed_round(c, &next, 6, 1);
+  for (uint32_t i = 0; i < 6; i++)
+    if (has_rst(t, last + 2 * i) != (i % 2 == 0)) fail_msg("round 3 stream %u:\n%s", last + 2 * i, t);
+  free(t);
+  /* late DATA on round 2: its last 10 are remembered, the first 30 not
+   * (a stream error whoever reset them; sent last, as each such error
+   * remembers one more id) */
+  tc_script_init(&s);
+  static const uint32_t picks[] = {30, 31, 34, 35, 38, 39, 0, 1, 28, 29};
+  for (size_t k = 0; k < 10; k++) tc_data(&s, mid + 2 * picks[k], 0, "x", 1, 0);
+  assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+  tc_buf out = {0};
+  tc_drain(c, &out);
+  t = tc_frames_text(out.p, out.len);
+  for (size_t k = 0; k < 10; k++) {
+    uint32_t i = picks[k];
+    int remembered = i >= 30, by_us = i % 2 == 1;
+    if (has_rst(t, mid + 2 * i) != !(remembered && by_us)) fail_msg("round 2 stream %u:\n%s", mid + 2 * i, t);
+  }
+  free(t);
+  tc_buf_free(&out);
+  tc_script_free(&s);
+  assert_false(h2_conn_is_closed(c));
+  tc_rec_free(&rec);
+  h2_conn_free(c);
+}
+
 static void test_settings_timeout(void **state) {
   (void)state;
   tc_rec rec = {0};
@@ -636,6 +719,7 @@ int main(void) {
       cmocka_unit_test(test_new_args),
       cmocka_unit_test(test_idle_release),
       cmocka_unit_test(test_closed_kinds_remembered),
+      cmocka_unit_test(test_closed_index_rebuilt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
