@@ -180,7 +180,13 @@ static inline void copy_short(char *dst, const char *src, size_t n) {
     memcpy(&b, src + n - 4, 4);
     memcpy(dst, &a, 4);
     memcpy(dst + n - 4, &b, 4);
-  } else if (n > 16) {
+  } else if (n > 16 && n <= 32) { /* two overlapping 16-octet moves */
+    unsigned char a[16], b[16];
+    memcpy(a, src, 16);
+    memcpy(b, src + n - 16, 16);
+    memcpy(dst, a, 16);
+    memcpy(dst + n - 16, b, 16);
+  } else if (n > 32) {
     memcpy(dst, src, n);
   } else if (n) { /* 1..3 octets: first, middle, last (overlapping) */
     dst[0] = src[0];
@@ -189,11 +195,12 @@ static inline void copy_short(char *dst, const char *src, size_t n) {
   }
 }
 
-/* in_cbytes tells whether |p| points into the collected strings (static
- * and empty strings do not; the caller may have changed the flags). */
+/* in_cbytes tells whether |p| points into the collected strings, or just
+ * past them (an empty string may; static strings and "" never do; the
+ * caller may have changed the flags, so they are not used). */
 static inline int in_cbytes(const h2_hpack_decoder *d, const char *p) {
   uintptr_t a = (uintptr_t)p, b = (uintptr_t)d->cbytes;
-  return d->cbytes && a >= b && a < b + d->cb_len;
+  return d->cbytes && a >= b && a <= b + d->cb_len;
 }
 
 static int grow_collected(h2_hpack_decoder *d) {
@@ -221,8 +228,8 @@ static int grow_cbytes(h2_hpack_decoder *d, size_t n) {
   if (d->cb_len) memcpy(nb, d->cbytes, d->cb_len);
   for (size_t i = 0; i < d->cf_len; i++) {
     h2_hpack_field *f = &d->cf[i];
-    if (f->name_len && in_cbytes(d, f->name)) f->name = nb + (f->name - d->cbytes);
-    if (f->value_len && in_cbytes(d, f->value)) f->value = nb + (f->value - d->cbytes);
+    if (in_cbytes(d, f->name)) f->name = nb + (f->name - d->cbytes);
+    if (in_cbytes(d, f->value)) f->value = nb + (f->value - d->cbytes);
   }
   h2_mem_free(d->t.mem, d->cbytes);
   d->cbytes = nb;
@@ -580,11 +587,17 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
   uint32_t nf = d->nfields;
   const uint32_t max_fields = d->max_fields;
   size_t cfl = d->cf_len, cbl = d->cb_len;
-  const size_t cf_cap = d->cf_cap, cb_cap = d->cb_cap;
+  const size_t cb_cap = d->cb_cap;
+  char *const cbytes = d->cbytes;
+  if (!cbytes) return 0; /* the general path allocates it */
+  /* fields that fit both the list and the limit on their number */
+  size_t room = d->cf_cap - cfl;
+  size_t left = max_fields > nf ? (size_t)(max_fields - nf) : 0;
+  if (left < room) room = left;
   size_t i = 0;
   for (; i < len; i++) {
     uint32_t idx = (uint32_t)in[i] - 0x81u; /* index - 1: 0..125 for 0x81..0xfe */
-    if (idx > 125u || cfl == cf_cap || nf >= max_fields) break;
+    if (idx > 125u || room == 0) break;
     h2_hpack_field *f = &d->cf[cfl];
     size_t nlen, vlen;
     uint32_t seq;
@@ -607,11 +620,11 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
       size_t both = nlen + vlen;
       if (list + both + H2_HPACK_ENTRY_OVERHEAD > max_list || both > max_field || cb_cap - cbl < both) break;
       /* name and value are contiguous in the table: one copy */
-      char *dst = d->cbytes + cbl;
+      char *dst = cbytes + cbl;
       copy_short(dst, hpack_table_name(t, e), both);
       cbl += both;
-      f->name = nlen ? dst : "";
-      f->value = vlen ? dst + nlen : "";
+      f->name = dst;
+      f->value = dst + nlen;
       f->flags = e->mark;
     }
     f->name_len = nlen;
@@ -619,6 +632,7 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
     d->cseq[cfl++] = seq;
     list += nlen + vlen + H2_HPACK_ENTRY_OVERHEAD;
     nf++;
+    room--;
   }
   if (i) {
     d->fields_seen = 1;

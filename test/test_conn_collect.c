@@ -1,0 +1,277 @@
+/* test_conn_collect.c: the HPACK decoder's collect mode
+ * (h2_hpack_decode_collect), which the connection engine uses to receive
+ * header blocks: the same fields as the callback decoder whatever the
+ * pieces, static strings not copied, marks, limits, the list's lifetime;
+ * and a request whose collected strings outgrow their buffer across
+ * CONTINUATION frames, delivered intact by the engine. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "h2_conn.h"
+#include "h2_frame.h"
+#include "test_hpack_util.h"
+#include "util_conn.h"
+
+#define WIRE_FLAGS (H2_HPACK_NEVER_INDEXED | H2_HPACK_NO_INDEX)
+
+/* Encodes |n| fields into |out| (cap |cap|); returns the block length. */
+static size_t encode(h2_hpack_encoder *e, const h2_hpack_field *f, size_t n, uint8_t *out, size_t cap) {
+  h2_cbb b;
+  h2_cbb_init(&b, out, cap);
+  assert_true(h2_hpack_encode(e, &b, f, n) >= 0);
+  return b.len;
+}
+
+/* Decodes |blk| in collect mode in pieces of |piece| octets (0: whole). */
+static int collect_block(h2_hpack_decoder *d, const uint8_t *blk, size_t len, size_t piece) {
+  if (!piece) return h2_hpack_decode_collect(d, blk, len, 1, 1);
+  int total = 0;
+  for (size_t off = 0; off < len; off += piece) {
+    size_t n = len - off < piece ? len - off : piece;
+    int rc = h2_hpack_decode_collect(d, blk + off, n, 0, 1);
+    if (rc < 0) return rc;
+    total += rc;
+  }
+  int rc = h2_hpack_decode_collect(d, NULL, 0, 1, 1);
+  return rc < 0 ? rc : total + rc;
+}
+
+/* Field sets of the blocks: indexed static, literals with and without
+ * indexing, never indexed, long values, empty ones, repeats (dynamic
+ * indexes), as a client sends them. */
+static void make_fields(h2_hpack_field *f, size_t *n, int round, char *big) {
+  size_t k = 0;
+  f[k++] = (h2_hpack_field){":method", 7, "GET", 3, 0};
+  f[k++] = (h2_hpack_field){":scheme", 7, "https", 5, 0};
+  f[k++] = (h2_hpack_field){":authority", 10, "example.org:8443", 16, 0};
+  f[k++] = (h2_hpack_field){":path", 5, round % 2 ? "/a/b/c?d=e" : "/", round % 2 ? 10 : 1, 0};
+  f[k++] = (h2_hpack_field){"user-agent", 10, "a-rather-long-user-agent/1.2.3 (test)", 37, 0};
+  f[k++] = (h2_hpack_field){"accept", 6, "*/*", 3, 0};
+  f[k++] = (h2_hpack_field){"x-empty", 7, "", 0, 0};
+  f[k++] = (h2_hpack_field){"", 0, "", 0, H2_HPACK_NO_INDEX}; /* (HPACK allows it) */
+  f[k++] = (h2_hpack_field){"authorization", 13, "secret", 6, H2_HPACK_NEVER_INDEXED};
+  f[k++] = (h2_hpack_field){"x-no-index", 10, "v", 1, H2_HPACK_NO_INDEX};
+  size_t blen = 300 + (size_t)round * 517;
+  memset(big, 'a' + round, blen);
+  f[k++] = (h2_hpack_field){"x-big", 5, big, blen, 0};
+  f[k++] = (h2_hpack_field){"cookie", 6, "k=v", 3, 0};
+  *n = k;
+}
+
+static void test_collect_same_as_callback(void **state) {
+  (void)state;
+  static const size_t pieces[] = {0, 1, 3, 7, 64};
+  static char big[4000];
+  static uint8_t blk[8192];
+  for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
+    h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+    h2_hpack_decoder *cb = h2_hpack_decoder_new(NULL), *co = h2_hpack_decoder_new(NULL);
+    for (int round = 0; round < 6; round++) {
+      h2_hpack_field f[16];
+      size_t n;
+      make_fields(f, &n, round, big);
+      size_t len = encode(e, f, n, blk, sizeof blk);
+      collector col;
+      collector_init(&col);
+      assert_int_equal(feed(cb, blk, len, 0, &col), (int)n);
+      assert_int_equal(collect_block(co, blk, len, pieces[p]), (int)n);
+      size_t got;
+      const h2_hpack_field *cf = h2_hpack_decoder_collected(co, &got);
+      assert_int_equal(got, n);
+      for (size_t i = 0; i < n; i++) {
+        assert_int_equal(cf[i].name_len + 2 + cf[i].value_len, col.len[i]);
+        assert_memory_equal(cf[i].name, col.f[i], cf[i].name_len);
+        assert_memory_equal(cf[i].value, col.f[i] + cf[i].name_len + 2, cf[i].value_len);
+        assert_int_equal(cf[i].flags & WIRE_FLAGS, col.flags[i] & WIRE_FLAGS);
+        /* and what was sent */
+        assert_int_equal(cf[i].value_len, f[i].value_len);
+        assert_memory_equal(cf[i].value, f[i].value, f[i].value_len);
+      }
+      collector_free(&col);
+    }
+    h2_hpack_encoder_free(e);
+    h2_hpack_decoder_free(cb);
+    h2_hpack_decoder_free(co);
+  }
+}
+
+static void test_collect_static_and_marks(void **state) {
+  (void)state;
+  h2_hpack_decoder *d = h2_hpack_decoder_new(NULL);
+  h2_hpack_field st;
+  assert_int_equal(h2_hpack_static_get(2, &st), 0); /* :method GET */
+  /* 0x82: static 2; 0x41 0x03 "a.b": literal :authority with indexing
+   * (name static 1, value copied) */
+  static const uint8_t b1[] = {0x82, 0x41, 0x03, 'a', '.', 'b'};
+  assert_int_equal(h2_hpack_decode_collect(d, b1, sizeof b1, 1, 1), 2);
+  size_t n;
+  h2_hpack_field *f = h2_hpack_decoder_collected(d, &n);
+  assert_int_equal(n, 2);
+  assert_ptr_equal(f[0].name, st.name); /* not copied */
+  assert_ptr_equal(f[0].value, st.value);
+  assert_int_equal(f[0].flags, H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE);
+  assert_int_equal(f[1].flags, H2_HPACK_STATIC_NAME); /* a new entry: not marked */
+  assert_memory_equal(f[1].value, "a.b", 3);
+  assert_ptr_not_equal(f[1].value, (const char *)b1 + 3); /* copied out of the input */
+  h2_hpack_decoder_mark_collected(d, 1, 5);
+  h2_hpack_decoder_mark_collected(d, 0, 7); /* not an entry: no effect */
+  h2_hpack_decoder_mark_collected(d, 9, 7); /* out of range: no effect */
+  /* 0xbe: dynamic 62 (the entry above), twice, then static 2 */
+  static const uint8_t b2[] = {0xbe, 0xbe, 0x82};
+  assert_int_equal(h2_hpack_decode_collect(d, b2, sizeof b2, 1, 1), 3);
+  f = h2_hpack_decoder_collected(d, &n);
+  assert_int_equal(n, 3); /* the list restarted with the block */
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(f[i].flags, H2_HPACK_MARKED | (5u << H2_HPACK_MARK_TAG_SHIFT));
+    assert_int_equal(f[i].name_len, 10);
+    assert_memory_equal(f[i].name, ":authority", 10);
+    assert_memory_equal(f[i].value, "a.b", 3);
+  }
+  assert_int_equal(f[2].flags, H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE);
+  /* keep = 0: decoded (the table follows), nothing collected */
+  static const uint8_t b3[] = {0x41, 0x01, 'z', 0xbf};
+  assert_int_equal(h2_hpack_decode_collect(d, b3, sizeof b3, 1, 0), 2);
+  h2_hpack_decoder_collected(d, &n);
+  assert_int_equal(n, 0);
+  assert_int_equal(h2_hpack_decoder_table_count(d), 2);
+  /* 0xbf is now the older entry: still marked */
+  static const uint8_t b4[] = {0xbf, 0xbe};
+  assert_int_equal(h2_hpack_decode_collect(d, b4, sizeof b4, 1, 1), 2);
+  f = h2_hpack_decoder_collected(d, &n);
+  assert_int_equal(n, 2);
+  assert_memory_equal(f[0].value, "a.b", 3);
+  assert_int_equal(f[0].flags, H2_HPACK_MARKED | (5u << H2_HPACK_MARK_TAG_SHIFT));
+  assert_memory_equal(f[1].value, "z", 1);
+  assert_int_equal(f[1].flags, 0);
+  /* trim between blocks lets the list go; decoding goes on */
+  h2_hpack_decoder_trim(d);
+  assert_int_equal(h2_hpack_decode_collect(d, b4, sizeof b4, 1, 1), 2);
+  f = h2_hpack_decoder_collected(d, &n);
+  assert_int_equal(n, 2);
+  assert_memory_equal(f[1].value, "z", 1);
+  h2_hpack_decoder_free(d);
+}
+
+static void test_collect_limits(void **state) {
+  (void)state;
+  h2_hpack_decoder *d = h2_hpack_decoder_new(NULL);
+  h2_hpack_decoder_set_limits(d, 1000, 3, 1000);
+  static const uint8_t b[] = {0x82, 0x84, 0x86, 0x87, 0x82};
+  /* in one piece and octet by octet: three fields, then the soft error */
+  assert_int_equal(h2_hpack_decode_collect(d, b, sizeof b, 1, 1), H2_ERR_HPACK_TOO_MANY_FIELDS);
+  size_t n;
+  h2_hpack_decoder_collected(d, &n);
+  assert_int_equal(n, 3);
+  int total = 0;
+  for (size_t i = 0; i < sizeof b; i++) total += h2_hpack_decode_collect(d, b + i, 1, 0, 1);
+  assert_int_equal(total, 3);
+  assert_int_equal(h2_hpack_decode_collect(d, NULL, 0, 1, 1), H2_ERR_HPACK_TOO_MANY_FIELDS);
+  h2_hpack_decoder_collected(d, &n);
+  assert_int_equal(n, 3);
+  /* list size: :method GET is 7 + 3 + 32 = 42 octets; 100 holds two */
+  h2_hpack_decoder_set_limits(d, 100, 100, 1000);
+  assert_int_equal(h2_hpack_decode_collect(d, b, sizeof b, 1, 1), H2_ERR_HPACK_LIST_TOO_LARGE);
+  h2_hpack_decoder_collected(d, &n);
+  assert_int_equal(n, 2);
+  /* the next block is whole again */
+  h2_hpack_decoder_set_limits(d, 1000, 100, 1000);
+  assert_int_equal(h2_hpack_decode_collect(d, b, sizeof b, 1, 1), 5);
+  /* an index past the table is a hard error, in the fast loop too */
+  static const uint8_t bad[] = {0x82, 0xbe};
+  assert_int_equal(h2_hpack_decode_collect(d, bad, sizeof bad, 1, 1), H2_ERR_HPACK_INDEX_RANGE);
+  assert_int_equal(h2_hpack_decode_collect(d, b, 1, 1, 1), H2_ERR_STATE);
+  h2_hpack_decoder_free(d);
+}
+
+/* The engine: a request of many long fields, its block cut into HEADERS +
+ * CONTINUATIONs, the collected strings growing their buffer several times
+ * between fragments (after the first fragment's fields were checked and
+ * their flags changed): every field arrives intact. */
+typedef struct req_seen {
+  int headers;
+  size_t n;
+  int ok;
+} req_seen;
+
+static char longval[40][700];
+
+static int req_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
+  (void)c;
+  req_seen *r = user;
+  if (ev->type != H2_CONN_EV_HEADERS) return 0;
+  r->headers++;
+  r->n = ev->u.headers.num_fields;
+  const h2_hpack_field *f = ev->u.headers.fields;
+  r->ok = r->n == 44 && f[0].name_len == 7 && memcmp(f[0].name, ":method", 7) == 0 &&
+          f[3].value_len == 6 && memcmp(f[3].value, "/index", 6) == 0;
+  for (size_t i = 4; r->ok && i < r->n; i++) {
+    char name[16];
+    int nl = snprintf(name, sizeof name, "x-field-%zu", i - 4);
+    r->ok = f[i].name_len == (size_t)nl && memcmp(f[i].name, name, (size_t)nl) == 0 &&
+            f[i].value_len == 600 + (i - 4) && memcmp(f[i].value, longval[i - 4], f[i].value_len) == 0 &&
+            (f[i].flags & (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE | H2_HPACK_MARKED)) == 0;
+  }
+  return 0;
+}
+
+static void test_conn_block_across_continuations(void **state) {
+  (void)state;
+  h2_hpack_field f[44];
+  static char names[40][16];
+  f[0] = (h2_hpack_field){":method", 7, "GET", 3, 0};
+  f[1] = (h2_hpack_field){":scheme", 7, "https", 5, 0};
+  f[2] = (h2_hpack_field){":authority", 10, "a", 1, 0};
+  f[3] = (h2_hpack_field){":path", 5, "/index", 6, 0};
+  for (int i = 0; i < 40; i++) {
+    int nl = snprintf(names[i], sizeof names[i], "x-field-%d", i);
+    for (int k = 0; k < 600 + i; k++) longval[i][k] = (char)('a' + (k * 7 + i) % 26);
+    f[4 + i] = (h2_hpack_field){names[i], (size_t)nl, longval[i], (size_t)(600 + i), H2_HPACK_NO_INDEX};
+  }
+  h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+  h2_hpack_encoder_set_huffman(e, H2_HPACK_HUFFMAN_NEVER);
+  static uint8_t blk[65536];
+  size_t len = encode(e, f, 44, blk, sizeof blk);
+  h2_hpack_encoder_free(e);
+  assert_true(len > 24000);
+  for (size_t piece = 100; piece <= 16384; piece *= 4) {
+    req_seen r = {0};
+    h2_conn_config cfg;
+    h2_conn_config_init(&cfg, H2_CONN_SERVER);
+    cfg.settings.max_header_list_size = 1u << 20;
+    cfg.max_continuations = 1000;
+    h2_conn *c = h2_conn_new(H2_CONN_SERVER, &cfg, NULL, req_cb, &r);
+    assert_non_null(c);
+    tc_script s;
+    tc_script_init(&s);
+    tc_preface(&s);
+    tc_settings(&s, NULL, 0);
+    for (size_t off = 0; off < len; off += piece) {
+      size_t n = len - off < piece ? len - off : piece;
+      uint8_t flags = (uint8_t)((off + n == len ? H2_FLAG_END_HEADERS : 0) | (off == 0 ? H2_FLAG_END_STREAM : 0));
+      tc_frame(&s, off == 0 ? H2_FRAME_HEADERS : H2_FRAME_CONTINUATION, flags, 1, blk + off, n);
+    }
+    assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+    assert_int_equal(r.headers, 1);
+    assert_int_equal(r.n, 44);
+    assert_true(r.ok);
+    tc_script_free(&s);
+    h2_conn_free(c);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_collect_same_as_callback),
+      cmocka_unit_test(test_collect_static_and_marks),
+      cmocka_unit_test(test_collect_limits),
+      cmocka_unit_test(test_conn_block_across_continuations),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
