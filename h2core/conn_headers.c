@@ -16,15 +16,31 @@ static void mark_rst(h2_hblock *hb, uint32_t code) {
   hb->deliver = 0;
 }
 
-/* Tags of the decoder's marks: the entry's octets passed the character
- * rules; MARK_PLAIN: and its name is one h2_http_name_plain accepts. */
+/* Tags of the decoder's marks, what was learned about an entry (dynamic
+ * or static) when it first passed: its octets pass the character rules,
+ * and MARK_PLAIN: its name is one h2_http_name_plain accepts (no rule but
+ * "after every pseudo-header" left); MARK_PSEUDO + k: its name is the
+ * pseudo-header of bit 1 << k (h2_http_pseudo_bit; its value's rules and
+ * the message's still apply). */
 #define MARK_CHECKED 0u
 #define MARK_PLAIN 1u
+#define MARK_PSEUDO 2u /* .. 7 */
 
 _Static_assert(H2_HPACK_STATIC_NAME >> 8 == H2_HTTP_KNOWN_NAME && H2_HPACK_STATIC_VALUE >> 8 == H2_HTTP_KNOWN_VALUE,
                "static flags map to known flags by a shift");
+_Static_assert(H2_HTTP_PH_STATUS == 1u << 5 && MARK_PSEUDO + 5 <= 15, "pseudo-header bits fit the mark tags");
 
-#define DECODER_FLAGS (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE | H2_HPACK_MARKED | H2_HPACK_MARK_TAG_MASK)
+#define DECODER_FLAGS                                                                           \
+  (H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE | H2_HPACK_MARKED | H2_HPACK_MARK_TAG_MASK | \
+   H2_HPACK_STATIC_INDEX_MASK)
+
+/* mark_tag classifies a field that passed every check. */
+static unsigned mark_tag(const h2_hpack_field *f) {
+  if (h2_http_name_plain(f->name, f->name_len)) return MARK_PLAIN;
+  uint32_t bit = h2_http_pseudo_bit(f->name, f->name_len);
+  if (bit) return MARK_PSEUDO + (unsigned)__builtin_ctz(bit);
+  return MARK_CHECKED;
+}
 
 /* check_new checks the fields the decoder collected since the last call
  * (the block's fields [hb->num_checked, n)), in order, and takes the
@@ -41,29 +57,31 @@ static void check_new(h2_conn *c) {
     f->flags = fl & ~(uint32_t)DECODER_FLAGS;
     if (nlen == 8 && memcmp(f->name, "priority", 8) == 0) hb->has_priority_field = 1;
     if (!validate) continue;
-    /* Static table strings pass the character rules (every entry does). A
-     * dynamic table entry whose octets passed them before is marked and
-     * not scanned again either; MARK_PLAIN: its name is one no rule but the
-     * character ones concerns, so all that is left is noting a regular
-     * field. The message rules always apply. */
+    /* Static table strings pass the character rules (every entry does). An
+     * entry (dynamic or static) that passed before is marked: its octets
+     * are not scanned again, and what its name is was noted in the tag;
+     * the remaining rules always apply. */
     if (fl & H2_HPACK_MARKED) {
-      if (H2_HPACK_MARK_TAG(fl) == MARK_PLAIN) {
+      unsigned tag = H2_HPACK_MARK_TAG(fl);
+      if (tag == MARK_PLAIN) {
         h2_http_check_plain(&hb->chk);
         continue;
       }
-      if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value, f->value_len,
-                                    H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE))
-        goto bad;
+      int r = tag >= MARK_PSEUDO ? h2_http_check_pseudo(&hb->chk, 1u << (tag - MARK_PSEUDO), f->value, f->value_len)
+                                 : h2_http_check_field_known(&hb->chk, f->name, nlen, f->value, f->value_len,
+                                                             H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE);
+      if (r) goto bad;
       continue;
     }
     /* (STATIC_NAME and STATIC_VALUE are 0x100 and 0x200: KNOWN_NAME and KNOWN_VALUE shifted) */
     unsigned st = (fl >> 8) & (H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE);
     if (h2_http_check_field_known(&hb->chk, f->name, nlen, f->value, f->value_len, st)) goto bad;
-    /* Its octets passed: mark it if it is a dynamic entry (a no-op
-     * otherwise; a field with both strings static is a static index,
-     * never an entry, so it is not even classified). */
-    if (st != (H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE))
-      h2_hpack_decoder_mark_collected(c->dec, i, h2_http_name_plain(f->name, nlen) ? MARK_PLAIN : MARK_CHECKED);
+    /* It passed: mark the entry it is, if any (a static one by its index;
+     * else a no-op for a field that is no entry). */
+    if (st == (H2_HTTP_KNOWN_NAME | H2_HTTP_KNOWN_VALUE))
+      h2_hpack_decoder_mark_static(c->dec, H2_HPACK_STATIC_INDEX(fl), mark_tag(f));
+    else
+      h2_hpack_decoder_mark_collected(c->dec, i, mark_tag(f));
   }
   hb->num_checked = n;
   return;

@@ -11,13 +11,13 @@
 #define H2_ALWAYS_INLINE
 #endif
 
-/* Pseudo-header bits. */
-#define PH_METHOD 0x01u
-#define PH_SCHEME 0x02u
-#define PH_AUTHORITY 0x04u
-#define PH_PATH 0x08u
-#define PH_PROTOCOL 0x10u
-#define PH_STATUS 0x20u
+/* Pseudo-header bits (http_check.h). */
+#define PH_METHOD H2_HTTP_PH_METHOD
+#define PH_SCHEME H2_HTTP_PH_SCHEME
+#define PH_AUTHORITY H2_HTTP_PH_AUTHORITY
+#define PH_PATH H2_HTTP_PH_PATH
+#define PH_PROTOCOL H2_HTTP_PH_PROTOCOL
+#define PH_STATUS H2_HTTP_PH_STATUS
 
 static int fail(h2_http_check *c, const char *why) {
   if (!c->err) {
@@ -193,35 +193,32 @@ static int method_of(const char *v, size_t len) {
   return H2_HTTP_METHOD_OTHER;
 }
 
-static int pseudo(h2_http_check *c, const char *name, size_t nlen, const char *value, size_t vlen) {
-  uint32_t bit;
+uint32_t h2_http_pseudo_bit(const char *name, size_t nlen) {
+  switch (nlen) { /* by length first: one comparison per field */
+    case 5: return eq(name, nlen, ":path") ? PH_PATH : 0;
+    case 7:
+      if (eq(name, nlen, ":method")) return PH_METHOD;
+      if (eq(name, nlen, ":scheme")) return PH_SCHEME;
+      if (eq(name, nlen, ":status")) return PH_STATUS;
+      return 0;
+    case 9: return eq(name, nlen, ":protocol") ? PH_PROTOCOL : 0;
+    case 10: return eq(name, nlen, ":authority") ? PH_AUTHORITY : 0;
+    default: return 0;
+  }
+}
+
+int h2_http_check_pseudo(h2_http_check *c, uint32_t bit, const char *value, size_t vlen) {
   if (c->regular_seen) return fail(c, "pseudo-header after a regular field");
   if (c->kind == H2_HTTP_TRAILERS) return fail(c, "pseudo-header in trailers");
   if (c->kind == H2_HTTP_RESPONSE) {
-    if (!eq(name, nlen, ":status")) return fail(c, "unknown pseudo-header in a response");
-    bit = PH_STATUS;
+    if (bit != PH_STATUS) return fail(c, "unknown pseudo-header in a response");
   } else {
-    bit = 0;
-    switch (nlen) { /* by length first: one comparison per field */
-      case 5:
-        if (eq(name, nlen, ":path")) bit = PH_PATH;
-        break;
-      case 7:
-        if (eq(name, nlen, ":method")) bit = PH_METHOD;
-        else if (eq(name, nlen, ":scheme")) bit = PH_SCHEME;
-        break;
-      case 9:
-        if (eq(name, nlen, ":protocol") && c->kind == H2_HTTP_REQUEST) {
-          if (!c->connect_protocol) return fail(c, ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL");
-          bit = PH_PROTOCOL;
-        }
-        break;
-      case 10:
-        if (eq(name, nlen, ":authority")) bit = PH_AUTHORITY;
-        break;
-      default: break;
+    if (bit == PH_PROTOCOL) {
+      if (c->kind != H2_HTTP_REQUEST) return fail(c, "unknown pseudo-header in a request");
+      if (!c->connect_protocol) return fail(c, ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL");
+    } else if (bit == PH_STATUS || bit == 0) {
+      return fail(c, "unknown pseudo-header in a request");
     }
-    if (!bit) return fail(c, "unknown pseudo-header in a request");
   }
   if (c->seen & bit) return fail(c, "duplicate pseudo-header");
   c->seen |= bit;
@@ -243,6 +240,10 @@ static int pseudo(h2_http_check *c, const char *name, size_t nlen, const char *v
     default: break;
   }
   return 0;
+}
+
+static int pseudo(h2_http_check *c, const char *name, size_t nlen, const char *value, size_t vlen) {
+  return h2_http_check_pseudo(c, h2_http_pseudo_bit(name, nlen), value, vlen);
 }
 
 int h2_http_check_field(h2_http_check *c, const char *name, size_t nlen, const char *value,

@@ -73,6 +73,26 @@ int h2_http_check_field(h2_http_check *c, const char *name, size_t name_len, con
 int h2_http_check_field_known(h2_http_check *c, const char *name, size_t name_len, const char *value,
                               size_t value_len, unsigned known);
 
+/* Pseudo-header bits (h2_http_check.seen). */
+#define H2_HTTP_PH_METHOD 0x01u
+#define H2_HTTP_PH_SCHEME 0x02u
+#define H2_HTTP_PH_AUTHORITY 0x04u
+#define H2_HTTP_PH_PATH 0x08u
+#define H2_HTTP_PH_PROTOCOL 0x10u
+#define H2_HTTP_PH_STATUS 0x20u
+
+/* h2_http_pseudo_bit returns the H2_HTTP_PH_* bit of a pseudo-header name
+ * this checker knows (:method, :scheme, :authority, :path, :protocol,
+ * :status), or 0 for any other name. */
+uint32_t h2_http_pseudo_bit(const char *name, size_t name_len);
+
+/* h2_http_check_pseudo is h2_http_check_field_known for a field whose name
+ * is the pseudo-header of |bit| (h2_http_pseudo_bit, 0 = an unknown one)
+ * and whose name and value octets are known to pass the character rules:
+ * every other rule applies (order, message kind, duplicates, the value's
+ * rules). Returns 0 or H2_ERR_PROTOCOL. */
+int h2_http_check_pseudo(h2_http_check *c, uint32_t bit, const char *value, size_t value_len);
+
 /* h2_http_check_fields checks |n| fields f[0..n) in order, nothing known
  * about them (h2_http_check_field on each, in one loop), for fields the
  * application gives to send. Returns 0, H2_ERR_INVALID_ARG for a field

@@ -61,13 +61,23 @@ extern "C" {
 #define H2_HPACK_STATIC_VALUE 0x200u
 /* H2_HPACK_MARKED: decoder output, only with h2_hpack_decoder_report_static
  * on: the field is a dynamic table entry the caller marked before with
- * h2_hpack_decoder_mark_field (same octets: entries never change). The tag
+ * h2_hpack_decoder_mark_field or h2_hpack_decoder_mark_collected (same
+ * octets: entries never change), or, in collect mode, a static entry
+ * marked with h2_hpack_decoder_mark_static. The tag
  * given there comes back in the H2_HPACK_MARK_TAG_MASK bits
  * (H2_HPACK_MARK_TAG(flags), 0 when not marked). */
 #define H2_HPACK_MARKED 0x400u
 #define H2_HPACK_MARK_TAG_SHIFT 12
 #define H2_HPACK_MARK_TAG_MASK 0xf000u
 #define H2_HPACK_MARK_TAG(flags) (((flags) & H2_HPACK_MARK_TAG_MASK) >> H2_HPACK_MARK_TAG_SHIFT)
+/* H2_HPACK_STATIC_INDEX(flags): decoder output in collect mode
+ * (h2_hpack_decode_collect) only: for a field that is a static table entry
+ * (an indexed field of index 1..61, name and value both static) its index,
+ * else 0. Such a field also carries H2_HPACK_MARKED and the tag once the
+ * entry was marked with h2_hpack_decoder_mark_static. */
+#define H2_HPACK_STATIC_INDEX_SHIFT 16
+#define H2_HPACK_STATIC_INDEX_MASK 0x3f0000u
+#define H2_HPACK_STATIC_INDEX(flags) (((flags) & H2_HPACK_STATIC_INDEX_MASK) >> H2_HPACK_STATIC_INDEX_SHIFT)
 
 /* h2_hpack_field is one header field. Names and values are octet strings
  * (not NUL-terminated; they may contain any octet as far as HPACK cares). */
@@ -260,6 +270,12 @@ int h2_hpack_decode_collect(h2_hpack_decoder *d, const uint8_t *in, size_t len, 
  * (or last finished) block and stores their number in |*num|. The caller
  * may change the fields' flags; the strings belong to the decoder. */
 h2_hpack_field *h2_hpack_decoder_collected(const h2_hpack_decoder *d, size_t *num);
+
+/* h2_hpack_decoder_mark_static marks static table entry |index| (1..61;
+ * other values: no effect) with |tag| for this decoder's collect mode:
+ * later fields that are that entry carry H2_HPACK_MARKED and the tag, as
+ * for dynamic entries (a caller's note on the entry's octets). */
+void h2_hpack_decoder_mark_static(h2_hpack_decoder *d, uint32_t index, unsigned tag);
 
 /* h2_hpack_decoder_mark_collected is h2_hpack_decoder_mark_field for
  * collected field |i|: marks the dynamic table entry it is (an indexed

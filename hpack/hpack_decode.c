@@ -47,6 +47,7 @@ struct h2_hpack_decoder {
   size_t cf_len, cf_cap;
   char *cbytes;
   size_t cb_len, cb_cap;
+  uint32_t static_mark[H2_HPACK_STATIC_COUNT + 1]; /* h2_hpack_decoder_mark_static */
 };
 
 h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem) {
@@ -121,6 +122,13 @@ static inline uint32_t entry_flags(h2_hpack_decoder *d, uint32_t seq) {
   return d->t.ring[seq & d->t.ring_mask].mark; /* 0, or H2_HPACK_MARKED and the tag */
 }
 
+/* static_field_flags returns the output flags for static entry |idx|
+ * (both strings): in collect mode with its index and mark. */
+static inline uint32_t static_field_flags(const h2_hpack_decoder *d, uint32_t idx) {
+  if (!d->collect) return d->static_flags;
+  return d->static_flags | (idx << H2_HPACK_STATIC_INDEX_SHIFT) | d->static_mark[idx];
+}
+
 void h2_hpack_decoder_report_static(h2_hpack_decoder *d, int on) {
   d->static_flags = on ? H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE : 0;
 }
@@ -148,6 +156,11 @@ size_t h2_hpack_decoder_memory(const h2_hpack_decoder *d) {
 h2_hpack_field *h2_hpack_decoder_collected(const h2_hpack_decoder *d, size_t *num) {
   *num = d->cf_len;
   return d->cf;
+}
+
+void h2_hpack_decoder_mark_static(h2_hpack_decoder *d, uint32_t index, unsigned tag) {
+  if (index >= 1 && index <= H2_HPACK_STATIC_COUNT)
+    d->static_mark[index] = H2_HPACK_MARKED | ((uint32_t)(tag & 0xfu) << H2_HPACK_MARK_TAG_SHIFT);
 }
 
 void h2_hpack_decoder_mark_collected(h2_hpack_decoder *d, size_t i, unsigned tag) {
@@ -439,7 +452,7 @@ static int decode_one(h2_hpack_decoder *d, const uint8_t *p, size_t len, size_t 
     if (rc) return rc;
     d->fields_seen = 1;
     *used = k;
-    return emit(d, n, nl, val, vl, dyn ? entry_flags(d, d->t.next_seq - (v - H2_HPACK_STATIC_COUNT)) : d->static_flags);
+    return emit(d, n, nl, val, vl, dyn ? entry_flags(d, d->t.next_seq - (v - H2_HPACK_STATIC_COUNT)) : static_field_flags(d, v));
   }
   if ((b & 0xe0) == 0x20) { /* dynamic table size update (§6.3) */
     rc = hpack_int_read(p, len, 5, &v, &k);
@@ -580,25 +593,34 @@ static int fail(h2_hpack_decoder *d, int err) {
  * reached, a list that must grow): the general path takes that one.
  * Returns the octets consumed. */
 static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len) {
-  const hpack_table *t = &d->t;
-  const uint32_t count = hpack_table_count(t);
-  uint64_t list = d->list_size;
-  const uint64_t max_list = d->max_list, max_field = d->max_field_len;
-  uint32_t nf = d->nfields;
-  const uint32_t max_fields = d->max_fields;
-  size_t cfl = d->cf_len, cbl = d->cb_len;
-  const size_t cb_cap = d->cb_cap;
   char *const cbytes = d->cbytes;
   if (!cbytes) return 0; /* the general path allocates it */
+  /* Everything the loop reads in locals: its stores through |f| and |dst|
+   * could otherwise alias the decoder and force reloads. */
+  const hpack_table *t = &d->t;
+  const uint32_t count = hpack_table_count(t), next_seq = t->next_seq, mask = t->ring_mask;
+  const hpack_entry *const ring = t->ring;
+  const char *const tbuf = t->buf;
+  const size_t tbase = t->base;
+  uint64_t list = d->list_size;
+  const uint64_t max_list = d->max_list, max_field = d->max_field_len;
+  const uint32_t nf = d->nfields, max_fields = d->max_fields;
+  h2_hpack_field *const cf = d->cf;
+  uint32_t *const cseq = d->cseq;
+  const uint32_t *const smark = d->static_mark;
+  const size_t cf0 = d->cf_len;
+  size_t cfl = cf0, cbl = d->cb_len;
+  const size_t cb_cap = d->cb_cap;
   /* fields that fit both the list and the limit on their number */
-  size_t room = d->cf_cap - cfl;
+  size_t end = d->cf_cap;
   size_t left = max_fields > nf ? (size_t)(max_fields - nf) : 0;
-  if (left < room) room = left;
+  if (left < end - cfl) end = cfl + left;
+  if (len > end - cfl) len = end - cfl;
   size_t i = 0;
   for (; i < len; i++) {
     uint32_t idx = (uint32_t)in[i] - 0x81u; /* index - 1: 0..125 for 0x81..0xfe */
-    if (idx > 125u || room == 0) break;
-    h2_hpack_field *f = &d->cf[cfl];
+    if (idx > 125u) break;
+    h2_hpack_field *f = &cf[cfl];
     size_t nlen, vlen;
     uint32_t seq;
     if (idx < H2_HPACK_STATIC_COUNT) {
@@ -608,20 +630,21 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
       if (list + nlen + vlen + H2_HPACK_ENTRY_OVERHEAD > max_list || nlen + vlen > max_field) break;
       f->name = e->name;
       f->value = e->value;
-      f->flags = H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE;
+      f->flags = H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE | ((idx + 1) << H2_HPACK_STATIC_INDEX_SHIFT) |
+                 smark[idx + 1];
       seq = HPACK_NO_SEQ;
     } else {
       uint32_t k = idx - (H2_HPACK_STATIC_COUNT - 1); /* dynamic index, 1 = newest */
       if (k > count) break;
-      seq = t->next_seq - k;
-      const hpack_entry *e = &t->ring[seq & t->ring_mask];
+      seq = next_seq - k;
+      const hpack_entry *e = &ring[seq & mask];
       nlen = e->name_len;
       vlen = e->value_len;
       size_t both = nlen + vlen;
       if (list + both + H2_HPACK_ENTRY_OVERHEAD > max_list || both > max_field || cb_cap - cbl < both) break;
       /* name and value are contiguous in the table: one copy */
       char *dst = cbytes + cbl;
-      copy_short(dst, hpack_table_name(t, e), both);
+      copy_short(dst, tbuf + (e->off - tbase), both);
       cbl += both;
       f->name = dst;
       f->value = dst + nlen;
@@ -629,16 +652,14 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
     }
     f->name_len = nlen;
     f->value_len = vlen;
-    d->cseq[cfl++] = seq;
+    cseq[cfl++] = seq;
     list += nlen + vlen + H2_HPACK_ENTRY_OVERHEAD;
-    nf++;
-    room--;
   }
   if (i) {
     d->fields_seen = 1;
-    d->delivered += (int)(cfl - d->cf_len);
+    d->delivered += (int)(cfl - cf0);
     d->list_size = (uint32_t)list;
-    d->nfields = nf;
+    d->nfields = nf + (uint32_t)(cfl - cf0);
     d->cf_len = cfl;
     d->cb_len = cbl;
   }
@@ -710,7 +731,7 @@ static inline int decode_run(h2_hpack_decoder *d, const uint8_t *in, size_t len,
       in++;
       len--;
       rc = emit(d, n, nl, val, vl,
-                dyn ? entry_flags(d, d->t.next_seq - (idx - H2_HPACK_STATIC_COUNT)) : d->static_flags);
+                dyn ? entry_flags(d, d->t.next_seq - (idx - H2_HPACK_STATIC_COUNT)) : static_field_flags(d, idx));
       if (rc < 0) return fail(d, rc);
       continue;
     }

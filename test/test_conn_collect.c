@@ -116,8 +116,12 @@ static void test_collect_static_and_marks(void **state) {
   assert_int_equal(n, 2);
   assert_ptr_equal(f[0].name, st.name); /* not copied */
   assert_ptr_equal(f[0].value, st.value);
-  assert_int_equal(f[0].flags, H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE);
-  assert_int_equal(f[1].flags, H2_HPACK_STATIC_NAME); /* a new entry: not marked */
+  assert_int_equal(f[0].flags, H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE | (2u << H2_HPACK_STATIC_INDEX_SHIFT));
+  assert_int_equal(H2_HPACK_STATIC_INDEX(f[0].flags), 2);
+  assert_int_equal(f[1].flags, H2_HPACK_STATIC_NAME); /* a new entry: not marked, no static index */
+  h2_hpack_decoder_mark_static(d, 2, 9);
+  h2_hpack_decoder_mark_static(d, 0, 9);  /* no such entry: no effect */
+  h2_hpack_decoder_mark_static(d, 62, 9); /* same */
   assert_memory_equal(f[1].value, "a.b", 3);
   assert_ptr_not_equal(f[1].value, (const char *)b1 + 3); /* copied out of the input */
   h2_hpack_decoder_mark_collected(d, 1, 5);
@@ -134,7 +138,13 @@ static void test_collect_static_and_marks(void **state) {
     assert_memory_equal(f[i].name, ":authority", 10);
     assert_memory_equal(f[i].value, "a.b", 3);
   }
-  assert_int_equal(f[2].flags, H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE);
+  assert_int_equal(f[2].flags, H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE | (2u << H2_HPACK_STATIC_INDEX_SHIFT) |
+                                    H2_HPACK_MARKED | (9u << H2_HPACK_MARK_TAG_SHIFT));
+  /* static marks are the decoder's own */
+  h2_hpack_decoder *d2 = h2_hpack_decoder_new(NULL);
+  assert_int_equal(h2_hpack_decode_collect(d2, b2 + 2, 1, 1, 1), 1);
+  assert_int_equal(h2_hpack_decoder_collected(d2, &n)[0].flags & H2_HPACK_MARKED, 0);
+  h2_hpack_decoder_free(d2);
   /* keep = 0: decoded (the table follows), nothing collected */
   static const uint8_t b3[] = {0x41, 0x01, 'z', 0xbf};
   assert_int_equal(h2_hpack_decode_collect(d, b3, sizeof b3, 1, 0), 2);
@@ -266,12 +276,80 @@ static void test_conn_block_across_continuations(void **state) {
   }
 }
 
+/* The engine notes what it learned about an entry (static or dynamic) in
+ * the decoder's marks and skips the character scans when the entry comes
+ * back: every message rule must still apply to the repeated fields. One
+ * server connection; the first request marks :method GET, :scheme https,
+ * :path /, an :authority entry, accept-encoding and a content-length
+ * entry; the later blocks reuse them in malformed ways. */
+static void test_marks_keep_message_rules(void **state) {
+  (void)state;
+  tc_rec rec = {0};
+  h2_conn *c = h2_conn_new(H2_CONN_SERVER, NULL, NULL, tc_cb, &rec);
+  assert_non_null(c);
+  tc_script s;
+  tc_script_init(&s);
+  tc_preface(&s);
+  tc_settings(&s, NULL, 0);
+  /* 0x82 :method GET, 0x87 :scheme https, 0x84 :path /, 0x41 0x01 'a'
+   * :authority a (indexed: 62 once added), 0x90 accept-encoding, 0x5c 0x01
+   * '0' content-length 0 (indexed; 62, :authority then 63) */
+  static const uint8_t ok1[] = {0x82, 0x87, 0x84, 0x41, 0x01, 'a', 0x90, 0x5c, 0x01, '0'};
+  static const uint8_t after_regular[] = {0x82, 0x87, 0x90, 0x84, 0xbf};   /* 3 */
+  static const uint8_t duplicate[] = {0x82, 0x87, 0x84, 0x84, 0xbf};       /* 5 */
+  static const uint8_t dup_authority[] = {0x82, 0x87, 0x84, 0xbf, 0xbf};   /* 7 */
+  static const uint8_t status_in_req[] = {0x82, 0x87, 0x84, 0xbf, 0x88};   /* 9 */
+  static const uint8_t ok2[] = {0x82, 0x87, 0x84, 0xbf, 0x90, 0xbe};       /* 11 */
+  static const uint8_t no_method[] = {0x87, 0x84, 0xbf, 0x90};             /* 13 */
+  static const uint8_t open_req[] = {0x83, 0x87, 0x84, 0xbf};              /* 15: POST, no END_STREAM */
+  static const uint8_t trailer_pseudo[] = {0x90, 0x84};                    /* 15: trailers */
+  static const uint8_t ok3[] = {0x82, 0x87, 0x84, 0xbf};                   /* 17 */
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 1, ok1, sizeof ok1);
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 3, after_regular, sizeof after_regular);
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 5, duplicate, sizeof duplicate);
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 7, dup_authority, sizeof dup_authority);
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 9, status_in_req, sizeof status_in_req);
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 11, ok2, sizeof ok2);
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 13, no_method, sizeof no_method);
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS, 15, open_req, sizeof open_req);
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 15, trailer_pseudo, sizeof trailer_pseudo);
+  tc_frame(&s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS | H2_FLAG_END_STREAM, 17, ok3, sizeof ok3);
+  assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+  tc_buf out = {0};
+  tc_drain(c, &out);
+  char *t = tc_frames_text(out.p, out.len);
+  static const uint32_t bad[] = {3, 5, 7, 9, 13, 15}, good[] = {1, 11, 17};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char want[80];
+    snprintf(want, sizeof want, "[RST_STREAM] stream=%u len=4 flags=none error=PROTOCOL_ERROR", bad[i]);
+    if (!strstr(t, want)) fail_msg("no %s in:\n%s", want, t);
+  }
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    char no[64];
+    snprintf(no, sizeof no, "[RST_STREAM] stream=%u ", good[i]);
+    if (strstr(t, no)) fail_msg("stream %u reset:\n%s", good[i], t);
+  }
+  free(t);
+  const char *log = tc_log(&rec);
+  /* the three good requests were delivered, with their fields */
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    char want[40];
+    snprintf(want, sizeof want, "HEADERS s=%u ", good[i]);
+    if (!strstr(log, want)) fail_msg("no %s in:\n%s", want, log);
+  }
+  tc_buf_free(&out);
+  tc_script_free(&s);
+  tc_rec_free(&rec);
+  h2_conn_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_collect_same_as_callback),
       cmocka_unit_test(test_collect_static_and_marks),
       cmocka_unit_test(test_collect_limits),
       cmocka_unit_test(test_conn_block_across_continuations),
+      cmocka_unit_test(test_marks_keep_message_rules),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
