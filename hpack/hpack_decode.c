@@ -258,7 +258,8 @@ static inline int collect(h2_hpack_decoder *d, const char *name, size_t nlen, co
   if (d->cf_len == d->cf_cap && grow_collected(d)) return H2_ERR_NOMEM;
   size_t nn = flags & H2_HPACK_STATIC_NAME ? 0 : nlen;
   size_t nv = flags & H2_HPACK_STATIC_VALUE ? 0 : vlen;
-  if (d->cb_cap - d->cb_len < nn + nv && grow_cbytes(d, nn + nv)) return H2_ERR_NOMEM;
+  /* (allocated even when nothing is copied: the fast loop then runs) */
+  if ((d->cb_cap - d->cb_len < nn + nv || !d->cbytes) && grow_cbytes(d, nn + nv)) return H2_ERR_NOMEM;
   char *dst = d->cbytes + d->cb_len;
   d->cb_len += nn + nv;
   h2_hpack_field *f = &d->cf[d->cf_len];
