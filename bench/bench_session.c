@@ -333,17 +333,31 @@ static void bench_requests(void) {
   static buf chunks[BATCHES], outs_o[BATCHES], outs_n[BATCHES];
   record(chunks);
   /* Profiling aid: BENCH_SESSION_ONLY=ours|nghttp2 runs one pass of one side
-   * only (e.g. under valgrind --tool=callgrind --toggle-collect=run_ours_requests). */
+   * only (e.g. under valgrind --tool=callgrind --toggle-collect=run_ours_requests);
+   * BENCH_SESSION_PASSES=N runs N passes of it and prints the best and
+   * median time per exchange. */
   const char *only = getenv("BENCH_SESSION_ONLY");
   if (only) {
     buf s1 = {0};
-    if (strcmp(only, "ours") == 0) run_ours_requests(chunks, &s1, NULL);
-    else {
+    const char *ps = getenv("BENCH_SESSION_PASSES");
+    int passes = ps ? atoi(ps) : 1;
+    if (passes < 1) passes = 1;
+    double *t = malloc((size_t)passes * sizeof *t);
+    if (!t) die("oom");
+    int ours = strcmp(only, "ours") == 0;
+    if (!ours) {
       nghttp2_session_callbacks_new(&ng_srv_cbs);
       nghttp2_session_callbacks_set_on_frame_recv_callback(ng_srv_cbs, ng_srv_frame);
-      run_ng_requests(chunks, &s1, NULL);
-      nghttp2_session_callbacks_del(ng_srv_cbs);
     }
+    for (int i = 0; i < passes; i++)
+      t[i] = ours ? run_ours_requests(chunks, &s1, NULL) : run_ng_requests(chunks, &s1, NULL);
+    if (!ours) nghttp2_session_callbacks_del(ng_srv_cbs);
+    if (ps) {
+      qsort(t, (size_t)passes, sizeof *t, cmp_double);
+      printf("# %s: %d passes, ns per exchange best %.1f median %.1f\n", ours ? "ours" : "nghttp2", passes,
+             t[0] * 1e9 / NREQ, t[passes / 2] * 1e9 / NREQ);
+    }
+    free(t);
     free(s1.p);
     for (int k = 0; k < BATCHES; k++) free(chunks[k].p);
     return;
