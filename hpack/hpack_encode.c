@@ -18,6 +18,14 @@
 #else
 #define PREFETCH(p) ((void)(p))
 #endif
+
+/* ALWAYS_INLINE: for the few helpers of the per-field path that the
+ * compiler would otherwise call. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE static inline
+#endif
 #define MEMO_SLOTS 16
 
 /* What the field at one position of the last blocks became when it was an
@@ -219,7 +227,7 @@ static inline size_t int7_octets(size_t v) { return v < 127 ? 1 : v < 255 ? 2 : 
  * it down. That attempt writes up to len + 8 octets past the prefix
  * (hpack_huff_encode_limited), so it needs len + 11 octets of |out|: near
  * the end of |out| the string goes the exact way instead. */
-static void put_str(h2_cbb *out, const char *s, size_t len, int huff) {
+ALWAYS_INLINE void put_str(h2_cbb *out, const char *s, size_t len, int huff) {
   if (huff == H2_HPACK_HUFFMAN_ALWAYS) { /* room from h2_hpack_encoder_bound */
     (void)h2_hpack_string_encode(out, s, len, huff);
     return;
