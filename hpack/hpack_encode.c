@@ -7,6 +7,7 @@
 
 #include "h2_hpack.h"
 #include "hpack_internal.h"
+#include "hpack_static_slots.h"
 
 #define SEEN_SLOTS 64
 
@@ -260,6 +261,24 @@ ALWAYS_INLINE void put_str(h2_cbb *out, const char *s, size_t len, int huff) {
   (void)h2_hpack_string_encode(out, s, len, huff);
 }
 
+/* static_lookup is h2_hpack_static_find for the encoder's hot path: the
+ * name's slot (hpack_static_slots.h) gives the only static name it can be,
+ * confirmed by one comparison; no switch (an indirect jump that the
+ * varying name lengths keep mispredicting). */
+ALWAYS_INLINE uint32_t static_lookup(const h2_hpack_field *f, uint32_t *sname) {
+  *sname = 0;
+  if (!f->name_len) return 0;
+  const uint8_t *slot = static_slots[static_slot(f->name, f->name_len)];
+  const hpack_static_entry *s = &hpack_static_table[slot[0]]; /* entry 0: no name, no match */
+  if (s->name_len != f->name_len || !hpack_eq(s->name, f->name, f->name_len)) return 0;
+  *sname = slot[0];
+  for (uint32_t i = slot[0]; i < (uint32_t)slot[0] + slot[1]; i++) {
+    const hpack_static_entry *c = &hpack_static_table[i];
+    if (c->value_len == f->value_len && hpack_eq(c->value, f->value, f->value_len)) return i;
+  }
+  return 0;
+}
+
 /* memo_hit encodes |f| from |m| if it still applies; returns 1 if done. */
 static inline int memo_hit(h2_hpack_encoder *e, h2_cbb *out, const enc_memo *m, const h2_hpack_field *f) {
   if (m->kind == MEMO_NONE || f->flags != m->flags) return 0;
@@ -315,7 +334,7 @@ static void encode_field(h2_hpack_encoder *e, h2_cbb *out, const h2_hpack_field 
     }
   }
   uint32_t sname = 0;
-  uint32_t sidx = h2_hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname);
+  uint32_t sidx = static_lookup(f, &sname);
   unsigned kind = static_name_kind[sname];
   int sensitive = flagged_never || (kind & NAME_NEVER) || ((kind & NAME_COOKIE) && f->value_len < 20);
   if (sidx && !sensitive) {

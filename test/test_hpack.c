@@ -598,6 +598,76 @@ static void test_static_table(void **state) {
   assert_int_equal(ni, 0);
 }
 
+/* The encoder finds static names its own way (slots by length and end
+ * octets): every static entry must come out as its index, every static
+ * name with another value as a literal with that name's first index, and
+ * names sharing a static name's slot (same length and end octets) as
+ * literals with a new name. h2_hpack_static_find (a switch) is the
+ * reference. */
+static void encode_one(const char *name, size_t nlen, const char *value, size_t vlen, uint8_t *out,
+                       size_t *out_len) {
+  h2_hpack_encoder *e = h2_hpack_encoder_new(NULL);
+  assert_non_null(e);
+  h2_hpack_encoder_set_huffman(e, H2_HPACK_HUFFMAN_NEVER);
+  h2_hpack_field f = {name, nlen, value, vlen, H2_HPACK_NO_INDEX};
+  h2_cbb b;
+  h2_cbb_init(&b, out, 256);
+  int rc = h2_hpack_encode(e, &b, &f, 1);
+  assert_true(rc > 0);
+  *out_len = (size_t)rc;
+  h2_hpack_encoder_free(e);
+}
+
+static void test_encoder_static_lookup(void **state) {
+  (void)state;
+  uint8_t out[256];
+  size_t n;
+  for (uint32_t i = 1; i <= H2_HPACK_STATIC_COUNT; i++) {
+    h2_hpack_field f;
+    assert_int_equal(h2_hpack_static_get(i, &f), 0);
+    uint32_t first = 0;
+    assert_int_equal(h2_hpack_static_find(f.name, f.name_len, f.value, f.value_len, &first), i);
+    /* authorization, cookie (short values), proxy-authorization: sensitive
+     * by default, never-indexed literals (RFC 7541 Appendix A indexes). */
+    int sensitive = i == 23 || i == 32 || i == 49;
+    uint8_t lit = sensitive ? 0x10 : 0x00;
+    /* The entry itself: an indexed field (NO_INDEX does not stop that). */
+    encode_one(f.name, f.name_len, f.value, f.value_len, out, &n);
+    if (sensitive) {
+      if (out[0] != 0x1f || out[1] != i - 15 || n != 3) fail_msg("static %u: %zu octets, first %02x", i, n, out[0]);
+    } else if (n != 1 || out[0] != (0x80 | i)) {
+      fail_msg("static %u: %zu octets, first %02x", i, n, out[0]);
+    }
+    /* Another value: literal without indexing, name index |first|. */
+    encode_one(f.name, f.name_len, "\x01zz", 3, out, &n);
+    if (first < 15) {
+      if (out[0] != (lit | first) || n != 1 + 1 + 3) fail_msg("static %u: literal %02x", i, out[0]);
+    } else {
+      if (out[0] != (lit | 0x0f) || out[1] != first - 15 || n != 2 + 1 + 3) fail_msg("static %u: literal %02x", i, out[0]);
+    }
+    /* Same length and end octets, another name: a new name. */
+    char look[64];
+    memcpy(look, f.name, f.name_len);
+    if (f.name_len >= 3) {
+      look[1] = look[1] == 'q' ? 'r' : 'q';
+      uint32_t ni = 99;
+      assert_int_equal(h2_hpack_static_find(look, f.name_len, "v", 1, &ni), 0);
+      if (ni == 0) {
+        encode_one(look, f.name_len, "v", 1, out, &n);
+        if (out[0] != 0x00 || out[1] != f.name_len || memcmp(out + 2, look, f.name_len) != 0)
+          fail_msg("static %u look-alike: %02x %02x", i, out[0], out[1]);
+      }
+    }
+  }
+  /* No name, a name unknown to the table. */
+  encode_one("", 0, "v", 1, out, &n);
+  assert_int_equal(n, 1 + 1 + 1 + 1);
+  assert_int_equal(out[0], 0x00);
+  encode_one("x-custom", 8, "", 0, out, &n);
+  assert_int_equal(out[0], 0x00);
+  assert_int_equal(out[1], 8);
+}
+
 /* ---- Appendix C: C.2 single representations ----------------------------- */
 
 typedef struct rfc_case {
@@ -815,6 +885,7 @@ int main(void) {
       cmocka_unit_test(test_decode_allocates_nothing_per_field),
       cmocka_unit_test(test_trim),
       cmocka_unit_test(test_static_table),
+      cmocka_unit_test(test_encoder_static_lookup),
       cmocka_unit_test(test_encode_long_strings),
       cmocka_unit_test(test_c2_literals),
       cmocka_unit_test(test_c3_requests_raw),
