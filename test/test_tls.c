@@ -245,6 +245,80 @@ static void test_byte_at_a_time(void **state) {
   h2_tls_ctx_free(cc);
 }
 
+/* Application data arriving one ciphertext byte at a time: every read
+ * before a record is whole says WOULD_BLOCK (BoringSSL holds the partial
+ * record, the input buffer is empty), each whole record delivers its bytes,
+ * and a close_notify split the same way still ends in a clean EOF. */
+static void test_records_byte_at_a_time(void **state) {
+  fixture *f = *state;
+  h2_tls_ctx *cc = client_ctx(f);
+  h2_tls_conn *c, *s;
+  int rc_c, rc_s;
+  connect_pair(cc, f->srv, "localhost", &c, &s, &rc_c, &rc_s);
+  assert_int_equal(rc_c, 1);
+  assert_int_equal(rc_s, 1);
+  uint8_t buf[64];
+  settle(c, s); /* tickets and the like out of the way */
+  assert_int_equal(h2_tls_conn_read(s, buf, sizeof buf), H2_ERR_WOULD_BLOCK);
+  /* Three records; the last one longer than the read buffer, so that its
+   * rest waits decrypted inside BoringSSL while the input buffer is empty. */
+  char big[200];
+  for (size_t i = 0; i < sizeof big - 1; i++) big[i] = (char)('a' + i % 26);
+  big[sizeof big - 1] = '\0';
+  const char *msgs[] = {"first", "second record", big};
+  char want[300] = "", got[300];
+  size_t ngot = 0;
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(h2_tls_conn_write(c, (const uint8_t *)msgs[i], strlen(msgs[i])),
+                     (int)strlen(msgs[i]));
+    strcat(want, msgs[i]);
+  }
+  size_t moved = 0;
+  int records = 0;
+  for (int guard = 0; guard < 100000; guard++) {
+    size_t m = move(c, s, 1);
+    moved += m;
+    int n = h2_tls_conn_read(s, buf, sizeof buf);
+    if (n == H2_ERR_WOULD_BLOCK) {
+      if (m == 0) break;
+      continue;
+    }
+    records++;
+    /* a whole record: all of it comes out, then nothing until the next */
+    while (n > 0) {
+      assert_true(ngot + (size_t)n <= strlen(want));
+      memcpy(got + ngot, buf, (size_t)n);
+      ngot += (size_t)n;
+      n = h2_tls_conn_read(s, buf, sizeof buf);
+    }
+    assert_int_equal(n, H2_ERR_WOULD_BLOCK);
+  }
+  assert_true(moved > strlen(want));
+  assert_int_equal(records, 3);
+  assert_int_equal(ngot, strlen(want));
+  assert_memory_equal(got, want, ngot);
+  /* close_notify, one byte at a time */
+  assert_int_equal(h2_tls_conn_close(c), 0);
+  int r = H2_ERR_WOULD_BLOCK;
+  for (int guard = 0; guard < 1000 && r == H2_ERR_WOULD_BLOCK; guard++) {
+    if (move(c, s, 1) == 0) break;
+    r = h2_tls_conn_read(s, buf, sizeof buf);
+  }
+  assert_int_equal(r, H2_ERR_EOF);
+  /* and a transport EOF without close_notify is reported, not WOULD_BLOCK */
+  h2_tls_conn *c2, *s2;
+  connect_pair(cc, f->srv, "localhost", &c2, &s2, &rc_c, &rc_s);
+  assert_int_equal(rc_s, 1);
+  settle(c2, s2);
+  h2_tls_conn_in_eof(s2);
+  assert_int_equal(h2_tls_conn_read(s2, buf, sizeof buf), H2_ERR_EOF);
+  h2_tls_conn_free(c2);
+  h2_tls_conn_free(s2);
+  h2_tls_conn_free(c);
+  h2_tls_conn_free(s);
+  h2_tls_ctx_free(cc);
+}
+
 static void test_alpn_http11_fallback(void **state) {
   fixture *f = *state;
   h2_tls_ctx *sc = h2_tls_ctx_new(H2_TLS_SERVER);
@@ -834,6 +908,7 @@ int main(void) {
       cmocka_unit_test(test_handshake_h2_and_data),
       cmocka_unit_test(test_tls12_policy),
       cmocka_unit_test(test_byte_at_a_time),
+      cmocka_unit_test(test_records_byte_at_a_time),
       cmocka_unit_test(test_alpn_http11_fallback),
       cmocka_unit_test(test_alpn_h2_required),
       cmocka_unit_test(test_sni_selects_certificate),
