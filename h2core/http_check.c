@@ -99,42 +99,43 @@ static inline uint64_t short_word(const unsigned char *p, size_t n) {
   } while (0)
 
 #if defined(__GNUC__) && defined(__x86_64__)
-/* Sixteen lanes at a time (SSE2, part of every x86-64) through the
- * compiler's vector extensions; the rules are the same as the word ones. */
-typedef signed char v16s __attribute__((vector_size(16)));
-typedef unsigned long long v2u __attribute__((vector_size(16)));
-#define VSPLAT(b) ((v16s){b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, b})
+/* Sixteen lanes at a time with SSE2 (part of every x86-64): each rule is a
+ * lane compare, the lanes that break one are gathered in a byte mask. */
+#include <emmintrin.h>
 
 /* load16 packs the 8..16 octets p[0..n) into sixteen lanes (two overlapping
  * eight-octet loads, nothing read outside the range). */
-static inline v16s load16(const unsigned char *p, size_t n) {
-  v2u w = {load64(p), load64(p + n - 8)};
-  return (v16s)w;
+static inline __m128i load16(const unsigned char *p, size_t n) {
+  return _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p),
+                            _mm_loadl_epi64((const __m128i *)(const void *)(p + n - 8)));
 }
 
-static inline int all_lanes(v16s ok) {
-  v2u w = (v2u)ok;
-  return (w[0] & w[1]) == ~0ull;
+/* short16 spreads the 1..7 octets p[0..n) over sixteen lanes (each lane
+ * holds one of them; short_word). */
+static inline __m128i short16(const unsigned char *p, size_t n) {
+  return _mm_set1_epi64x((long long)short_word(p, n));
 }
 
-/* name_vec_ok: each lane 0x21..0x7e (signed: 0x80..0xff are negative),
- * not 'A'-'Z', not ':'. */
-static inline int name_vec_ok(v16s x) {
-  v16s ok = (x > VSPLAT(0x20)) & (x < VSPLAT(0x7f)) & ~((x > VSPLAT(0x40)) & (x < VSPLAT(0x5b))) &
-            (x != VSPLAT(':'));
-  return all_lanes(ok);
+/* name_vec_ok: each lane 0x21..0x7e, not 'A'-'Z', not ':'. Signed lanes:
+ * below 0x21 takes 0x80..0xff too; x + 0x3f maps 'A'..'Z' (and only them)
+ * to -128..-103. */
+static inline int name_vec_ok(__m128i x) {
+  __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+  bad = _mm_or_si128(bad, _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x3f)), _mm_set1_epi8(-102)));
+  return _mm_movemask_epi8(bad) == 0;
 }
 
 /* value_vec_ok: no NUL, LF or CR in any lane. */
-static inline int value_vec_ok(v16s x) {
-  v16s bad = (x == VSPLAT(0)) | (x == VSPLAT('\n')) | (x == VSPLAT('\r'));
-  v2u w = (v2u)bad;
-  return (w[0] | w[1]) == 0;
+static inline int value_vec_ok(__m128i x) {
+  __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_setzero_si128()), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8('\r')));
+  return _mm_movemask_epi8(bad) == 0;
 }
 
 #define EACH_CHUNK(p, n, wordok, vecok)                                \
   do {                                                                 \
-    if ((n) < 8) return wordok(short_word((p), (n)));                  \
+    if ((n) < 8) return vecok(short16((p), (n)));                      \
     if ((n) <= 16) return vecok(load16((p), (n)));                     \
     size_t i_ = 0;                                                     \
     for (; i_ + 16 < (n); i_ += 16)                                    \

@@ -146,6 +146,25 @@ static void test_http_helpers(void **state) {
     char v[3] = {'a', (char)ch, 'b'};
     assert_int_equal(h2_http_value_ok(v, 3), !(ch == 0 || ch == '\r' || ch == '\n'));
   }
+  /* every byte value at every position of names and values of 5, 12 and
+   * 20 octets (short, one and two 16-lane paths) */
+  static const size_t lens[] = {5, 12, 20};
+  for (size_t li = 0; li < 3; li++) {
+    size_t n = lens[li];
+    for (size_t pos = 0; pos < n; pos++) {
+      for (int ch = 0; ch < 256; ch++) {
+        char nb[24], vb[24];
+        memset(nb, 'x', sizeof nb);
+        memset(vb, 'v', sizeof vb);
+        nb[pos] = (char)ch;
+        vb[pos] = (char)ch;
+        int nwant = !(ch <= 0x20 || (ch >= 'A' && ch <= 'Z') || ch >= 0x7f || (ch == ':' && pos > 0));
+        int vwant = !(ch == 0 || ch == '\r' || ch == '\n' || ((ch == ' ' || ch == '\t') && (pos == 0 || pos == n - 1)));
+        if (h2_http_name_ok(nb, n) != nwant) fail_msg("name len %zu pos %zu byte %d", n, pos, ch);
+        if (h2_http_value_ok(vb, n) != vwant) fail_msg("value len %zu pos %zu byte %d", n, pos, ch);
+      }
+    }
+  }
   /* every length up to 40 (word and 16-lane paths), one bad octet at each
    * position, neighbours outside the range that would fail if read */
   for (size_t n = 1; n <= 40; n++) {
