@@ -777,5 +777,27 @@ int h2_hpack_decode_collect(h2_hpack_decoder *d, const uint8_t *in, size_t len, 
   d->user = NULL;
   d->collect = keep != 0;
   d->static_flags = H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE; /* reported in this mode */
+  /* A whole block in one piece, nothing pending: the indexed fields go
+   * through the fast loop directly; what it leaves takes the general path. */
+  if (keep && end_of_block && len && in && !d->failed && !d->in_block && !d->skip && !d->pend_len &&
+      d->mode == MODE_REP && !d->need_update && !d->soft_err) {
+    if (d->list_reset) {
+      d->list_reset = 0;
+      d->cf_len = d->cb_len = 0;
+    }
+    d->delivered = 0;
+    size_t k = collect_indexed(d, in, len);
+    int before = d->delivered;
+    if (k < len) {
+      int r = decode_run(d, in + k, len - k, 1);
+      return r < 0 ? r : r + before;
+    }
+    /* the end of the block, as decode_run ends it */
+    d->fields_seen = 0;
+    d->list_size = 0;
+    d->nfields = 0;
+    d->list_reset = 1;
+    return before;
+  }
   return decode_run(d, in, len, end_of_block);
 }
