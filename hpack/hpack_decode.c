@@ -596,72 +596,70 @@ static int fail(h2_hpack_decoder *d, int err) {
 static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len) {
   char *const cbytes = d->cbytes;
   if (!cbytes) return 0; /* the general path allocates it */
-  /* Everything the loop reads in locals: its stores through |f| and |dst|
-   * could otherwise alias the decoder and force reloads. */
   const hpack_table *t = &d->t;
-  const uint32_t count = hpack_table_count(t), next_seq = t->next_seq, mask = t->ring_mask;
-  const hpack_entry *const ring = t->ring;
-  const char *const tbuf = t->buf;
-  const size_t tbase = t->base;
-  uint64_t list = d->list_size;
-  const uint64_t max_list = d->max_list, max_field = d->max_field_len;
+  /* Room left under the list-size limit (the list never exceeds it) and
+   * the field-length limit (one check for both: a field counts its octets
+   * plus 32 toward the list). */
+  const uint64_t list0 = d->list_size;
+  const uint64_t max_field = d->max_field_len;
+  uint64_t room = d->max_list > list0 ? d->max_list - list0 : 0;
   const uint32_t nf = d->nfields, max_fields = d->max_fields;
   h2_hpack_field *const cf = d->cf;
   uint32_t *const cseq = d->cseq;
   const uint32_t *const smark = d->static_mark;
   const size_t cf0 = d->cf_len;
-  size_t cfl = cf0, cbl = d->cb_len;
-  const size_t cb_cap = d->cb_cap;
+  size_t cbl = d->cb_len;
   /* fields that fit both the list and the limit on their number */
-  size_t end = d->cf_cap;
+  size_t end = d->cf_cap - cf0;
   size_t left = max_fields > nf ? (size_t)(max_fields - nf) : 0;
-  if (left < end - cfl) end = cfl + left;
-  if (len > end - cfl) len = end - cfl;
+  if (left < end) end = left;
+  if (len > end) len = end;
   size_t i = 0;
   for (; i < len; i++) {
     uint32_t idx = (uint32_t)in[i] - 0x81u; /* index - 1: 0..125 for 0x81..0xfe */
     if (idx > 125u) break;
-    h2_hpack_field *f = &cf[cfl];
+    h2_hpack_field *f = &cf[cf0 + i];
     size_t nlen, vlen;
-    uint32_t seq;
     if (idx < H2_HPACK_STATIC_COUNT) {
       const hpack_static_entry *e = &hpack_static_table[idx + 1];
       nlen = e->name_len;
       vlen = e->value_len;
-      if (list + nlen + vlen + H2_HPACK_ENTRY_OVERHEAD > max_list || nlen + vlen > max_field) break;
+      uint64_t both = nlen + vlen;
+      if (both + H2_HPACK_ENTRY_OVERHEAD > room || both > max_field) break;
+      room -= both + H2_HPACK_ENTRY_OVERHEAD;
       f->name = e->name;
       f->value = e->value;
       f->flags = H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE | ((idx + 1) << H2_HPACK_STATIC_INDEX_SHIFT) |
                  smark[idx + 1];
-      seq = HPACK_NO_SEQ;
+      cseq[cf0 + i] = HPACK_NO_SEQ;
     } else {
       uint32_t k = idx - (H2_HPACK_STATIC_COUNT - 1); /* dynamic index, 1 = newest */
-      if (k > count) break;
-      seq = next_seq - k;
-      const hpack_entry *e = &ring[seq & mask];
+      if (k > hpack_table_count(t)) break;
+      uint32_t seq = t->next_seq - k;
+      const hpack_entry *e = &t->ring[seq & t->ring_mask];
       nlen = e->name_len;
       vlen = e->value_len;
       size_t both = nlen + vlen;
-      if (list + both + H2_HPACK_ENTRY_OVERHEAD > max_list || both > max_field || cb_cap - cbl < both) break;
+      if (both + H2_HPACK_ENTRY_OVERHEAD > room || both > max_field || d->cb_cap - cbl < both) break;
+      room -= both + H2_HPACK_ENTRY_OVERHEAD;
       /* name and value are contiguous in the table: one copy */
       char *dst = cbytes + cbl;
-      copy_short(dst, tbuf + (e->off - tbase), both);
+      copy_short(dst, hpack_table_name(t, e), both);
       cbl += both;
       f->name = dst;
       f->value = dst + nlen;
       f->flags = e->mark;
+      cseq[cf0 + i] = seq;
     }
     f->name_len = nlen;
     f->value_len = vlen;
-    cseq[cfl++] = seq;
-    list += nlen + vlen + H2_HPACK_ENTRY_OVERHEAD;
   }
   if (i) {
     d->fields_seen = 1;
-    d->delivered += (int)(cfl - cf0);
-    d->list_size = (uint32_t)list;
-    d->nfields = nf + (uint32_t)(cfl - cf0);
-    d->cf_len = cfl;
+    d->delivered += (int)i;
+    d->list_size = (uint32_t)(d->max_list - room);
+    d->nfields = nf + (uint32_t)i;
+    d->cf_len = cf0 + i;
     d->cb_len = cbl;
   }
   return i;
