@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "h2_cbs.h"
+#include "h2_hpack.h"
 #include "h2_err.h"
 #include "h2_mem.h"
 
@@ -197,8 +198,12 @@ void hpack_table_set_max(hpack_table *t, uint32_t max);
  * table). Returns 1 when added, 0 when the entry is larger than the maximum
  * (the table is then emptied, §4.4), H2_ERR_NOMEM with the table unchanged.
  * |hash_n|/|hash_nv| are used by indexed tables only. */
-int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const char *value,
-                    size_t value_len, uint32_t hash_n, uint32_t hash_nv);
+static inline int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const char *value,
+                                  size_t value_len, uint32_t hash_n, uint32_t hash_nv);
+/* hpack_table_add_slow is hpack_table_add for every case (growth, compaction,
+ * an entry larger than the table); hpack_table_add inlines the usual one. */
+int hpack_table_add_slow(hpack_table *t, const char *name, size_t name_len, const char *value,
+                         size_t value_len, uint32_t hash_n, uint32_t hash_nv);
 /* hpack_table_clear evicts every entry. */
 void hpack_table_clear(hpack_table *t);
 size_t hpack_table_memory(const hpack_table *t);
@@ -221,6 +226,94 @@ static inline uint32_t hpack_ring_cap(const hpack_table *t) { return t->ring ? t
 
 static inline int hpack_seq_live(const hpack_table *t, uint32_t seq) {
   return seq != HPACK_NO_SEQ && (uint32_t)(seq - t->first_seq) < hpack_table_count(t);
+}
+
+/* hpack_copy_small copies |n| octets like memcpy, without a call for up to 64
+ * (most names and values): overlapping 8-octet loads and stores. */
+static inline void hpack_copy_small(char *dst, const char *src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else if (n < 4) {
+    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+  } else if (n <= 64) {
+    uint64_t a;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&a, src + i, 8);
+      memcpy(dst + i, &a, 8);
+    }
+    memcpy(&a, src + n - 8, 8);
+    memcpy(dst + n - 8, &a, 8);
+  } else {
+    memcpy(dst, src, n);
+  }
+}
+
+/* hpack_evict_oldest evicts the oldest entry (there is one). */
+static inline void hpack_evict_oldest(hpack_table *t) {
+  uint32_t seq = t->first_seq;
+  const hpack_entry *e = &t->ring[seq & t->ring_mask];
+  t->size -= e->name_len + e->value_len + H2_HPACK_ENTRY_OVERHEAD;
+  if (t->indexed) {
+    /* A bucket whose newest entry is this one has no live entry left. */
+    const hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
+    uint32_t bmask = 2 * hpack_ring_cap(t) - 1;
+    uint32_t *bnv = &t->bucket_nv[h->hash_nv & bmask], *bn = &t->bucket_n[h->hash_n & bmask];
+    *bnv = *bnv == seq ? HPACK_NO_SEQ : *bnv; /* stores, not branches: unpredictable */
+    *bn = *bn == seq ? HPACK_NO_SEQ : *bn;
+  }
+  t->first_seq++;
+}
+
+/* hpack_hash_link makes entry |seq| the newest of its two buckets. */
+static inline void hpack_hash_link(hpack_table *t, uint32_t seq) {
+  uint32_t bmask = 2 * hpack_ring_cap(t) - 1;
+  hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
+  uint32_t *bnv = &t->bucket_nv[h->hash_nv & bmask];
+  uint32_t *bn = &t->bucket_n[h->hash_n & bmask];
+  h->next_nv = *bnv;
+  h->next_n = *bn;
+  *bnv = seq;
+  *bn = seq;
+}
+
+/* The usual insert, inline: the entry fits the table, the ring has a free
+ * slot and the byte buffer room at its end before any eviction, so nothing
+ * is allocated and evictions can go first. */
+static inline int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const char *value,
+                                  size_t value_len, uint32_t hash_n, uint32_t hash_nv) {
+  size_t len = name_len + value_len;
+  size_t esz = len + H2_HPACK_ENTRY_OVERHEAD;
+  if (esz > t->max || !t->buf || hpack_table_count(t) >= hpack_ring_cap(t) || t->end + len - t->base > t->buf_cap)
+    return hpack_table_add_slow(t, name, name_len, value, value_len, hash_n, hash_nv);
+  while (t->size + esz > t->max) hpack_evict_oldest(t);
+  char *dst = t->buf + (t->end - t->base);
+  hpack_copy_small(dst, name, name_len);
+  hpack_copy_small(dst + name_len, value, value_len);
+  uint32_t seq = t->next_seq++;
+  hpack_entry *e = &t->ring[seq & t->ring_mask];
+  e->off = t->end;
+  e->name_len = (uint32_t)name_len;
+  e->value_len = (uint32_t)value_len;
+  e->mark = 0;
+  t->end += len;
+  t->size += (uint32_t)esz;
+  if (t->indexed) {
+    hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
+    h->hash_n = hash_n;
+    h->hash_nv = hash_nv;
+    hpack_hash_link(t, seq);
+  }
+  return 1;
 }
 
 /* hpack_table_find (indexed tables): returns the HPACK dynamic index (1 =

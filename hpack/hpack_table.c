@@ -22,57 +22,12 @@ void hpack_table_free(hpack_table *t) {
   t->buf = NULL;
 }
 
-/* copy_small copies |n| octets like memcpy, without a call for up to 64
- * (most names and values): overlapping 8-octet loads and stores. */
-static inline void copy_small(char *dst, const char *src, size_t n) {
-  if (n >= 8 && n <= 16) {
-    uint64_t a, b;
-    memcpy(&a, src, 8);
-    memcpy(&b, src + n - 8, 8);
-    memcpy(dst, &a, 8);
-    memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4 && n < 8) {
-    uint32_t a, b;
-    memcpy(&a, src, 4);
-    memcpy(&b, src + n - 4, 4);
-    memcpy(dst, &a, 4);
-    memcpy(dst + n - 4, &b, 4);
-  } else if (n < 4) {
-    for (size_t i = 0; i < n; i++) dst[i] = src[i];
-  } else if (n <= 64) {
-    uint64_t a;
-    for (size_t i = 0; i + 8 < n; i += 8) {
-      memcpy(&a, src + i, 8);
-      memcpy(dst + i, &a, 8);
-    }
-    memcpy(&a, src + n - 8, 8);
-    memcpy(dst + n - 8, &a, 8);
-  } else {
-    memcpy(dst, src, n);
-  }
-}
-
-static inline void evict_oldest(hpack_table *t) {
-  uint32_t seq = t->first_seq;
-  const hpack_entry *e = &t->ring[seq & t->ring_mask];
-  t->size -= e->name_len + e->value_len + H2_HPACK_ENTRY_OVERHEAD;
-  if (t->indexed) {
-    /* A bucket whose newest entry is this one has no live entry left. */
-    const hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
-    uint32_t bmask = 2 * hpack_ring_cap(t) - 1;
-    uint32_t *bnv = &t->bucket_nv[h->hash_nv & bmask], *bn = &t->bucket_n[h->hash_n & bmask];
-    *bnv = *bnv == seq ? HPACK_NO_SEQ : *bnv; /* stores, not branches: unpredictable */
-    *bn = *bn == seq ? HPACK_NO_SEQ : *bn;
-  }
-  t->first_seq++;
-}
-
 void hpack_table_clear(hpack_table *t) {
-  while (hpack_table_count(t)) evict_oldest(t);
+  while (hpack_table_count(t)) hpack_evict_oldest(t);
 }
 
 void hpack_table_set_max(hpack_table *t, uint32_t max) {
-  while (t->size > max) evict_oldest(t);
+  while (t->size > max) hpack_evict_oldest(t);
   t->max = max;
   if (hpack_table_count(t) == 0 && t->buf && t->buf_cap > 2 * (size_t)max + 256) {
     /* An empty table gives back an oversized buffer. */
@@ -81,17 +36,6 @@ void hpack_table_set_max(hpack_table *t, uint32_t max) {
     t->buf_cap = 0;
     t->base = t->end;
   }
-}
-
-static inline void hash_link(hpack_table *t, uint32_t seq) {
-  uint32_t bmask = 2 * hpack_ring_cap(t) - 1;
-  hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
-  uint32_t *bnv = &t->bucket_nv[h->hash_nv & bmask];
-  uint32_t *bn = &t->bucket_n[h->hash_n & bmask];
-  h->next_nv = *bnv;
-  h->next_n = *bn;
-  *bnv = seq;
-  *bn = seq;
 }
 
 /* grow_ring doubles the ring (and the hash index) so it can hold |need|
@@ -126,13 +70,13 @@ static int grow_ring(hpack_table *t, uint32_t need) {
     t->bucket_nv = bnv;
     t->bucket_n = bn;
     for (uint32_t i = 0; i < 2 * cap; i++) bnv[i] = bn[i] = HPACK_NO_SEQ;
-    for (uint32_t s = t->first_seq; s != t->next_seq; s++) hash_link(t, s);
+    for (uint32_t s = t->first_seq; s != t->next_seq; s++) hpack_hash_link(t, s);
   }
   return 0;
 }
 
-int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const char *value,
-                    size_t value_len, uint32_t hash_n, uint32_t hash_nv) {
+int hpack_table_add_slow(hpack_table *t, const char *name, size_t name_len, const char *value,
+                         size_t value_len, uint32_t hash_n, uint32_t hash_nv) {
   size_t esz = name_len + value_len + H2_HPACK_ENTRY_OVERHEAD;
   if (esz > t->max) {
     hpack_table_clear(t);
@@ -177,10 +121,10 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
     }
     t->base = live_start;
   }
-  while (evict--) evict_oldest(t);
+  while (evict--) hpack_evict_oldest(t);
   char *dst = t->buf + (t->end - t->base);
-  copy_small(dst, name, name_len);
-  copy_small(dst + name_len, value, value_len);
+  hpack_copy_small(dst, name, name_len);
+  hpack_copy_small(dst + name_len, value, value_len);
   uint32_t seq = t->next_seq++;
   hpack_entry *e = &t->ring[seq & t->ring_mask];
   e->off = t->end;
@@ -193,7 +137,7 @@ int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const cha
     hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
     h->hash_n = hash_n;
     h->hash_nv = hash_nv;
-    hash_link(t, seq);
+    hpack_hash_link(t, seq);
   }
   return 1;
 }
