@@ -65,6 +65,31 @@ int h2c_send_settings(h2_conn *c, const h2_frame_setting *e, size_t n) {
  * it, so encode order = wire order and nothing is allocated per block. */
 int h2c_send_header_block(h2_conn *c, uint32_t id, int type, uint32_t promised, uint8_t flags,
                           const h2_frame_prio *prio, const h2_hpack_field *f, size_t n) {
+  if (type == H2_FRAME_HEADERS && !prio && c->cfg.header_padding == H2_CONN_PAD_NONE && id != 0 &&
+      id <= H2_MAX_STREAM_ID && c->seg_count < c->seg_cap && c->obuf_cap - c->obuf_len > H2_FRAME_HEADER_LEN) {
+    /* The common case, with room at hand: encode right behind the frame
+     * header into what obuf has free, up to one frame. h2_hpack_encode is
+     * atomic: when that room is under its bound it fails with nothing
+     * changed, and the general path below sizes the room first. A segment
+     * is free, so the commit cannot fail either. */
+    size_t room = c->obuf_cap - c->obuf_len - H2_FRAME_HEADER_LEN;
+    if (room > c->remote.max_frame_size) room = c->remote.max_frame_size;
+    uint8_t *p = c->obuf + c->obuf_len;
+    h2_cbb blk;
+    h2_cbb_init(&blk, p + H2_FRAME_HEADER_LEN, room);
+    int len = h2_hpack_encode(c->enc, &blk, f, n);
+    if (len >= 0) {
+      h2_cbb hdr;
+      h2_cbb_init(&hdr, p, H2_FRAME_HEADER_LEN);
+      uint8_t fl = (uint8_t)((flags & ~(H2_FLAG_PADDED | H2_FLAG_PRIORITY)) | H2_FLAG_END_HEADERS);
+      h2_frame_hdr fh = {(uint32_t)blk.len, H2_FRAME_HEADERS, fl, id};
+      h2_frame_write_hdr(&hdr, &fh);
+      size_t start = c->obuf_len;
+      c->obuf_len += H2_FRAME_HEADER_LEN + blk.len;
+      return h2c_out_commit(c, start, SEG_FRAMES, 0, 0);
+    }
+    if (len != H2_ERR_BUF_TOO_SMALL) return len;
+  }
   size_t bound = h2_hpack_encode_bound(f, n);
   if (bound == SIZE_MAX || bound > (1u << 30)) return H2_ERR_INVALID_ARG;
   uint32_t mfs = c->remote.max_frame_size;

@@ -343,6 +343,76 @@ static void test_marks_keep_message_rules(void **state) {
   h2_conn_free(c);
 }
 
+/* Sending: a header block goes straight into the free end of the output
+ * buffer when it fits there and in one frame; otherwise (not enough free
+ * room: nothing changed, the encoder is atomic; or over MAX_FRAME_SIZE)
+ * the general path sizes it. Responses of 20 octets, 6000 and 30000 (the
+ * last in HEADERS + CONTINUATION) on one connection: each block decodes to
+ * exactly the fields sent, and the framing is right. */
+static void test_send_blocks_any_size(void **state) {
+  (void)state;
+  tc_rec rec = {0};
+  h2_conn *c = h2_conn_new(H2_CONN_SERVER, NULL, NULL, tc_cb, &rec);
+  assert_non_null(c);
+  tc_script s;
+  tc_script_init(&s);
+  tc_preface(&s);
+  tc_settings(&s, NULL, 0);
+  static const char *const req[] = {":method", "GET", ":scheme", "https", ":authority", "a", ":path", "/", NULL};
+  for (uint32_t id = 1; id <= 5; id += 2) tc_headers(&s, id, H2_FLAG_END_STREAM, 0, req);
+  assert_int_equal(h2_conn_recv(c, s.out.p, s.out.len, 0), (int)s.out.len);
+  tc_drain(c, NULL);
+  static char big[3][30000];
+  static const size_t sizes[3] = {20, 6000, 30000};
+  h2_hpack_decoder *dec = h2_hpack_decoder_new(NULL);
+  h2_hpack_decoder_set_limits(dec, 1u << 20, 100, 1u << 20);
+  for (int k = 0; k < 3; k++) {
+    for (size_t i = 0; i < sizes[k]; i++) big[k][i] = (char)('a' + (i * 13 + (size_t)k) % 26);
+    h2_hpack_field f[3] = {{":status", 7, "200", 3, 0},
+                           {"x-big", 5, big[k], sizes[k], H2_HPACK_NO_INDEX},
+                           {"content-type", 12, "text/plain", 10, 0}};
+    uint32_t id = 1 + 2 * (uint32_t)k;
+    assert_int_equal(h2_conn_submit_response(c, id, f, 3, 1), 0);
+    tc_buf out = {0};
+    tc_drain(c, &out);
+    /* gather the block from HEADERS + CONTINUATIONs of |id| */
+    static uint8_t blk[40000];
+    size_t blen = 0, frames = 0;
+    int ended = 0;
+    for (size_t off = 0; off + 9 <= out.len;) {
+      size_t flen = (size_t)out.p[off] << 16 | (size_t)out.p[off + 1] << 8 | out.p[off + 2];
+      uint8_t type = out.p[off + 3], fl = out.p[off + 4];
+      uint32_t sid = ((uint32_t)out.p[off + 5] << 24 | (uint32_t)out.p[off + 6] << 16 | (uint32_t)out.p[off + 7] << 8 |
+                      out.p[off + 8]) & 0x7fffffffu;
+      assert_true(off + 9 + flen <= out.len);
+      assert_true(flen <= 16384);
+      if (sid == id && (type == H2_FRAME_HEADERS || type == H2_FRAME_CONTINUATION)) {
+        assert_int_equal(type, frames == 0 ? H2_FRAME_HEADERS : H2_FRAME_CONTINUATION);
+        memcpy(blk + blen, out.p + off + 9, flen);
+        blen += flen;
+        frames++;
+        ended = (fl & H2_FLAG_END_HEADERS) != 0;
+      }
+      off += 9 + flen;
+    }
+    assert_true(ended);
+    assert_int_equal(frames, k == 2 ? 2 : 1);
+    collector col;
+    collector_init(&col);
+    assert_int_equal(h2_hpack_decode(dec, blk, blen, 1, collect_cb, &col), 3);
+    assert_string_equal(col.f[0], ":status: 200");
+    assert_int_equal(col.len[1], 5 + 2 + sizes[k]);
+    assert_memory_equal(col.f[1] + 7, big[k], sizes[k]);
+    assert_string_equal(col.f[2], "content-type: text/plain");
+    collector_free(&col);
+    tc_buf_free(&out);
+  }
+  h2_hpack_decoder_free(dec);
+  tc_script_free(&s);
+  tc_rec_free(&rec);
+  h2_conn_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_collect_same_as_callback),
@@ -350,6 +420,7 @@ int main(void) {
       cmocka_unit_test(test_collect_limits),
       cmocka_unit_test(test_conn_block_across_continuations),
       cmocka_unit_test(test_marks_keep_message_rules),
+      cmocka_unit_test(test_send_blocks_any_size),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
