@@ -15,7 +15,8 @@
 # Environment: BUILD (default build), E2E_SECONDS (default 3: each load run
 # is timed, h2load -D, so that the 10 ms tick of /proc/PID/stat is small
 # against the CPU time measured),
-# E2E_REPEAT (default 3; the best run counts), E2E_CONNS (default 1000),
+# E2E_REPEAT (default 3; the best run counts), E2E_DL_REPEAT (download
+# rounds, default 5), E2E_CONNS (default 1000),
 # E2E_SERVERS (default "ours nghttpd h2o node"), E2E_PARTS (default
 # "cpu download rss"). Needs h2load, nghttpd, h2o, node, openssl, python3.
 set -u
@@ -244,51 +245,86 @@ part_cpu() {
 }
 
 # ---- download ---------------------------------------------------------------
-# best_download URL: best MiB/s of REPEAT single-stream downloads of /big.
-best_download() {
-  best=missing
-  r=0
-  while [ $r -lt "$REPEAT" ]; do
-    timeout 60 taskset -c 1 h2load -n 1 -c 1 -m 1 "$1" > "$tmp/dl.out" 2>&1
-    v=$(awk -v want="$BIG_BYTES" '
-      /^requests:/ { ok = $10 + 0 == 0 && $8 + 0 == 1 }
-      /^finished in/ { t = $3; if (t ~ /ms,$/) secs = t / 1000; else if (t ~ /us,$/) secs = t / 1e6; else secs = t + 0 }
-      /^traffic:/ { gsub(/[()]/, "", $3); bytes = $3 + 0 }
-      END { if (!ok || secs <= 0 || bytes < want) print "missing"; else printf "%.1f\n", want / 1048576 / secs }' "$tmp/dl.out")
-    if [ "$v" != missing ]; then
-      if [ "$best" = missing ] || awk -v x="$v" -v y="$best" 'BEGIN { exit !(x > y) }'; then best=$v; fi
-    fi
-    r=$((r + 1))
-  done
-  echo "$best"
+# download_once URL: MiB/s of one single-stream download of /big, or missing.
+download_once() {
+  timeout 60 taskset -c 1 h2load -n 1 -c 1 -m 1 "$1" > "$tmp/dl.out" 2>&1
+  awk -v want="$BIG_BYTES" '
+    /^requests:/ { ok = $10 + 0 == 0 && $8 + 0 == 1 }
+    /^finished in/ { t = $3; if (t ~ /ms,$/) secs = t / 1000; else if (t ~ /us,$/) secs = t / 1e6; else secs = t + 0 }
+    /^traffic:/ { gsub(/[()]/, "", $3); bytes = $3 + 0 }
+    END { if (!ok || secs <= 0 || bytes < want) print "missing"; else printf "%.1f\n", want / 1048576 / secs }' "$tmp/dl.out"
 }
 
+# pump_once: MiB/s of one plain TCP transfer of BIG_BYTES, or missing; adds
+# the pump server's CPU time (ms, its own report) to pump_ms.
+pump_once() {
+  : > "$tmp/pump.port"
+  taskset -c 0 "$pump" serve "$BIG_BYTES" > "$tmp/pump.port" 2> "$tmp/pump.err" &
+  ppid=$!
+  i=0
+  while [ ! -s "$tmp/pump.port" ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
+  v=$(timeout 30 taskset -c 1 "$pump" fetch "$(cat "$tmp/pump.port")" | sed -n 's/.*mib_per_s=//p')
+  wait "$ppid" 2>/dev/null
+  t=$(sed -n 's/^cpu_ms=//p' "$tmp/pump.err")
+  [ -n "$t" ] && pump_ms=$(awk -v a="$pump_ms" -v b="$t" 'BEGIN { print a + b }')
+  echo "${v:-missing}"
+}
+
+# keep_best VAR VALUE: VAR = the larger of its value and VALUE (missing loses).
+keep_best() {
+  eval "cur=\$$1"
+  [ "$2" = missing ] && return
+  if [ "$cur" = missing ] || awk -v x="$2" -v y="$cur" 'BEGIN { exit !(x > y) }'; then eval "$1=\$2"; fi
+}
+
+# The servers run side by side; each round times the pump and then one
+# download from each server, so the pump and the servers see the same
+# outside load (a download lasts a fraction of a second: a burst of other
+# work on the machine shows up as a slow run). Every server first serves one
+# untimed download (buffers, page cache). The best of DL_REPEAT rounds counts.
+DL_REPEAT=${E2E_DL_REPEAT:-5}
 part_download() {
   pump="$tmp/pump"
   cc -O2 -o "$pump" "$HERE/e2e/pump.c" || { echo "e2e: cannot build pump.c"; return; }
+  up=""
+  for s in $SERVERS; do
+    eval "dl_$s=missing"
+    if start_server "$s" h2c; then
+      eval "pid_$s=\$SPID; port_$s=\$PORT"
+      ALLPIDS="$ALLPIDS $SPID"
+      up="$up $s"
+      download_once "http://127.0.0.1:$PORT/big" > /dev/null
+    fi
+    SPID=""
+  done
   best_pump=missing
+  pump_ms=0
+  for s in $up; do eval "ticks_$s=0"; done
   r=0
-  while [ $r -lt "$REPEAT" ]; do
-    taskset -c 0 "$pump" serve "$BIG_BYTES" > "$tmp/pump.port" &
-    ppid=$!
-    i=0
-    while [ ! -s "$tmp/pump.port" ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
-    v=$(timeout 30 taskset -c 1 "$pump" fetch "$(cat "$tmp/pump.port")" | sed -n 's/.*mib_per_s=//p')
-    kill "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null
-    : > "$tmp/pump.port"
-    if [ -n "$v" ] && { [ "$best_pump" = missing ] || awk -v x="$v" -v y="$best_pump" 'BEGIN { exit !(x > y) }'; }; then best_pump=$v; fi
+  while [ $r -lt "$DL_REPEAT" ]; do
+    pump_once > "$tmp/pump.v"  # not in a subshell: pump_ms adds up here
+    keep_best best_pump "$(cat "$tmp/pump.v")"
+    for s in $up; do
+      eval "PORT=\$port_$s; SPID=\$pid_$s"
+      b=$(cpu_ticks "$SPID")
+      keep_best "dl_$s" "$(download_once "http://127.0.0.1:$PORT/big")"
+      a=$(cpu_ticks "$SPID")
+      [ -n "$a" ] && [ -n "$b" ] && eval "ticks_$s=\$((ticks_$s + a - b))"
+    done
+    SPID=""
     r=$((r + 1))
   done
-  echo "INFO e2e.download server=tcp_pump MiB_per_s=$best_pump"
+  for s in $up; do
+    eval "SPID=\$pid_$s"
+    stop_server
+  done
+  ALLPIDS=""
+  # Server CPU per 100 MiB sent, over all timed rounds (10 ms ticks).
+  per100() { awk -v t="$1" -v n="$DL_REPEAT" -v b="$BIG_BYTES" 'BEGIN { printf "%.0f", t / n * 104857600 / b }'; }
+  echo "INFO e2e.download server=tcp_pump MiB_per_s=$best_pump server_cpu_ms_per_100MiB=$(per100 "$pump_ms")"
   for s in $SERVERS; do
-    if start_server "$s" h2c; then
-      v=$(best_download "http://127.0.0.1:$PORT/big")
-      stop_server
-    else
-      v=missing
-    fi
-    eval "dl_$s=\$v"
-    echo "INFO e2e.download server=$s MiB_per_s=$v"
+    eval "v=\$dl_$s; t=\${ticks_$s:-}"
+    echo "INFO e2e.download server=$s MiB_per_s=$v server_cpu_ms_per_100MiB=$([ -n "$t" ] && per100 "$(awk -v t="$t" -v hz="$CLK_TCK" 'BEGIN { print t * 1000 / hz }')" || echo missing)"
   done
   ours=${dl_ours:-missing}
   better=missing

@@ -2,7 +2,8 @@
  *
  *   pump serve BYTES     listen on 127.0.0.1 (free port), print the port on
  *                        stdout, accept one connection, write BYTES bytes from
- *                        memory, close, exit.
+ *                        memory, close, print "cpu_ms=T" (its own user + system
+ *                        time) on stderr, exit.
  *   pump fetch PORT      connect to 127.0.0.1:PORT, read until EOF, print
  *                        "bytes=N seconds=S mib_per_s=R" (timed from before
  *                        connect() to EOF, like an HTTP client would be).
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +58,10 @@ static int serve(unsigned long long total) {
   }
   close(s);
   close(ls);
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0)
+    fprintf(stderr, "cpu_ms=%.3f\n", (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                                         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
   return 0;
 }
 
