@@ -1,8 +1,10 @@
 /* hpack_encode.c: the HPACK encoder (RFC 7541 §4.2, §6, §7.1).
  *
- * Per field: static lookup (switch on the name length), dynamic lookup
- * (hash index over the table), then an indexed field or a literal whose
- * indexing follows the strategy documented in h2_hpack.h. */
+ * Per field: the memo of the field last sent at this position, else a
+ * dynamic lookup (hash index over the table), then a static lookup (slot
+ * table by name length and end octets, hpack_static_slots.h), then an
+ * indexed field or a literal whose indexing follows the strategy
+ * documented in h2_hpack.h. */
 #include <string.h>
 
 #include "h2_hpack.h"
@@ -10,6 +12,7 @@
 #include "hpack_static_slots.h"
 
 #define SEEN_SLOTS 64
+#define MEMO_SLOTS 16
 
 /* PREFETCH starts loading the cache line at |p| (a hint: never faults). The
  * check pass over a block asks for every field's name and value, so their
@@ -27,7 +30,6 @@
 #else
 #define ALWAYS_INLINE static inline
 #endif
-#define MEMO_SLOTS 16
 
 /* What the field at one position of the last blocks became when it was an
  * indexed field: a static index, or a dynamic entry (by sequence number).
@@ -166,8 +168,8 @@ size_t h2_hpack_encoder_bound(const h2_hpack_encoder *e, const h2_hpack_field *f
   return total;
 }
 
-/* Per static name (by its first static index, as h2_hpack_static_find
- * reports it), what the encoding strategy gives it:
+/* Per static name (by its first static index, as static_lookup reports
+ * it), what the encoding strategy gives it:
  *  - NAME_NEVER: sensitive by default (§7.1.3): authorization,
  *    proxy-authorization, and cookie (NAME_COOKIE) with a value shorter than
  *    20 octets;
@@ -210,7 +212,7 @@ static inline void put_int(h2_cbb *out, unsigned prefix_bits, uint8_t first_bits
     out->len += 1;
     return;
   }
-  if (v - mask < 0x80) { /* two octets: most dynamic indexes past 65 */
+  if (v - mask < 0x80) { /* two octets: with 7 prefix bits, indexes 127-254 */
     p[0] = (uint8_t)(first_bits | mask);
     p[1] = (uint8_t)(v - mask);
     out->len += 2;

@@ -57,7 +57,6 @@ static inline void put_be64(uint8_t *d, uint64_t v) {
  * octet boundaries fall, at the price of writing up to 8 octets ahead.
  * Each store is at most |limit| octets into |dst| (the length is checked
  * after each), so at most |limit| + 8 octets are written. */
-#define HUFF_APPEND(c) (acc = (acc << h2_hpack_huff_bits[(c)]) | h2_hpack_huff_code[(c)])
 #define HUFF_FLUSH()             \
   do {                           \
     put_be64(d, acc << (64 - n)); \
@@ -82,7 +81,7 @@ size_t hpack_huff_encode_limited(uint8_t *dst, const char *s, size_t len, size_t
   /* Eight octets per round, optimistically: when their codes took more
    * than 56 bits (n > 64: the oldest pending bits fell off |acc|), the
    * round is done again one octet at a time (a code has at most 30 bits).
-   * On the hpack-test-case stories 0.75% of 8-octet runs need that (letters
+   * On the hpack-test-case stories under 1% of 8-octet runs need that (letters
    * and digits have codes of 5 to 7 bits). Every code has at least 5 bits,
    * so n > 0 at each flush. The octets are read into locals first: the
    * stores through |d| could alias them. */
