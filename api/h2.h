@@ -291,8 +291,12 @@ typedef struct h2_server_callbacks {
   h2_session_callbacks session;
   /* 'session': a new session was created (before any stream). */
   void (*on_session)(h2_server *srv, h2_session *s, void *user);
-  /* 'sessionError' / 'unknownProtocol': connection-level failures before or
-   * outside a session (accept failure, TLS handshake failure, no "h2"). */
+  /* 'sessionError' / 'tlsClientError' / 'unknownProtocol': connection-level
+   * failures before or outside a session: accept failure, a TLS handshake
+   * that fails (|err| H2_ERR_TLS with BoringSSL's reason) or that the peer
+   * leaves (H2_ERR_EOF), no "h2" from ALPN. For a connection that already
+   * had on_session, that session's on_error (not for H2_ERR_EOF) and
+   * on_close follow. */
   void (*on_session_error)(h2_server *srv, int err, const char *message, void *user);
 } h2_server_callbacks;
 

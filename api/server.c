@@ -67,6 +67,8 @@ static void report(h2_server *srv, int err, const char *msg) {
   if (srv->cbs.on_session_error) srv->cbs.on_session_error(srv, err, msg, srv->user);
 }
 
+void h2_server_report_(h2_server *srv, int err, const char *msg) { report(srv, err, msg); }
+
 static void new_session(h2_server *srv, listener *l, int fd) {
   h2_session *s = h2_session_alloc_(0);
   if (!s) {

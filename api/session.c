@@ -485,6 +485,10 @@ static void xp_close(h2_xport *x, int err, const char *msg, void *user) {
     h2_conn_recv_eof(s->conn, h2_session_now_(s));
     s->engine_depth--;
   }
+  /* A server connection that ends with an error before it was open (TLS
+   * handshake failed, no "h2" from ALPN, the peer left mid-handshake) is
+   * the server's 'sessionError' / 'tlsClientError' / 'unknownProtocol'. */
+  if (err && s->connecting && s->server) h2_server_report_(s->server, err, msg);
   if (err && err != H2_ERR_EOF && !s->errored && !s->destroyed) {
     s->errored = 1;
     if (s->cbs->on_error) s->cbs->on_error(s, err, msg, s->user);

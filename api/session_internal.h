@@ -165,6 +165,9 @@ void h2_stream_set_pending_prio_(h2_stream *st, const h2_frame_prio *p);
 
 /* server.c */
 void h2_server_session_gone_(h2_server *srv, h2_session *s);
+/* h2_server_report_ calls the server's on_session_error (if set): a
+ * connection failed before it became a session (TLS handshake, ALPN). */
+void h2_server_report_(h2_server *srv, int err, const char *msg);
 /* h2_server_cbs_unref_: a session that used |srv|'s callbacks is freed;
  * the last one frees a server whose h2_server_free already ran. */
 void h2_server_cbs_unref_(h2_server *srv);

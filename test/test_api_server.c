@@ -21,6 +21,7 @@
 
 #include "h2.h"
 #include "h2_loop.h"
+#include "h2_tls.h"
 
 #define NCLIENTS 3
 #define MAX_FILL 4096
@@ -421,11 +422,62 @@ static void test_client_server_loops(void **state) {
   h2_loop_free(ls);
 }
 
+/* A TLS connection that fails its handshake (bytes that are not TLS) or
+ * that the peer leaves mid-handshake reaches on_session_error, with the
+ * error and a message; the server keeps listening. */
+static void test_tls_handshake_failure_reported(void **state) {
+  (void)state;
+  h2_loop *loop;
+  assert_int_equal(h2_loop_new(&loop, NULL), 0);
+  ctx c;
+  memset(&c, 0, sizeof c);
+  h2_server_callbacks cbs;
+  memset(&cbs, 0, sizeof cbs);
+  cbs.on_session_error = on_session_error;
+  cbs.session.on_close = on_sess_close;
+  h2_tls_ctx *tls = h2_tls_ctx_new(H2_TLS_SERVER);
+  assert_non_null(tls);
+  assert_int_equal(h2_tls_ctx_add_self_signed(tls, "localhost"), 0);
+  h2_server *srv;
+  assert_int_equal(h2_server_new(&srv, loop, NULL, &cbs, &c), 0);
+  int li = h2_server_listen(srv, "127.0.0.1", 0, tls);
+  assert_true(li >= 0);
+  uint16_t port = h2_server_port(srv, li);
+
+  /* 1: an HTTP/1.1 request where a ClientHello belongs. */
+  int fd = connect_client(port);
+  assert_true(fd >= 0);
+  static const char junk[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  assert_int_equal(write(fd, junk, sizeof junk - 1), (ssize_t)(sizeof junk - 1));
+  for (int i = 0; i < 200 && c.closes < 1; i++) { h2_loop_run(loop, H2_LOOP_RUN_NOWAIT); usleep(5000); }
+  assert_int_equal(c.closes, 1);
+  assert_int_equal(c.errors, 1);
+  assert_int_equal(c.last_err, H2_ERR_TLS);
+  assert_true(strlen(c.last_msg) > 0);
+  close(fd);
+
+  /* 2: a peer that connects and leaves before any handshake byte. */
+  fd = connect_client(port);
+  assert_true(fd >= 0);
+  for (int i = 0; i < 5; i++) h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+  close(fd);
+  for (int i = 0; i < 200 && c.closes < 2; i++) { h2_loop_run(loop, H2_LOOP_RUN_NOWAIT); usleep(5000); }
+  assert_int_equal(c.closes, 2);
+  assert_int_equal(c.errors, 2);
+  assert_int_equal(c.last_err, H2_ERR_EOF);
+
+  h2_server_free(srv);
+  h2_tls_ctx_free(tls);
+  for (int i = 0; i < 20 && h2_loop_alive(loop); i++) h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+  h2_loop_free(loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_accept_emfile_pauses),
     cmocka_unit_test(test_close_while_paused),
     cmocka_unit_test(test_client_server_loops),
+    cmocka_unit_test(test_tls_handshake_failure_reported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
