@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "h2_prio.h"
 
@@ -74,7 +75,7 @@ struct h2_prio {
   uint32_t num_inactive;
   uint32_t num_spare;
 
-  /* Freed nodes kept for reuse (linked by |parent|), at most SPARE_MAX,
+  /* Freed nodes kept for reuse (linked by |parent|), at most PRIO_SPARE_MAX,
    * still counted in mem_bytes; released when the table empties. */
   prio_node *spare;
 
@@ -91,15 +92,13 @@ struct h2_prio {
  * them): 0 or H2_ERR_NOMEM. prio_buckets_free releases them. */
 int prio_buckets_alloc(h2_prio *p);
 void prio_buckets_free(h2_prio *p);
-prio_node *prio_find(const h2_prio *p, uint32_t id);
 /* prio_reserve makes room in the hash table for |n| more nodes. 0 or
  * H2_ERR_NOMEM. */
 int prio_reserve(h2_prio *p, size_t n);
-/* prio_node_alloc returns a zeroed node (not yet in the table) or NULL. */
-prio_node *prio_node_alloc(h2_prio *p);
-void prio_node_dealloc(h2_prio *p, prio_node *n);
-/* prio_table_add inserts |n| (room reserved). */
-void prio_table_add(h2_prio *p, prio_node *n);
+/* prio_node_alloc_slow is prio_node_alloc when no spare node is kept. */
+prio_node *prio_node_alloc_slow(h2_prio *p);
+/* prio_node_free_slow frees |n| (the spare list is full). */
+void prio_node_free_slow(h2_prio *p, prio_node *n);
 void prio_table_del(h2_prio *p, prio_node *n);
 void prio_table_maybe_shrink(h2_prio *p);
 void prio_inactive_push(h2_prio *p, prio_node *n);
@@ -115,8 +114,6 @@ void prio_enforce_bound(h2_prio *p);
 void prio_init_node(h2_prio *p, prio_node *n, uint32_t id, uint8_t state);
 
 /* prio_tree.c */
-void prio_tree_link(prio_node *parent, prio_node *c, uint16_t weight);
-void prio_tree_unlink(prio_node *c);
 /* prio_node_remove removes |n| from everything, re-parents its children
  * (§5.3.4) and frees it. */
 void prio_node_remove(h2_prio *p, prio_node *n);
@@ -138,6 +135,95 @@ void prio_sched_unready(h2_prio *p, prio_node *n);
 void prio_sched_set_urgency(h2_prio *p, prio_node *n, uint8_t urgency, uint8_t incremental);
 
 static inline int prio_valid_id(uint32_t id) { return id != 0 && id <= H2_PRIO_MAX_STREAM_ID; }
+
+/* The small helpers every stream's open, schedule and close go through,
+ * inline: one engine request passes each of them a few times. */
+
+static inline size_t prio_hash_id(uint32_t id, size_t cap) {
+  /* Fibonacci hashing; cap is a power of two. */
+  return (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
+}
+
+/* prio_find returns the node of |id|, NULL if none. */
+static inline prio_node *prio_find(const h2_prio *p, uint32_t id) {
+  if (!p->cap) return NULL;
+  size_t mask = p->cap - 1;
+  for (size_t i = prio_hash_id(id, p->cap);; i = (i + 1) & mask) {
+    prio_node *n = p->slots[i];
+    if (!n) return NULL;
+    if (n->id == id) return n;
+  }
+}
+
+static inline void prio_put_slot(prio_node **slots, size_t cap, prio_node *n) {
+  size_t mask = cap - 1;
+  size_t i = prio_hash_id(n->id, cap);
+  while (slots[i]) i = (i + 1) & mask;
+  slots[i] = n;
+}
+
+/* prio_table_add inserts |n| (room reserved). */
+static inline void prio_table_add(h2_prio *p, prio_node *n) {
+  prio_put_slot(p->slots, p->cap, n);
+  p->count++;
+}
+
+/* Spare nodes: a stream closing while another opens (the common case)
+ * reuses the node evicted from the inactive list instead of a free +
+ * malloc. Bounded like the inactive list. */
+#define PRIO_SPARE_MAX 128
+
+/* prio_node_alloc returns a zeroed node (not yet in the table) or NULL. */
+static inline prio_node *prio_node_alloc(h2_prio *p) {
+  prio_node *n = p->spare;
+  if (!n) return prio_node_alloc_slow(p);
+  p->spare = n->parent;
+  p->num_spare--;
+  /* Two halves: compilers store each with a few vector moves where one
+   * memset of the whole node becomes a string instruction (slower to
+   * start than this node is long). */
+  memset(n, 0, sizeof *n / 2);
+  memset((char *)n + sizeof *n / 2, 0, sizeof *n - sizeof *n / 2);
+  return n;
+}
+
+/* prio_node_dealloc keeps |n| (out of every structure) for reuse or frees
+ * it. Accepts NULL. */
+static inline void prio_node_dealloc(h2_prio *p, prio_node *n) {
+  if (!n) return;
+  if (p->last == n) p->last = NULL;
+  if (p->num_spare < PRIO_SPARE_MAX) {
+    n->parent = p->spare;
+    p->spare = n;
+    p->num_spare++;
+    return;
+  }
+  prio_node_free_slow(p, n);
+}
+
+static inline void prio_tree_link(prio_node *parent, prio_node *c, uint16_t weight) {
+  c->parent = parent;
+  c->weight = weight;
+  c->prev_sib = NULL;
+  c->next_sib = parent->first_child;
+  if (parent->first_child) parent->first_child->prev_sib = c;
+  parent->first_child = c;
+  parent->num_children++;
+  parent->sum_child_weight += weight;
+}
+
+static inline void prio_tree_unlink(prio_node *c) {
+  prio_node *parent = c->parent;
+  if (c->prev_sib)
+    c->prev_sib->next_sib = c->next_sib;
+  else
+    parent->first_child = c->next_sib;
+  if (c->next_sib) c->next_sib->prev_sib = c->prev_sib;
+  c->prev_sib = c->next_sib = NULL;
+  parent->num_children--;
+  parent->sum_child_weight -= c->weight;
+  c->parent = NULL;
+}
 
 /* prio_find_next is prio_find, checking h2_prio_next's last answer first:
  * the engine charges, unreadies and closes the stream it was just given. */

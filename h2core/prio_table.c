@@ -8,34 +8,12 @@
 
 static void spare_release(h2_prio *p);
 
-static size_t hash_id(uint32_t id, size_t cap) {
-  /* Fibonacci hashing; cap is a power of two. */
-  return (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
-}
-
-prio_node *prio_find(const h2_prio *p, uint32_t id) {
-  if (!p->cap) return NULL;
-  size_t mask = p->cap - 1;
-  for (size_t i = hash_id(id, p->cap);; i = (i + 1) & mask) {
-    prio_node *n = p->slots[i];
-    if (!n) return NULL;
-    if (n->id == id) return n;
-  }
-}
-
-static void put_slot(prio_node **slots, size_t cap, prio_node *n) {
-  size_t mask = cap - 1;
-  size_t i = hash_id(n->id, cap);
-  while (slots[i]) i = (i + 1) & mask;
-  slots[i] = n;
-}
-
 static int rehash(h2_prio *p, size_t ncap) {
   prio_node **ns = h2_mem_malloc(p->mem, ncap * sizeof *ns);
   if (!ns) return H2_ERR_NOMEM;
   memset(ns, 0, ncap * sizeof *ns);
   for (size_t i = 0; i < p->cap; i++)
-    if (p->slots[i]) put_slot(ns, ncap, p->slots[i]);
+    if (p->slots[i]) prio_put_slot(ns, ncap, p->slots[i]);
   h2_mem_free(p->mem, p->slots);
   p->mem_bytes -= p->cap * sizeof *ns;
   p->mem_bytes += ncap * sizeof *ns;
@@ -64,14 +42,9 @@ void prio_table_maybe_shrink(h2_prio *p) {
   (void)rehash(p, ncap); /* failing to shrink is harmless */
 }
 
-void prio_table_add(h2_prio *p, prio_node *n) {
-  put_slot(p->slots, p->cap, n);
-  p->count++;
-}
-
 void prio_table_del(h2_prio *p, prio_node *n) {
   size_t mask = p->cap - 1;
-  size_t i = hash_id(n->id, p->cap);
+  size_t i = prio_hash_id(n->id, p->cap);
   while (p->slots[i] != n) i = (i + 1) & mask;
   /* Backward-shift deletion keeps probe chains intact without tombstones. */
   size_t j = i;
@@ -79,7 +52,7 @@ void prio_table_del(h2_prio *p, prio_node *n) {
     j = (j + 1) & mask;
     prio_node *m = p->slots[j];
     if (!m) break;
-    size_t h = hash_id(m->id, p->cap);
+    size_t h = prio_hash_id(m->id, p->cap);
     /* m may move to i if its home h is not cyclically in (i, j]. */
     int in_range = (i <= j) ? (h > i && h <= j) : (h > i || h <= j);
     if (!in_range) {
@@ -91,21 +64,10 @@ void prio_table_del(h2_prio *p, prio_node *n) {
   p->count--;
 }
 
-/* Spare nodes: a stream closing while another opens (the common case)
- * reuses the node evicted from the inactive list instead of a free +
- * malloc. Bounded like the inactive list. */
-#define SPARE_MAX 128
-
-prio_node *prio_node_alloc(h2_prio *p) {
-  prio_node *n = p->spare;
-  if (n) {
-    p->spare = n->parent;
-    p->num_spare--;
-  } else {
-    n = h2_mem_malloc(p->mem, sizeof *n);
-    if (!n) return NULL;
-    p->mem_bytes += sizeof *n;
-  }
+prio_node *prio_node_alloc_slow(h2_prio *p) {
+  prio_node *n = h2_mem_malloc(p->mem, sizeof *n);
+  if (!n) return NULL;
+  p->mem_bytes += sizeof *n;
   memset(n, 0, sizeof *n);
   return n;
 }
@@ -130,15 +92,7 @@ void h2_prio_trim(h2_prio *p) {
   p->cap = 0;
 }
 
-void prio_node_dealloc(h2_prio *p, prio_node *n) {
-  if (!n) return;
-  if (p->last == n) p->last = NULL;
-  if (p->num_spare < SPARE_MAX) {
-    n->parent = p->spare;
-    p->spare = n;
-    p->num_spare++;
-    return;
-  }
+void prio_node_free_slow(h2_prio *p, prio_node *n) {
   p->mem_bytes -= sizeof *n;
   h2_mem_free(p->mem, n);
 }

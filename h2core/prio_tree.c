@@ -4,30 +4,6 @@
  * re-parenting of its children. */
 #include "prio_internal.h"
 
-void prio_tree_link(prio_node *parent, prio_node *c, uint16_t weight) {
-  c->parent = parent;
-  c->weight = weight;
-  c->prev_sib = NULL;
-  c->next_sib = parent->first_child;
-  if (parent->first_child) parent->first_child->prev_sib = c;
-  parent->first_child = c;
-  parent->num_children++;
-  parent->sum_child_weight += weight;
-}
-
-void prio_tree_unlink(prio_node *c) {
-  prio_node *parent = c->parent;
-  if (c->prev_sib)
-    c->prev_sib->next_sib = c->next_sib;
-  else
-    parent->first_child = c->next_sib;
-  if (c->next_sib) c->next_sib->prev_sib = c->prev_sib;
-  c->prev_sib = c->next_sib = NULL;
-  parent->num_children--;
-  parent->sum_child_weight -= c->weight;
-  c->parent = NULL;
-}
-
 /* move puts |c| (with its subtree) under |np| with |weight|. In the new
  * parent's queue it starts at the parent's current virtual time. */
 static void move(h2_prio *p, prio_node *c, prio_node *np, uint16_t weight) {
@@ -147,11 +123,17 @@ int h2_prio_open(h2_prio *p, uint32_t id, const h2_prio_spec *spec) {
   prio_node *x = prio_find(p, id);
   if (x && x->state != H2_PRIO_STATE_IDLE) return H2_ERR_STATE;
   if (!x && !spec) { /* the common case: a new stream, default priority */
-    if (prio_reserve(p, 1)) return H2_ERR_NOMEM;
+    if (p->count + 1 > p->cap / 2 && prio_reserve(p, 1)) return H2_ERR_NOMEM;
     x = prio_node_alloc(p);
     if (!x) return H2_ERR_NOMEM;
-    prio_init_node(p, x, id, H2_PRIO_STATE_ACTIVE);
+    /* prio_init_node for an active node, inline */
+    x->id = id;
+    x->state = H2_PRIO_STATE_ACTIVE;
+    x->urgency = H2_PRIO_DEFAULT_URGENCY;
     x->plain = 1;
+    prio_table_add(p, x);
+    prio_tree_link(&p->root, x, H2_PRIO_DEFAULT_WEIGHT);
+    x->key = p->root.vt;
     return 0;
   }
   int selfdep = spec && spec->parent == id;
@@ -192,7 +174,14 @@ int h2_prio_close(h2_prio *p, uint32_t id) {
     /* No shrink here: the node and its table slot are about to serve the
      * next stream (the closed node it would have stayed as held as much);
      * the next shrink point (a remembered close, a removal) trims. */
-    prio_node_remove(p, x);
+    if (x->ready || x->queued) {
+      prio_node_remove(p, x);
+      return 0;
+    }
+    /* prio_node_remove of an active, unscheduled, childless node */
+    prio_tree_unlink(x);
+    prio_table_del(p, x);
+    prio_node_dealloc(p, x);
     return 0;
   }
   prio_sched_unready(p, x);
