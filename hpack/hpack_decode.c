@@ -18,6 +18,7 @@ struct h2_hpack_decoder {
   hpack_table t;          /* t.mem is the decoder's allocator too */
   uint32_t settings_max;  /* our SETTINGS_HEADER_TABLE_SIZE */
   uint32_t max_list, max_fields, max_field_len;
+  uint32_t bound;         /* max(max_field_len, settings_max): see bound() */
   uint32_t list_size, nfields;
   int soft_err;           /* first soft limit error in this block */
   /* flags (0/1) and the parse mode, packed */
@@ -50,6 +51,10 @@ struct h2_hpack_decoder {
   uint32_t static_mark[H2_HPACK_STATIC_COUNT + 1]; /* h2_hpack_decoder_mark_static */
 };
 
+static void set_bound(h2_hpack_decoder *d) {
+  d->bound = d->max_field_len > d->settings_max ? d->max_field_len : d->settings_max;
+}
+
 h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem) {
   if (!mem) mem = h2_mem_default();
   h2_hpack_decoder *d = h2_mem_malloc(mem, sizeof *d);
@@ -61,6 +66,7 @@ h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem) {
   d->max_list = H2_HPACK_DEFAULT_MAX_LIST_SIZE;
   d->max_fields = H2_HPACK_DEFAULT_MAX_FIELDS;
   d->max_field_len = H2_HPACK_DEFAULT_MAX_FIELD_LEN;
+  set_bound(d);
   return d;
 }
 
@@ -96,6 +102,7 @@ void h2_hpack_decoder_trim(h2_hpack_decoder *d) {
 int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max) {
   if (mid_block(d)) return H2_ERR_STATE;
   d->settings_max = max;
+  set_bound(d);
   if (max < d->t.max) d->need_update = 1;
   return 0;
 }
@@ -105,6 +112,7 @@ void h2_hpack_decoder_set_limits(h2_hpack_decoder *d, uint32_t max_list_size, ui
   d->max_list = max_list_size;
   d->max_fields = max_fields;
   d->max_field_len = max_field_len;
+  set_bound(d);
 }
 
 void h2_hpack_decoder_mark_field(h2_hpack_decoder *d, unsigned tag) {
@@ -169,10 +177,9 @@ void h2_hpack_decoder_mark_collected(h2_hpack_decoder *d, size_t i, unsigned tag
         H2_HPACK_MARKED | ((uint32_t)(tag & 0xfu) << H2_HPACK_MARK_TAG_SHIFT);
 }
 
-/* bound is the longest string the decoder ever holds. */
-static size_t bound(const h2_hpack_decoder *d) {
-  return d->max_field_len > d->settings_max ? d->max_field_len : d->settings_max;
-}
+/* bound is the longest string the decoder ever holds (kept by set_bound
+ * whenever one of the two limits changes). */
+static inline size_t bound(const h2_hpack_decoder *d) { return d->bound; }
 
 static void soft(h2_hpack_decoder *d, int err) {
   if (!d->soft_err) d->soft_err = err;
@@ -281,6 +288,17 @@ static inline int collect(h2_hpack_decoder *d, const char *name, size_t nlen, co
   return 0;
 }
 
+/* emit_collect is emit's collect-mode end, out of line so that the
+ * callback path's emit stays small enough to be inlined. */
+__attribute__((noinline)) static int emit_collect(h2_hpack_decoder *d, const char *name, size_t nlen,
+                                                  const char *value, size_t vlen, uint32_t flags,
+                                                  int entry) {
+  int rc = collect(d, name, nlen, value, vlen, flags, entry ? d->cur_seq : HPACK_NO_SEQ);
+  if (rc < 0) return rc;
+  d->delivered++;
+  return 0;
+}
+
 /* emit delivers a field unless a limit was passed in this block. */
 static inline int emit(h2_hpack_decoder *d, const char *name, size_t nlen, const char *value,
                 size_t vlen, uint32_t flags) {
@@ -303,12 +321,7 @@ static inline int emit(h2_hpack_decoder *d, const char *name, size_t nlen, const
   }
   d->nfields++;
   d->list_size += (uint32_t)fsize;
-  if (d->collect) {
-    int rc = collect(d, name, nlen, value, vlen, flags, entry ? d->cur_seq : HPACK_NO_SEQ);
-    if (rc < 0) return rc;
-    d->delivered++;
-    return 0;
-  }
+  if (d->collect) return emit_collect(d, name, nlen, value, vlen, flags, entry);
   h2_hpack_field f = {name, nlen, value, vlen, flags};
   d->cur_entry = entry;
   int rc = d->cb ? d->cb(d->user, &f) : 0;
@@ -378,7 +391,7 @@ static size_t huff_cap(const h2_hpack_decoder *d, const str_ref *s) {
  * |*out| (in place for raw ones, in scratch at |scratch_off| for Huffman
  * ones). Returns 0, 1 when the decoded string is over bound() (not
  * available), or a hard error. */
-static int decode_str(h2_hpack_decoder *d, const uint8_t *p, const str_ref *s, size_t scratch_off,
+static inline __attribute__((always_inline)) int decode_str(h2_hpack_decoder *d, const uint8_t *p, const str_ref *s, size_t scratch_off,
                       const char **out, size_t *out_len) {
   if (!s->huff || s->len == 0) {
     /* Raw, or Huffman of no octets (the empty string, no scratch needed:
@@ -776,9 +789,11 @@ int h2_hpack_decode_collect(h2_hpack_decoder *d, const uint8_t *in, size_t len, 
   d->collect = keep != 0;
   d->static_flags = H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE; /* reported in this mode */
   /* A whole block in one piece, nothing pending: the indexed fields go
-   * through the fast loop directly; what it leaves takes the general path. */
-  if (keep && end_of_block && len && in && !d->failed && !d->in_block && !d->skip && !d->pend_len &&
-      d->mode == MODE_REP && !d->need_update && !d->soft_err) {
+   * through the fast loop directly; what it leaves takes the general path.
+   * Between blocks (!in_block) of a decoder that has not failed, nothing is
+   * skipped or pending, the mode is MODE_REP and there is no soft error: a
+   * block ends (decode_run) only with all of them so, or fails. */
+  if (keep && end_of_block && len && in && !d->failed && !d->in_block && !d->need_update) {
     if (d->list_reset) {
       d->list_reset = 0;
       d->cf_len = d->cb_len = 0;
