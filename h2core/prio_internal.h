@@ -80,7 +80,8 @@ struct h2_prio {
   prio_node *spare;
 
   uint64_t seq;
-  prio_node *last; /* h2_prio_next's answer (prio_find_next checks it first) */
+  prio_node *last; /* h2_prio_next's answer or the node h2_prio_open just
+                    * made (prio_find_next checks it first) */
   /* RFC 9218 mode only: the eight urgency buckets, allocated (and counted
    * in mem_bytes) when that mode is entered, freed when leaving it; NULL in
    * tree mode, which most connections stay in. */
@@ -225,8 +226,10 @@ static inline void prio_tree_unlink(prio_node *c) {
   c->parent = NULL;
 }
 
-/* prio_find_next is prio_find, checking h2_prio_next's last answer first:
- * the engine charges, unreadies and closes the stream it was just given. */
+/* prio_find_next is prio_find, checking h2_prio_next's last answer (or the
+ * stream opened last) first: the engine charges, unreadies and closes the
+ * stream it was just given, and marks a stream ready right after opening
+ * it. */
 static inline prio_node *prio_find_next(const h2_prio *p, uint32_t id) {
   return p->last && p->last->id == id ? p->last : prio_find(p, id);
 }

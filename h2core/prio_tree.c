@@ -134,6 +134,7 @@ int h2_prio_open(h2_prio *p, uint32_t id, const h2_prio_spec *spec) {
     prio_table_add(p, x);
     prio_tree_link(&p->root, x, H2_PRIO_DEFAULT_WEIGHT);
     x->key = p->root.vt;
+    p->last = x; /* the engine marks a new stream ready next, as a rule */
     return 0;
   }
   int selfdep = spec && spec->parent == id;
