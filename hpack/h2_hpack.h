@@ -274,7 +274,9 @@ h2_hpack_field *h2_hpack_decoder_collected(const h2_hpack_decoder *d, size_t *nu
 /* h2_hpack_decoder_mark_static marks static table entry |index| (1..61;
  * other values: no effect) with |tag| for this decoder's collect mode:
  * later fields that are that entry carry H2_HPACK_MARKED and the tag, as
- * for dynamic entries (a caller's note on the entry's octets). */
+ * for dynamic entries (a caller's note on the entry's octets), until
+ * h2_hpack_decoder_trim drops the collect-mode state (marks included: mark
+ * again after checking again). No effect before the first collect call. */
 void h2_hpack_decoder_mark_static(h2_hpack_decoder *d, uint32_t index, unsigned tag);
 
 /* h2_hpack_decoder_mark_collected is h2_hpack_decoder_mark_field for
@@ -296,7 +298,8 @@ size_t h2_hpack_decoder_table_count(const h2_hpack_decoder *d);
  * 0 or H2_ERR_NOT_FOUND. */
 int h2_hpack_decoder_table_get(const h2_hpack_decoder *d, size_t i, h2_hpack_field *out);
 /* h2_hpack_decoder_trim frees the decoder's buffers for input split across
- * calls and for Huffman-decoded strings when no header block is in
+ * calls and for Huffman-decoded strings, and its collect-mode state (the
+ * collected list and the static entries' marks), when no header block is in
  * progress (otherwise it does nothing); they come back when needed. Meant
  * for a connection going idle. The dynamic table is kept. NULL is a no-op. */
 void h2_hpack_decoder_trim(h2_hpack_decoder *d);

@@ -14,6 +14,22 @@
 
 enum { MODE_REP = 0, MODE_VALUE_HDR = 1 };
 
+/* Collect-mode state, allocated on the first h2_hpack_decode_collect that
+ * keeps fields and freed by h2_hpack_decoder_trim, so that an idle
+ * connection's decoder does not carry it: the block's fields, their entries
+ * (HPACK_NO_SEQ: none), the copied strings, and the static entries' marks
+ * (h2_hpack_decoder_mark_static: the output flags H2_HPACK_MARKED | tag,
+ * bits 8..15 only, shifted down 8). Marks are a shortcut only: after a trim
+ * the caller checks those fields again and marks them again. */
+typedef struct hpack_collect {
+  h2_hpack_field *cf;
+  uint32_t *cseq;
+  size_t cf_len, cf_cap;
+  char *cbytes;
+  size_t cb_len, cb_cap;
+  uint8_t static_mark[H2_HPACK_STATIC_COUNT + 1];
+} hpack_collect;
+
 struct h2_hpack_decoder {
   hpack_table t;          /* t.mem is the decoder's allocator too */
   uint32_t settings_max;  /* our SETTINGS_HEADER_TABLE_SIZE */
@@ -43,13 +59,11 @@ struct h2_hpack_decoder {
    * entries (HPACK_NO_SEQ: none) and the copied strings. */
   uint8_t collect;        /* this call keeps the fields */
   uint8_t list_reset;     /* a block ended: the next call empties the list */
-  h2_hpack_field *cf;
-  uint32_t *cseq;
-  size_t cf_len, cf_cap;
-  char *cbytes;
-  size_t cb_len, cb_cap;
-  uint32_t static_mark[H2_HPACK_STATIC_COUNT + 1]; /* h2_hpack_decoder_mark_static */
+  hpack_collect *cs;      /* NULL until collect mode is used; trim frees it */
 };
+
+_Static_assert(((H2_HPACK_MARKED | H2_HPACK_MARK_TAG_MASK) & ~0xff00u) == 0,
+               "static marks are kept as (flags >> 8) in one octet");
 
 static void set_bound(h2_hpack_decoder *d) {
   d->bound = d->max_field_len > d->settings_max ? d->max_field_len : d->settings_max;
@@ -70,14 +84,21 @@ h2_hpack_decoder *h2_hpack_decoder_new(const h2_mem *mem) {
   return d;
 }
 
+static void collect_free(h2_hpack_decoder *d) {
+  if (!d->cs) return;
+  h2_mem_free(d->t.mem, d->cs->cf);
+  h2_mem_free(d->t.mem, d->cs->cseq);
+  h2_mem_free(d->t.mem, d->cs->cbytes);
+  h2_mem_free(d->t.mem, d->cs);
+  d->cs = NULL;
+}
+
 void h2_hpack_decoder_free(h2_hpack_decoder *d) {
   if (!d) return;
   hpack_table_free(&d->t);
   h2_mem_free(d->t.mem, d->pend);
   h2_mem_free(d->t.mem, d->scratch);
-  h2_mem_free(d->t.mem, d->cf);
-  h2_mem_free(d->t.mem, d->cseq);
-  h2_mem_free(d->t.mem, d->cbytes);
+  collect_free(d);
   h2_mem_free(d->t.mem, d);
 }
 
@@ -90,13 +111,7 @@ void h2_hpack_decoder_trim(h2_hpack_decoder *d) {
   d->pend = NULL;
   d->scratch = NULL;
   d->pend_cap = d->scratch_cap = 0;
-  h2_mem_free(d->t.mem, d->cf);
-  h2_mem_free(d->t.mem, d->cseq);
-  h2_mem_free(d->t.mem, d->cbytes);
-  d->cf = NULL;
-  d->cseq = NULL;
-  d->cbytes = NULL;
-  d->cf_len = d->cf_cap = d->cb_len = d->cb_cap = 0;
+  collect_free(d);
 }
 
 int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *d, uint32_t max) {
@@ -134,7 +149,7 @@ static inline uint32_t entry_flags(h2_hpack_decoder *d, uint32_t seq) {
  * (both strings): in collect mode with its index and mark. */
 static inline uint32_t static_field_flags(const h2_hpack_decoder *d, uint32_t idx) {
   if (!d->collect) return d->static_flags;
-  return d->static_flags | (idx << H2_HPACK_STATIC_INDEX_SHIFT) | d->static_mark[idx];
+  return d->static_flags | (idx << H2_HPACK_STATIC_INDEX_SHIFT) | ((uint32_t)d->cs->static_mark[idx] << 8);
 }
 
 void h2_hpack_decoder_report_static(h2_hpack_decoder *d, int on) {
@@ -158,22 +173,26 @@ int h2_hpack_decoder_table_get(const h2_hpack_decoder *d, size_t i, h2_hpack_fie
 
 size_t h2_hpack_decoder_memory(const h2_hpack_decoder *d) {
   return sizeof *d + hpack_table_memory(&d->t) + d->pend_cap + d->scratch_cap +
-         d->cf_cap * (sizeof *d->cf + sizeof *d->cseq) + d->cb_cap;
+         (d->cs ? sizeof *d->cs + d->cs->cf_cap * (sizeof *d->cs->cf + sizeof *d->cs->cseq) + d->cs->cb_cap : 0);
 }
 
 h2_hpack_field *h2_hpack_decoder_collected(const h2_hpack_decoder *d, size_t *num) {
-  *num = d->cf_len;
-  return d->cf;
+  if (!d->cs) {
+    *num = 0;
+    return NULL;
+  }
+  *num = d->cs->cf_len;
+  return d->cs->cf;
 }
 
 void h2_hpack_decoder_mark_static(h2_hpack_decoder *d, uint32_t index, unsigned tag) {
-  if (index >= 1 && index <= H2_HPACK_STATIC_COUNT)
-    d->static_mark[index] = H2_HPACK_MARKED | ((uint32_t)(tag & 0xfu) << H2_HPACK_MARK_TAG_SHIFT);
+  if (d->cs && index >= 1 && index <= H2_HPACK_STATIC_COUNT)
+    d->cs->static_mark[index] = (uint8_t)((H2_HPACK_MARKED | ((uint32_t)(tag & 0xfu) << H2_HPACK_MARK_TAG_SHIFT)) >> 8);
 }
 
 void h2_hpack_decoder_mark_collected(h2_hpack_decoder *d, size_t i, unsigned tag) {
-  if (i < d->cf_len && hpack_seq_live(&d->t, d->cseq[i]))
-    d->t.ring[d->cseq[i] & d->t.ring_mask].mark =
+  if (d->cs && i < d->cs->cf_len && hpack_seq_live(&d->t, d->cs->cseq[i]))
+    d->t.ring[d->cs->cseq[i] & d->t.ring_mask].mark =
         H2_HPACK_MARKED | ((uint32_t)(tag & 0xfu) << H2_HPACK_MARK_TAG_SHIFT);
 }
 
@@ -219,41 +238,41 @@ static inline void copy_short(char *dst, const char *src, size_t n) {
  * past them (an empty string may; static strings and "" never do; the
  * caller may have changed the flags, so they are not used). */
 static inline int in_cbytes(const h2_hpack_decoder *d, const char *p) {
-  uintptr_t a = (uintptr_t)p, b = (uintptr_t)d->cbytes;
-  return d->cbytes && a >= b && a <= b + d->cb_len;
+  uintptr_t a = (uintptr_t)p, b = (uintptr_t)d->cs->cbytes;
+  return d->cs->cbytes && a >= b && a <= b + d->cs->cb_len;
 }
 
 static int grow_collected(h2_hpack_decoder *d) {
-  size_t nc = d->cf_cap ? d->cf_cap * 2 : 16;
-  h2_hpack_field *nf = h2_mem_realloc(d->t.mem, d->cf, nc * sizeof *nf);
+  size_t nc = d->cs->cf_cap ? d->cs->cf_cap * 2 : 16;
+  h2_hpack_field *nf = h2_mem_realloc(d->t.mem, d->cs->cf, nc * sizeof *nf);
   if (!nf) return H2_ERR_NOMEM;
-  d->cf = nf;
-  uint32_t *ns = h2_mem_realloc(d->t.mem, d->cseq, nc * sizeof *ns);
+  d->cs->cf = nf;
+  uint32_t *ns = h2_mem_realloc(d->t.mem, d->cs->cseq, nc * sizeof *ns);
   if (!ns) return H2_ERR_NOMEM; /* (|cf| grew: harmless) */
-  d->cseq = ns;
-  d->cf_cap = nc;
+  d->cs->cseq = ns;
+  d->cs->cf_cap = nc;
   return 0;
 }
 
 /* grow_cbytes makes room for |n| more octets of collected strings and moves
  * the collected fields' pointers along. */
 static int grow_cbytes(h2_hpack_decoder *d, size_t n) {
-  size_t ncap = d->cb_cap ? d->cb_cap : 1024;
-  while (ncap - d->cb_len < n) {
+  size_t ncap = d->cs->cb_cap ? d->cs->cb_cap : 1024;
+  while (ncap - d->cs->cb_len < n) {
     if (ncap > (1u << 30)) return H2_ERR_NOMEM;
     ncap *= 2;
   }
   char *nb = h2_mem_malloc(d->t.mem, ncap);
   if (!nb) return H2_ERR_NOMEM;
-  if (d->cb_len) memcpy(nb, d->cbytes, d->cb_len);
-  for (size_t i = 0; i < d->cf_len; i++) {
-    h2_hpack_field *f = &d->cf[i];
-    if (in_cbytes(d, f->name)) f->name = nb + (f->name - d->cbytes);
-    if (in_cbytes(d, f->value)) f->value = nb + (f->value - d->cbytes);
+  if (d->cs->cb_len) memcpy(nb, d->cs->cbytes, d->cs->cb_len);
+  for (size_t i = 0; i < d->cs->cf_len; i++) {
+    h2_hpack_field *f = &d->cs->cf[i];
+    if (in_cbytes(d, f->name)) f->name = nb + (f->name - d->cs->cbytes);
+    if (in_cbytes(d, f->value)) f->value = nb + (f->value - d->cs->cbytes);
   }
-  h2_mem_free(d->t.mem, d->cbytes);
-  d->cbytes = nb;
-  d->cb_cap = ncap;
+  h2_mem_free(d->t.mem, d->cs->cbytes);
+  d->cs->cbytes = nb;
+  d->cs->cb_cap = ncap;
   return 0;
 }
 
@@ -262,15 +281,15 @@ static int grow_cbytes(h2_hpack_decoder *d, size_t n) {
  * scratch or the input, which later fields or calls overwrite). */
 static inline int collect(h2_hpack_decoder *d, const char *name, size_t nlen, const char *value,
                           size_t vlen, uint32_t flags, uint32_t seq) {
-  if (d->cf_len == d->cf_cap && grow_collected(d)) return H2_ERR_NOMEM;
+  if (d->cs->cf_len == d->cs->cf_cap && grow_collected(d)) return H2_ERR_NOMEM;
   size_t nn = flags & H2_HPACK_STATIC_NAME ? 0 : nlen;
   size_t nv = flags & H2_HPACK_STATIC_VALUE ? 0 : vlen;
   /* (allocated even when nothing is copied: the fast loop then runs) */
-  if ((d->cb_cap - d->cb_len < nn + nv || !d->cbytes) && grow_cbytes(d, nn + nv)) return H2_ERR_NOMEM;
-  char *dst = d->cbytes + d->cb_len;
-  d->cb_len += nn + nv;
-  h2_hpack_field *f = &d->cf[d->cf_len];
-  d->cseq[d->cf_len++] = seq;
+  if ((d->cs->cb_cap - d->cs->cb_len < nn + nv || !d->cs->cbytes) && grow_cbytes(d, nn + nv)) return H2_ERR_NOMEM;
+  char *dst = d->cs->cbytes + d->cs->cb_len;
+  d->cs->cb_len += nn + nv;
+  h2_hpack_field *f = &d->cs->cf[d->cs->cf_len];
+  d->cs->cseq[d->cs->cf_len++] = seq;
   if (!(flags & H2_HPACK_STATIC_NAME)) {
     copy_short(dst, name, nn);
     name = nn ? dst : "";
@@ -607,7 +626,7 @@ static int fail(h2_hpack_decoder *d, int err) {
  * reached, a list that must grow): the general path takes that one.
  * Returns the octets consumed. */
 static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len) {
-  char *const cbytes = d->cbytes;
+  char *const cbytes = d->cs->cbytes;
   if (!cbytes) return 0; /* the general path allocates it */
   const hpack_table *t = &d->t;
   /* Room left under the list-size limit (the list never exceeds it) and
@@ -617,13 +636,13 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
   const uint64_t max_field = d->max_field_len;
   uint64_t room = d->max_list > list0 ? d->max_list - list0 : 0;
   const uint32_t nf = d->nfields, max_fields = d->max_fields;
-  h2_hpack_field *const cf = d->cf;
-  uint32_t *const cseq = d->cseq;
-  const uint32_t *const smark = d->static_mark;
-  const size_t cf0 = d->cf_len;
-  size_t cbl = d->cb_len;
+  h2_hpack_field *const cf = d->cs->cf;
+  uint32_t *const cseq = d->cs->cseq;
+  const uint8_t *const smark = d->cs->static_mark;
+  const size_t cf0 = d->cs->cf_len;
+  size_t cbl = d->cs->cb_len;
   /* fields that fit both the list and the limit on their number */
-  size_t end = d->cf_cap - cf0;
+  size_t end = d->cs->cf_cap - cf0;
   size_t left = max_fields > nf ? (size_t)(max_fields - nf) : 0;
   if (left < end) end = left;
   if (len > end) len = end;
@@ -643,7 +662,7 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
       f->name = e->name;
       f->value = e->value;
       f->flags = H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE | ((idx + 1) << H2_HPACK_STATIC_INDEX_SHIFT) |
-                 smark[idx + 1];
+                 ((uint32_t)smark[idx + 1] << 8);
       cseq[cf0 + i] = HPACK_NO_SEQ;
     } else {
       uint32_t k = idx - (H2_HPACK_STATIC_COUNT - 1); /* dynamic index, 1 = newest */
@@ -653,7 +672,7 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
       nlen = e->name_len;
       vlen = e->value_len;
       size_t both = nlen + vlen;
-      if (both + H2_HPACK_ENTRY_OVERHEAD > room || both > max_field || d->cb_cap - cbl < both) break;
+      if (both + H2_HPACK_ENTRY_OVERHEAD > room || both > max_field || d->cs->cb_cap - cbl < both) break;
       room -= both + H2_HPACK_ENTRY_OVERHEAD;
       /* name and value are contiguous in the table: one copy */
       char *dst = cbytes + cbl;
@@ -672,8 +691,8 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
     d->delivered += (int)i;
     d->list_size = (uint32_t)(d->max_list - room);
     d->nfields = nf + (uint32_t)i;
-    d->cf_len = cf0 + i;
-    d->cb_len = cbl;
+    d->cs->cf_len = cf0 + i;
+    d->cs->cb_len = cbl;
   }
   return i;
 }
@@ -683,7 +702,7 @@ static inline int decode_run(h2_hpack_decoder *d, const uint8_t *in, size_t len,
   if (!in && len) return H2_ERR_INVALID_ARG;
   if (d->list_reset) {
     d->list_reset = 0;
-    d->cf_len = d->cb_len = 0;
+    if (d->cs) d->cs->cf_len = d->cs->cb_len = 0;
   }
   d->delivered = 0;
   if (len) d->in_block = 1;
@@ -786,6 +805,12 @@ int h2_hpack_decode_collect(h2_hpack_decoder *d, const uint8_t *in, size_t len, 
                             int keep) {
   d->cb = NULL;
   d->user = NULL;
+  if (keep && !d->cs) {
+    /* First use (or first after a trim): the list, strings and marks. */
+    d->cs = h2_mem_malloc(d->t.mem, sizeof *d->cs);
+    if (!d->cs) return H2_ERR_NOMEM;
+    memset(d->cs, 0, sizeof *d->cs);
+  }
   d->collect = keep != 0;
   d->static_flags = H2_HPACK_STATIC_NAME | H2_HPACK_STATIC_VALUE; /* reported in this mode */
   /* A whole block in one piece, nothing pending: the indexed fields go
@@ -796,7 +821,7 @@ int h2_hpack_decode_collect(h2_hpack_decoder *d, const uint8_t *in, size_t len, 
   if (keep && end_of_block && len && in && !d->failed && !d->in_block && !d->need_update) {
     if (d->list_reset) {
       d->list_reset = 0;
-      d->cf_len = d->cb_len = 0;
+      d->cs->cf_len = d->cs->cb_len = 0;
     }
     d->delivered = 0;
     size_t k = collect_indexed(d, in, len);
