@@ -286,16 +286,13 @@ static inline void hpack_hash_link(hpack_table *t, uint32_t seq) {
   *bn = seq;
 }
 
-/* The usual insert, inline: the entry fits the table, the ring has a free
- * slot and the byte buffer room at its end before any eviction, so nothing
- * is allocated and evictions can go first. */
-static inline int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const char *value,
-                                  size_t value_len, uint32_t hash_n, uint32_t hash_nv) {
+/* hpack_table_place writes a new newest entry whose room is already made
+ * (evictions done, ring slot and buffer space at its end available): both
+ * insert paths end here. */
+static inline void hpack_table_place(hpack_table *t, const char *name, size_t name_len,
+                                     const char *value, size_t value_len, uint32_t hash_n,
+                                     uint32_t hash_nv) {
   size_t len = name_len + value_len;
-  size_t esz = len + H2_HPACK_ENTRY_OVERHEAD;
-  if (esz > t->max || !t->buf || hpack_table_count(t) >= hpack_ring_cap(t) || t->end + len - t->base > t->buf_cap)
-    return hpack_table_add_slow(t, name, name_len, value, value_len, hash_n, hash_nv);
-  while (t->size + esz > t->max) hpack_evict_oldest(t);
   char *dst = t->buf + (t->end - t->base);
   hpack_copy_small(dst, name, name_len);
   hpack_copy_small(dst + name_len, value, value_len);
@@ -306,13 +303,26 @@ static inline int hpack_table_add(hpack_table *t, const char *name, size_t name_
   e->value_len = (uint32_t)value_len;
   e->mark = 0;
   t->end += len;
-  t->size += (uint32_t)esz;
+  t->size += (uint32_t)(len + H2_HPACK_ENTRY_OVERHEAD);
   if (t->indexed) {
     hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
     h->hash_n = hash_n;
     h->hash_nv = hash_nv;
     hpack_hash_link(t, seq);
   }
+}
+
+/* The usual insert, inline: the entry fits the table, the ring has a free
+ * slot and the byte buffer room at its end before any eviction, so nothing
+ * is allocated and evictions can go first. */
+static inline int hpack_table_add(hpack_table *t, const char *name, size_t name_len, const char *value,
+                                  size_t value_len, uint32_t hash_n, uint32_t hash_nv) {
+  size_t len = name_len + value_len;
+  size_t esz = len + H2_HPACK_ENTRY_OVERHEAD;
+  if (esz > t->max || !t->buf || hpack_table_count(t) >= hpack_ring_cap(t) || t->end + len - t->base > t->buf_cap)
+    return hpack_table_add_slow(t, name, name_len, value, value_len, hash_n, hash_nv);
+  while (t->size + esz > t->max) hpack_evict_oldest(t);
+  hpack_table_place(t, name, name_len, value, value_len, hash_n, hash_nv);
   return 1;
 }
 

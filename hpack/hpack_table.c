@@ -122,23 +122,7 @@ int hpack_table_add_slow(hpack_table *t, const char *name, size_t name_len, cons
     t->base = live_start;
   }
   while (evict--) hpack_evict_oldest(t);
-  char *dst = t->buf + (t->end - t->base);
-  hpack_copy_small(dst, name, name_len);
-  hpack_copy_small(dst + name_len, value, value_len);
-  uint32_t seq = t->next_seq++;
-  hpack_entry *e = &t->ring[seq & t->ring_mask];
-  e->off = t->end;
-  e->name_len = (uint32_t)name_len;
-  e->value_len = (uint32_t)value_len;
-  e->mark = 0;
-  t->end += len;
-  t->size += (uint32_t)esz;
-  if (t->indexed) {
-    hpack_hnode *h = &t->hnodes[seq & t->ring_mask];
-    h->hash_n = hash_n;
-    h->hash_nv = hash_nv;
-    hpack_hash_link(t, seq);
-  }
+  hpack_table_place(t, name, name_len, value, value_len, hash_n, hash_nv);
   return 1;
 }
 
