@@ -204,36 +204,6 @@ static void soft(h2_hpack_decoder *d, int err) {
   if (!d->soft_err) d->soft_err = err;
 }
 
-/* copy_short copies |n| octets; short strings (most field names and
- * values) with two overlapping loads instead of a library call. */
-static inline void copy_short(char *dst, const char *src, size_t n) {
-  if (n >= 8 && n <= 16) {
-    uint64_t a, b;
-    memcpy(&a, src, 8);
-    memcpy(&b, src + n - 8, 8);
-    memcpy(dst, &a, 8);
-    memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4 && n < 8) {
-    uint32_t a, b;
-    memcpy(&a, src, 4);
-    memcpy(&b, src + n - 4, 4);
-    memcpy(dst, &a, 4);
-    memcpy(dst + n - 4, &b, 4);
-  } else if (n > 16 && n <= 32) { /* two overlapping 16-octet moves */
-    unsigned char a[16], b[16];
-    memcpy(a, src, 16);
-    memcpy(b, src + n - 16, 16);
-    memcpy(dst, a, 16);
-    memcpy(dst + n - 16, b, 16);
-  } else if (n > 32) {
-    memcpy(dst, src, n);
-  } else if (n) { /* 1..3 octets: first, middle, last (overlapping) */
-    dst[0] = src[0];
-    dst[n / 2] = src[n / 2];
-    dst[n - 1] = src[n - 1];
-  }
-}
-
 /* in_cbytes tells whether |p| points into the collected strings, or just
  * past them (an empty string may; static strings and "" never do; the
  * caller may have changed the flags, so they are not used). */
@@ -291,12 +261,12 @@ static inline int collect(h2_hpack_decoder *d, const char *name, size_t nlen, co
   h2_hpack_field *f = &d->cs->cf[d->cs->cf_len];
   d->cs->cseq[d->cs->cf_len++] = seq;
   if (!(flags & H2_HPACK_STATIC_NAME)) {
-    copy_short(dst, name, nn);
+    hpack_copy_small(dst, name, nn);
     name = nn ? dst : "";
     dst += nn;
   }
   if (!(flags & H2_HPACK_STATIC_VALUE)) {
-    copy_short(dst, value, nv);
+    hpack_copy_small(dst, value, nv);
     value = nv ? dst : "";
   }
   f->name = name;
@@ -676,7 +646,7 @@ static size_t collect_indexed(h2_hpack_decoder *d, const uint8_t *in, size_t len
       room -= both + H2_HPACK_ENTRY_OVERHEAD;
       /* name and value are contiguous in the table: one copy */
       char *dst = cbytes + cbl;
-      copy_short(dst, hpack_table_name(t, e), both);
+      hpack_copy_small(dst, hpack_table_name(t, e), both);
       cbl += both;
       f->name = dst;
       f->value = dst + nlen;

@@ -229,7 +229,8 @@ static inline int hpack_seq_live(const hpack_table *t, uint32_t seq) {
 }
 
 /* hpack_copy_small copies |n| octets like memcpy, without a call for up to 64
- * (most names and values): overlapping 8-octet loads and stores. */
+ * (most names and values): two overlapping loads and stores of 4, 8 or 16
+ * octets, a few 8-octet moves up to 64, three single octets below 4. */
 static inline void hpack_copy_small(char *dst, const char *src, size_t n) {
   if (n >= 8 && n <= 16) {
     uint64_t a, b;
@@ -243,9 +244,13 @@ static inline void hpack_copy_small(char *dst, const char *src, size_t n) {
     memcpy(&b, src + n - 4, 4);
     memcpy(dst, &a, 4);
     memcpy(dst + n - 4, &b, 4);
-  } else if (n < 4) {
-    for (size_t i = 0; i < n; i++) dst[i] = src[i];
-  } else if (n <= 64) {
+  } else if (n > 16 && n <= 32) { /* two overlapping 16-octet moves */
+    unsigned char a[16], b[16];
+    memcpy(a, src, 16);
+    memcpy(b, src + n - 16, 16);
+    memcpy(dst, a, 16);
+    memcpy(dst + n - 16, b, 16);
+  } else if (n > 32 && n <= 64) {
     uint64_t a;
     for (size_t i = 0; i + 8 < n; i += 8) {
       memcpy(&a, src + i, 8);
@@ -253,8 +258,12 @@ static inline void hpack_copy_small(char *dst, const char *src, size_t n) {
     }
     memcpy(&a, src + n - 8, 8);
     memcpy(dst + n - 8, &a, 8);
-  } else {
+  } else if (n > 64) {
     memcpy(dst, src, n);
+  } else if (n) { /* 1..3 octets: first, middle, last (overlapping) */
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
   }
 }
 
