@@ -63,6 +63,20 @@ int h2c_send_settings(h2_conn *c, const h2_frame_setting *e, size_t n) {
  * the peer's MAX_FRAME_SIZE. The block is encoded into the free end of
  * obuf, beyond the largest the frames can take, then framed in front of
  * it, so encode order = wire order and nothing is allocated per block. */
+/* commit_one_headers finishes a header block of |len| octets encoded at
+ * obuf + obuf_len + 9: writes the HEADERS frame header in front of it (one
+ * frame, END_HEADERS, no padding or priority) and commits the frame. */
+static inline int commit_one_headers(h2_conn *c, uint32_t id, uint8_t flags, size_t len) {
+  h2_cbb hdr;
+  h2_cbb_init(&hdr, c->obuf + c->obuf_len, H2_FRAME_HEADER_LEN);
+  uint8_t fl = (uint8_t)((flags & ~(H2_FLAG_PADDED | H2_FLAG_PRIORITY)) | H2_FLAG_END_HEADERS);
+  h2_frame_hdr fh = {(uint32_t)len, H2_FRAME_HEADERS, fl, id};
+  h2_frame_write_hdr(&hdr, &fh);
+  size_t start = c->obuf_len;
+  c->obuf_len += H2_FRAME_HEADER_LEN + len;
+  return h2c_out_commit(c, start, SEG_FRAMES, 0, 0);
+}
+
 int h2c_send_header_block(h2_conn *c, uint32_t id, int type, uint32_t promised, uint8_t flags,
                           const h2_frame_prio *prio, const h2_hpack_field *f, size_t n) {
   if (type == H2_FRAME_HEADERS && !prio && c->cfg.header_padding == H2_CONN_PAD_NONE && id != 0 &&
@@ -78,16 +92,7 @@ int h2c_send_header_block(h2_conn *c, uint32_t id, int type, uint32_t promised, 
     h2_cbb blk;
     h2_cbb_init(&blk, p + H2_FRAME_HEADER_LEN, room);
     int len = h2_hpack_encode(c->enc, &blk, f, n);
-    if (len >= 0) {
-      h2_cbb hdr;
-      h2_cbb_init(&hdr, p, H2_FRAME_HEADER_LEN);
-      uint8_t fl = (uint8_t)((flags & ~(H2_FLAG_PADDED | H2_FLAG_PRIORITY)) | H2_FLAG_END_HEADERS);
-      h2_frame_hdr fh = {(uint32_t)blk.len, H2_FRAME_HEADERS, fl, id};
-      h2_frame_write_hdr(&hdr, &fh);
-      size_t start = c->obuf_len;
-      c->obuf_len += H2_FRAME_HEADER_LEN + blk.len;
-      return h2c_out_commit(c, start, SEG_FRAMES, 0, 0);
-    }
+    if (len >= 0) return commit_one_headers(c, id, flags, blk.len);
     if (len != H2_ERR_BUF_TOO_SMALL) return len;
   }
   size_t bound = h2_hpack_encode_bound(f, n);
@@ -104,14 +109,7 @@ int h2c_send_header_block(h2_conn *c, uint32_t id, int type, uint32_t promised, 
     h2_cbb_init(&blk, p + H2_FRAME_HEADER_LEN, bound);
     int len = h2_hpack_encode(c->enc, &blk, f, n);
     if (len < 0) return len;
-    h2_cbb hdr;
-    h2_cbb_init(&hdr, p, H2_FRAME_HEADER_LEN);
-    uint8_t fl = (uint8_t)((flags & ~(H2_FLAG_PADDED | H2_FLAG_PRIORITY)) | H2_FLAG_END_HEADERS);
-    h2_frame_hdr fh = {(uint32_t)blk.len, H2_FRAME_HEADERS, fl, id};
-    h2_frame_write_hdr(&hdr, &fh);
-    size_t start = c->obuf_len;
-    c->obuf_len += H2_FRAME_HEADER_LEN + blk.len;
-    return h2c_out_commit(c, start, SEG_FRAMES, 0, 0); /* room ensured: cannot fail */
+    return commit_one_headers(c, id, flags, blk.len); /* room ensured: cannot fail */
   }
   size_t extra = type == H2_FRAME_PUSH_PROMISE ? 4 : (prio ? 5 : 0);
   size_t fsz = h2_frame_block_size(extra, bound, mfs);
