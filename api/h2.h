@@ -473,6 +473,53 @@ int h2_session_connecting(const h2_session *s);
 int h2_session_encrypted(const h2_session *s);
 int h2_session_pending_settings_ack(const h2_session *s);
 const char *h2_session_alpn_protocol(const h2_session *s); /* "h2", "h2c", NULL */
+
+/* ---- Socket and TLS details (Node's session.socket / request.socket:
+ * remoteAddress, remotePort, remoteFamily, localAddress, localPort,
+ * servername, getProtocol(), getCipher(), getPeerCertificate().raw).
+ * There is no way to read or write the socket itself through the API
+ * (Node's ERR_HTTP2_NO_SOCKET_MANIPULATION); timeouts are the session's
+ * (h2_session_set_timeout). A compat request reaches these through
+ * h2_stream_session(h2_req_stream(req)). */
+
+/* A numeric socket address. */
+typedef struct h2_address {
+  int family;        /* AF_INET or AF_INET6 (AF_UNIX: |address| is the path,
+                        port 0) */
+  uint16_t port;
+  char address[108]; /* "127.0.0.1", "::1", ... (NUL-terminated) */
+} h2_address;
+
+/* h2_session_remote_address / h2_session_local_address ask the session's
+ * socket (getpeername / getsockname, at the time of the call) and fill
+ * |out|. Returns 0, H2_ERR_STATE (a session over the caller's own transport
+ * (h2_session_new), or the socket is
+ * gone), H2_ERR_IO (the system call failed, errno set; e.g. ENOTCONN
+ * while a client is still connecting) or
+ * H2_ERR_INVALID_ARG (NULL). */
+int h2_session_remote_address(const h2_session *s, h2_address *out);
+int h2_session_local_address(const h2_session *s, h2_address *out);
+
+/* TLS details of an encrypted session once its handshake is done; NULL on
+ * h2c sessions and before the handshake. Strings are static or live as long
+ * as the session.
+ *   h2_session_tls_version: "TLSv1.3", "TLSv1.2".
+ *   h2_session_tls_cipher: the standard cipher suite name.
+ *   h2_session_servername: a server session: the SNI name the client sent
+ *     (NULL if none); a client session: the name it verified. */
+const char *h2_session_tls_version(const h2_session *s);
+const char *h2_session_tls_cipher(const h2_session *s);
+const char *h2_session_servername(const h2_session *s);
+
+/* h2_session_peer_certificate copies the DER encoding of the peer's leaf
+ * certificate (the server's on a client session; the client's on a server
+ * that asked for one, see h2_tls_ctx_set_client_auth) into |buf| (|cap|
+ * bytes) and sets |*len| to its size. Returns 0, H2_ERR_STATE (h2c, or the
+ * handshake is not done), H2_ERR_NOT_FOUND (the peer sent none) or
+ * H2_ERR_BUF_TOO_SMALL (nothing copied; |*len| is the size needed; |buf|
+ * may be NULL with |cap| 0 to ask). */
+int h2_session_peer_certificate(const h2_session *s, uint8_t *buf, size_t cap, size_t *len);
+
 void *h2_session_user(const h2_session *s);
 void h2_session_set_user(h2_session *s, void *user);
 h2_server *h2_session_server(const h2_session *s);

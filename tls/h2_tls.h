@@ -275,6 +275,14 @@ const char *h2_tls_conn_cipher(const h2_tls_conn *c);
  * while |c| lives. */
 const char *h2_tls_conn_server_name(const h2_tls_conn *c);
 
+/* h2_tls_conn_peer_cert copies the DER encoding of the peer's leaf
+ * certificate (a server's, or a client certificate on a server that asked
+ * for one) into |buf| (|cap| bytes) and sets |*len| to its size. Returns 0,
+ * H2_ERR_STATE (handshake not done), H2_ERR_NOT_FOUND (the peer sent no
+ * certificate), or H2_ERR_BUF_TOO_SMALL (nothing copied; |*len| tells the
+ * size needed). |buf| may be NULL with |cap| 0 to learn the size. */
+int h2_tls_conn_peer_cert(const h2_tls_conn *c, uint8_t *buf, size_t cap, size_t *len);
+
 /* -- application data -- */
 
 /* h2_tls_conn_read decrypts buffered input into |out| (up to |out_cap|

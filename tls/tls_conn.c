@@ -352,6 +352,19 @@ const char *h2_tls_conn_server_name(const h2_tls_conn *c) {
   return SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
 }
 
+int h2_tls_conn_peer_cert(const h2_tls_conn *c, uint8_t *buf, size_t cap, size_t *len) {
+  *len = 0;
+  if (!c->done) return H2_ERR_STATE;
+  const STACK_OF(CRYPTO_BUFFER) *chain = SSL_get0_peer_certificates(c->ssl);
+  if (chain == NULL || sk_CRYPTO_BUFFER_num(chain) == 0) return H2_ERR_NOT_FOUND;
+  const CRYPTO_BUFFER *leaf = sk_CRYPTO_BUFFER_value(chain, 0);
+  size_t n = CRYPTO_BUFFER_len(leaf);
+  *len = n;
+  if (n > cap || buf == NULL) return H2_ERR_BUF_TOO_SMALL;
+  memcpy(buf, CRYPTO_BUFFER_data(leaf), n);
+  return 0;
+}
+
 /* ---- application data --------------------------------------------------- */
 
 int h2_tls_conn_read(h2_tls_conn *c, uint8_t *out, size_t out_cap) {
