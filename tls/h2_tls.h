@@ -84,8 +84,11 @@ typedef enum h2_tls_proto {
  * Returns NULL on allocation failure. Free with h2_tls_ctx_free. */
 h2_tls_ctx *h2_tls_ctx_new(h2_tls_role role);
 
-/* h2_tls_ctx_free releases |ctx| (NULL is fine). Every h2_tls_conn created
- * from |ctx| must have been freed before. */
+/* h2_tls_ctx_free releases the caller's hold on |ctx| (NULL is fine).
+ * Connections made from it keep it alive: the context is freed with the
+ * last of them (h2_tls_conn_free), so it may be released while sessions
+ * are still closing. Do not use |ctx| after this call. Not to be called
+ * twice. */
 void h2_tls_ctx_free(h2_tls_ctx *ctx);
 
 /* h2_tls_ctx_errmsg returns the message of the last failure of a ctx

@@ -107,6 +107,7 @@ h2_tls_conn *h2_tls_conn_new(h2_tls_ctx *ctx, const char *server_name) {
   h2_tls_conn *c = tls_zalloc(sizeof *c);
   if (c == NULL) goto nomem;
   c->ctx = ctx;
+  atomic_fetch_add(&ctx->refs, 1);
   c->in = OPENSSL_malloc(H2_TLS_IN_CAP);
   if (c->in == NULL) goto nomem;
   if (server_name != NULL && (c->server_name = OPENSSL_strdup(server_name)) == NULL) goto nomem;
@@ -163,7 +164,9 @@ void h2_tls_conn_free(h2_tls_conn *c) {
   OPENSSL_free(c->in);
   OPENSSL_free(c->out);
   OPENSSL_free(c->server_name);
+  h2_tls_ctx *ctx = c->ctx;
   OPENSSL_free(c);
+  if (ctx != NULL) tls_ctx_release(ctx);
 }
 
 const char *h2_tls_conn_errmsg(const h2_tls_conn *c) { return c->err; }

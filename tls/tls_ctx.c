@@ -252,6 +252,7 @@ h2_tls_ctx *h2_tls_ctx_new(h2_tls_role role) {
   if (role != H2_TLS_SERVER && role != H2_TLS_CLIENT) return NULL;
   h2_tls_ctx *ctx = tls_zalloc(sizeof *ctx);
   if (ctx == NULL) return NULL;
+  atomic_init(&ctx->refs, 1);
   ctx->role = role;
   ctx->alpn = H2_TLS_ALPN_H2;
   ctx->min_version = H2_TLS_VERSION_1_2;
@@ -297,6 +298,11 @@ fail:
 
 void h2_tls_ctx_free(h2_tls_ctx *ctx) {
   if (ctx == NULL) return;
+  tls_ctx_release(ctx);
+}
+
+void tls_ctx_release(h2_tls_ctx *ctx) {
+  if (atomic_fetch_sub(&ctx->refs, 1) != 1) return;
   for (size_t i = 0; i < ctx->num_certs; i++) {
     tls_cert *t = &ctx->certs[i];
     if (t->sctx != ctx->base) SSL_CTX_free(t->sctx);

@@ -3,6 +3,7 @@
 #define H2_TLS_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,10 @@ typedef struct tls_session {
 } tls_session;
 
 struct h2_tls_ctx {
+  /* The owner's reference plus one per live h2_tls_conn: the context goes
+   * when h2_tls_ctx_free has been called and the last connection is freed
+   * (connections use its SSL_CTX and BIO method to the end). */
+  atomic_uint refs;
   h2_tls_role role;
   SSL_CTX *base;
   BIO_METHOD *bio_method;
@@ -52,6 +57,9 @@ struct h2_tls_ctx {
   uint64_t stamp;
   char err[H2_TLS_ERRMSG_LEN];
 };
+
+/* tls_ctx_release drops one reference to |ctx|; the last one frees it. */
+void tls_ctx_release(h2_tls_ctx *ctx);
 
 struct h2_tls_conn {
   h2_tls_ctx *ctx;
