@@ -58,6 +58,7 @@
 
 typedef struct h2_loop h2_loop;
 typedef struct h2_tls_ctx h2_tls_ctx;
+typedef struct h2_tls_conn h2_tls_conn;
 
 typedef struct h2_server h2_server;
 typedef struct h2_session h2_session;
@@ -298,6 +299,19 @@ typedef struct h2_server_callbacks {
    * had on_session, that session's on_error (not for H2_ERR_EOF) and
    * on_close follow. */
   void (*on_session_error)(h2_server *srv, int err, const char *message, void *user);
+  /* Node's allowHTTP1 / 'unknownProtocol' as a hand-off: a TLS client
+   * finished its handshake with "http/1.1" or without ALPN, which the
+   * listener's context accepts only after h2_tls_ctx_set_alpn(ctx,
+   * H2_TLS_ALPN_H2 | H2_TLS_ALPN_HTTP11). With this callback set, the
+   * application gets the connection: |fd| (non-blocking, no longer watched
+   * by the loop) and |tls| (handshake done; it may already hold the
+   * client's first bytes, read them with h2_tls_conn_read, and output to
+   * flush: h2_tls_conn_out_peek). Both are the application's from then on:
+   * close(fd), h2_tls_conn_free(tls) (the context lives as long as |tls|).
+   * The session on_session announced then closes quietly (on_close, no
+   * error). Unset: the connection is closed and reported through
+   * on_session_error (H2_ERR_TLS, "the peer did not negotiate h2"). */
+  void (*on_unknown_protocol)(h2_server *srv, int fd, h2_tls_conn *tls, void *user);
 } h2_server_callbacks;
 
 /* h2_server_new creates a server on |loop|. |opts| (copied, may be NULL) is

@@ -69,6 +69,12 @@ static void report(h2_server *srv, int err, const char *msg) {
 
 void h2_server_report_(h2_server *srv, int err, const char *msg) { report(srv, err, msg); }
 
+int h2_server_unknown_protocol_(h2_server *srv, int fd, h2_tls_conn *tls) {
+  if (!srv->cbs.on_unknown_protocol) return 0;
+  srv->cbs.on_unknown_protocol(srv, fd, tls, srv->user);
+  return 1;
+}
+
 static void new_session(h2_server *srv, listener *l, int fd) {
   h2_session *s = h2_session_alloc_(0);
   if (!s) {

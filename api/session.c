@@ -496,7 +496,16 @@ static void xp_close(h2_xport *x, int err, const char *msg, void *user) {
   finish_session(s);
 }
 
-const h2_xport_events h2_session_xport_events_ = {xp_open, xp_data, xp_writable, xp_close};
+/* A TLS client that negotiated something other than h2: a server's
+ * on_unknown_protocol may take the connection. */
+static int xp_other_protocol(h2_xport *x, int fd, h2_tls_conn *tls, void *user) {
+  (void)x;
+  h2_session *s = user;
+  return s->server ? h2_server_unknown_protocol_(s->server, fd, tls) : 0;
+}
+
+const h2_xport_events h2_session_xport_events_ = {xp_open, xp_data, xp_writable, xp_close,
+                                                  xp_other_protocol};
 
 void h2_session_attach_(h2_session *s, h2_loop *loop, h2_xport *xp) {
   s->loop = loop;

@@ -168,6 +168,9 @@ void h2_server_session_gone_(h2_server *srv, h2_session *s);
 /* h2_server_report_ calls the server's on_session_error (if set): a
  * connection failed before it became a session (TLS handshake, ALPN). */
 void h2_server_report_(h2_server *srv, int err, const char *msg);
+/* h2_server_unknown_protocol_ hands a non-h2 TLS connection to the
+ * server's on_unknown_protocol; returns 1 if it took it, 0 if unset. */
+int h2_server_unknown_protocol_(h2_server *srv, int fd, h2_tls_conn *tls);
 /* h2_server_cbs_unref_: a session that used |srv|'s callbacks is freed;
  * the last one frees a server whose h2_server_free already ran. */
 void h2_server_cbs_unref_(h2_server *srv);

@@ -4,6 +4,7 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,27 @@ static int flush_tls(h2_xport *x) {
 }
 
 static void on_io(h2_loop_io *io, int fd, unsigned events, void *user);
+
+/* hand_off: the TLS handshake agreed on a protocol other than h2. The
+ * owner may take the connection (a duplicate of the descriptor, since the
+ * loop owns and closes the original, and the TLS object with whatever it
+ * has buffered); otherwise the transport fails. */
+static void hand_off(h2_xport *x) {
+  if (x->ev->on_other_protocol) {
+    int fd = fcntl(x->fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+      die(x, H2_ERR_IO, strerror(errno));
+      return;
+    }
+    if (x->ev->on_other_protocol(x, fd, x->tls, x->user)) {
+      x->tls = NULL; /* the application's now */
+      die(x, 0, "handed to the application (not h2)");
+      return;
+    }
+    close(fd);
+  }
+  die(x, H2_ERR_TLS, "the peer did not negotiate h2 with ALPN");
+}
 
 int h2_xport_new(h2_xport **out, h2_loop *loop, int fd, h2_tls_conn *tls,
                  const h2_xport_events *ev, void *user) {
@@ -271,7 +293,7 @@ static void do_read_tls(h2_xport *x) {
         continue;
       }
       if (h2_tls_conn_alpn(x->tls) != H2_TLS_PROTO_H2) {
-        die(x, H2_ERR_TLS, "the peer did not negotiate h2 with ALPN");
+        hand_off(x);
         return;
       }
       x->open = 1;

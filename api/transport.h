@@ -29,6 +29,13 @@ typedef struct h2_xport_events {
   /* Closed: EOF (H2_ERR_EOF), failure (other), or after h2_xport_close (0).
    * Last event; the transport is freed right after it returns. */
   void (*on_close)(h2_xport *x, int err, const char *msg, void *user);
+  /* TLS only, may be NULL: the handshake ended with a protocol other than
+   * h2 (ALPN "http/1.1" or none, when the context allows the fallback).
+   * Return 1 to take |fd| (a duplicate of the socket, non-blocking) and
+   * |tls| (handshake done): the transport then closes quietly, on_close(0)
+   * follows, and neither is touched again. Return 0 to refuse: the
+   * transport fails as without this callback. */
+  int (*on_other_protocol)(h2_xport *x, int fd, h2_tls_conn *tls, void *user);
 } h2_xport_events;
 
 /* h2_xport_new wraps the connected non-blocking |fd| and, when |tls| is not

@@ -1,7 +1,9 @@
 /* test_api_info.c: what a session tells about its socket and TLS
  * connection (h2_session_remote_address / _local_address, TLS version,
  * cipher, SNI name, peer certificate) over real 127.0.0.1 / localhost
- * connections, h2c and TLS, and the errors where there is no socket. */
+ * connections, h2c and TLS, and the errors where there is no socket; the
+ * server's hand-off of TLS clients that did not negotiate h2 (Node's
+ * allowHTTP1 / unknownProtocol) to the application. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,7 +16,11 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "h2.h"
@@ -263,11 +269,195 @@ static void test_own_transport(void **state) {
   h2_session_free(s);
 }
 
+/* ---- unknownProtocol hand-off ---- */
+
+typedef struct handoff {
+  int calls, fd;
+  h2_tls_conn *tls;
+  int session_errors, last_err, session_closes;
+} handoff;
+
+static void ho_unknown(h2_server *srv, int fd, h2_tls_conn *tls, void *u) {
+  (void)srv;
+  handoff *h = u;
+  h->calls++;
+  h->fd = fd;
+  h->tls = tls;
+}
+static void ho_error(h2_server *srv, int err, const char *msg, void *u) {
+  (void)srv; (void)msg;
+  ((handoff *)u)->session_errors++;
+  ((handoff *)u)->last_err = err;
+}
+static void ho_close(h2_session *s, void *u) { (void)s; ((handoff *)u)->session_closes++; }
+
+/* A BoringSSL client offering only "http/1.1": connects to |port| and runs
+ * its handshake, turning the server's loop meanwhile. */
+static SSL *http11_client(SSL_CTX *cctx, uint16_t port, h2_loop *ls, int *fd_out) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+  SSL *ssl = SSL_new(cctx);
+  assert_non_null(ssl);
+  assert_int_equal(SSL_set_fd(ssl, fd), 1);
+  static const uint8_t alpn[] = "\x08http/1.1";
+  assert_int_equal(SSL_set_alpn_protos(ssl, alpn, sizeof alpn - 1), 0);
+  SSL_set_connect_state(ssl);
+  uint64_t end = mono_ms() + 5000;
+  int r;
+  while ((r = SSL_do_handshake(ssl)) != 1 && mono_ms() < end) {
+    int e = SSL_get_error(ssl, r);
+    assert_true(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE);
+    h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+    usleep(200);
+  }
+  assert_int_equal(r, 1);
+  *fd_out = fd;
+  return ssl;
+}
+
+/* The application's side of a handed-off connection: reads one HTTP/1.1
+ * request head through |tls| and answers it. */
+static void serve_http11(int fd, h2_tls_conn *tls, SSL *client, char *req, size_t cap) {
+  size_t got = 0;
+  uint64_t end = mono_ms() + 5000;
+  while (!strstr(req, "\r\n\r\n") && mono_ms() < end) {
+    size_t room;
+    uint8_t *in = h2_tls_conn_in_space(tls, &room);
+    if (room > 0) {
+      ssize_t n = read(fd, in, room);
+      if (n > 0) assert_int_equal(h2_tls_conn_in_commit(tls, (size_t)n), 0);
+    }
+    int r = h2_tls_conn_read(tls, (uint8_t *)req + got, cap - 1 - got);
+    if (r > 0) got += (size_t)r;
+    else assert_int_equal(r, H2_ERR_WOULD_BLOCK);
+    req[got] = 0;
+    size_t len;
+    const uint8_t *p;
+    while ((p = h2_tls_conn_out_peek(tls, &len)) != NULL) {
+      ssize_t n = write(fd, p, len);
+      if (n <= 0) break;
+      h2_tls_conn_out_consume(tls, (size_t)n);
+    }
+    uint8_t sink[64];
+    SSL_read(client, sink, sizeof sink); /* lets the client take session tickets */
+    usleep(200);
+  }
+  static const char resp[] = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi";
+  assert_int_equal(h2_tls_conn_write(tls, (const uint8_t *)resp, sizeof resp - 1),
+                   (int)(sizeof resp - 1));
+  size_t len;
+  const uint8_t *p;
+  while ((p = h2_tls_conn_out_peek(tls, &len)) != NULL) {
+    ssize_t n = write(fd, p, len);
+    assert_true(n > 0);
+    h2_tls_conn_out_consume(tls, (size_t)n);
+  }
+}
+
+static void test_unknown_protocol_handoff(void **state) {
+  (void)state;
+  h2_loop *ls;
+  assert_int_equal(h2_loop_new(&ls, NULL), 0);
+  h2_tls_ctx *stls = h2_tls_ctx_new(H2_TLS_SERVER);
+  assert_non_null(stls);
+  assert_int_equal(h2_tls_ctx_add_self_signed(stls, "localhost"), 0);
+  assert_int_equal(h2_tls_ctx_set_alpn(stls, H2_TLS_ALPN_H2 | H2_TLS_ALPN_HTTP11), 0);
+  handoff h;
+  memset(&h, 0, sizeof h);
+  h.fd = -1;
+  h2_server_callbacks cbs;
+  memset(&cbs, 0, sizeof cbs);
+  cbs.on_unknown_protocol = ho_unknown;
+  cbs.on_session_error = ho_error;
+  cbs.session.on_close = ho_close;
+  h2_server *srv;
+  assert_int_equal(h2_server_new(&srv, ls, NULL, &cbs, &h), 0);
+  int li = h2_server_listen(srv, "127.0.0.1", 0, stls);
+  assert_true(li >= 0);
+  uint16_t port = h2_server_port(srv, li);
+  SSL_CTX *cctx = SSL_CTX_new(TLS_method());
+  assert_non_null(cctx);
+
+  /* 1: with the callback, the application gets the connection. */
+  int cfd;
+  SSL *cl = http11_client(cctx, port, ls, &cfd);
+  static const char get[] = "GET /old HTTP/1.1\r\nhost: localhost\r\n\r\n";
+  assert_int_equal(SSL_write(cl, get, sizeof get - 1), (int)(sizeof get - 1));
+  uint64_t end = mono_ms() + 5000;
+  while ((h.calls < 1 || h.session_closes < 1) && mono_ms() < end) {
+    h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+    usleep(200);
+  }
+  assert_int_equal(h.calls, 1);
+  assert_true(h.fd >= 0);
+  assert_non_null(h.tls);
+  assert_int_equal(h2_tls_conn_alpn(h.tls), H2_TLS_PROTO_HTTP11);
+  /* The session closed quietly; nothing was reported. */
+  assert_int_equal(h.session_closes, 1);
+  assert_int_equal(h.session_errors, 0);
+  assert_int_equal(h2_server_num_sessions(srv), 0);
+  /* The server and its context may go: the connection keeps working. */
+  h2_server_free(srv);
+  h2_tls_ctx_free(stls);
+  char req[512] = {0};
+  serve_http11(h.fd, h.tls, cl, req, sizeof req);
+  assert_non_null(strstr(req, "GET /old HTTP/1.1\r\n"));
+  char resp[128] = {0};
+  size_t got = 0;
+  end = mono_ms() + 5000;
+  while (!strstr(resp, "\r\n\r\nhi") && mono_ms() < end) {
+    int r = SSL_read(cl, resp + got, (int)(sizeof resp - 1 - got));
+    if (r > 0) got += (size_t)r;
+    else usleep(200);
+  }
+  assert_non_null(strstr(resp, "HTTP/1.1 200 OK\r\n"));
+  assert_non_null(strstr(resp, "\r\n\r\nhi"));
+  h2_tls_conn_free(h.tls); /* the server context goes with it */
+  close(h.fd);
+  SSL_free(cl);
+  close(cfd);
+
+  /* 2: without the callback the connection is refused and reported. */
+  stls = h2_tls_ctx_new(H2_TLS_SERVER);
+  assert_non_null(stls);
+  assert_int_equal(h2_tls_ctx_add_self_signed(stls, "localhost"), 0);
+  assert_int_equal(h2_tls_ctx_set_alpn(stls, H2_TLS_ALPN_H2 | H2_TLS_ALPN_HTTP11), 0);
+  cbs.on_unknown_protocol = NULL;
+  memset(&h, 0, sizeof h);
+  assert_int_equal(h2_server_new(&srv, ls, NULL, &cbs, &h), 0);
+  li = h2_server_listen(srv, "127.0.0.1", 0, stls);
+  assert_true(li >= 0);
+  cl = http11_client(cctx, h2_server_port(srv, li), ls, &cfd);
+  end = mono_ms() + 5000;
+  while (h.session_closes < 1 && mono_ms() < end) {
+    h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+    usleep(200);
+  }
+  assert_int_equal(h.session_closes, 1);
+  assert_int_equal(h.session_errors, 1);
+  assert_int_equal(h.last_err, H2_ERR_TLS);
+  SSL_free(cl);
+  close(cfd);
+  h2_server_free(srv);
+  h2_tls_ctx_free(stls);
+  SSL_CTX_free(cctx);
+  for (int i = 0; i < 50 && h2_loop_alive(ls); i++) h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+  h2_loop_free(ls);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_h2c_addresses),
     cmocka_unit_test(test_tls_details),
     cmocka_unit_test(test_own_transport),
+    cmocka_unit_test(test_unknown_protocol_handoff),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
