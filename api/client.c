@@ -1,5 +1,6 @@
 /* client.c: h2_connect (authority URL parsing, resolution, TCP connect, TLS
  * with ALPN h2 or h2c prior knowledge) and h2_session_request. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,33 @@
 
 #define MAX_FIELDS 128
 #define CONNECT_TIMEOUT_MS 10000
+/* A name may resolve to several addresses (::1 and 127.0.0.1 for
+ * "localhost"): they are tried in the resolver's order, each but the last
+ * for at most CONNECT_TRY_MS, the last for CONNECT_TIMEOUT_MS. */
+#define CONNECT_MAX_ADDRS 8
+#define CONNECT_TRY_MS 2000
 
 typedef struct pending_connect {
   h2_session *s;
   h2_tls_ctx *tls;
   char host[256];
+  h2_loop_addr addrs[CONNECT_MAX_ADDRS];
+  int naddrs, next; /* next: the address being tried */
 } pending_connect;
+
+static void on_connected(h2_loop_connect *c, int fd, int status, void *user);
+
+/* start_next starts connecting to pc->addrs[pc->next], skipping addresses
+ * whose socket cannot even be made. Returns 0 or the last error. */
+static int start_next(pending_connect *pc) {
+  int rc = H2_ERR_IO;
+  for (; pc->next < pc->naddrs; pc->next++) {
+    uint64_t t = pc->next + 1 < pc->naddrs ? CONNECT_TRY_MS : CONNECT_TIMEOUT_MS;
+    rc = h2_loop_tcp_connect(pc->s->loop, NULL, &pc->addrs[pc->next], t, on_connected, pc);
+    if (rc == 0) return 0;
+  }
+  return rc;
+}
 
 static void connect_failed(h2_session *s, int err, const char *msg) {
   s->errored = 1;
@@ -27,11 +49,18 @@ static void on_connected(h2_loop_connect *c, int fd, int status, void *user) {
   pending_connect *pc = user;
   h2_session *s = pc->s;
   if (status != 0) {
-    char msg[400];
-    snprintf(msg, sizeof msg, "cannot connect to %s: %s", h2_session_authority_(s),
-             status == H2_ERR_TIMEOUT ? "timed out" : h2_strerror(status));
+    char msg[400], tried[80] = "";
+    const char *why = status == H2_ERR_TIMEOUT ? "timed out" : strerror(errno);
+    snprintf(msg, sizeof msg, "%s", why);
+    /* Another address of the name may answer. */
+    pc->next++;
+    if (pc->next < pc->naddrs && start_next(pc) == 0) return;
+    if (pc->naddrs > 1) snprintf(tried, sizeof tried, " (%d addresses tried)", pc->naddrs);
+    char full[600];
+    snprintf(full, sizeof full, "cannot connect to %s: %s%s", h2_session_authority_(s), msg,
+             tried);
     free(pc);
-    connect_failed(s, status, msg);
+    connect_failed(s, status, full);
     return;
   }
   h2_tls_conn *tc = NULL;
@@ -62,12 +91,12 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
   uint16_t port;
   int rc = h2_parse_authority(authority, &tls, host, sizeof host, &port);
   if (rc) return rc;
-  h2_loop_addr addr;
+  h2_loop_addr addrs[CONNECT_MAX_ADDRS];
   char hp[300];
   if (strchr(host, ':')) snprintf(hp, sizeof hp, "[%s]:%u", host, port);
   else snprintf(hp, sizeof hp, "%s:%u", host, port);
-  rc = h2_loop_addr_resolve(&addr, hp);
-  if (rc) {
+  int naddrs = h2_loop_addr_resolve_all(addrs, CONNECT_MAX_ADDRS, hp);
+  if (naddrs <= 0) {
     h2_api_fail("cannot resolve %s", host);
     return H2_ERR_IO;
   }
@@ -99,6 +128,8 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
   }
   pc->s = s;
   snprintf(pc->host, sizeof pc->host, "%s", host);
+  memcpy(pc->addrs, addrs, (size_t)naddrs * sizeof addrs[0]);
+  pc->naddrs = naddrs;
   if (tls) {
     h2_tls_ctx *ctx = opts ? opts->tls_ctx : NULL;
     if (!ctx) {
@@ -117,7 +148,7 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
     }
     pc->tls = ctx;
   }
-  rc = h2_loop_tcp_connect(loop, NULL, &addr, CONNECT_TIMEOUT_MS, on_connected, pc);
+  rc = start_next(pc);
   if (rc) {
     if (s->own_tls) h2_tls_ctx_free(s->own_tls);
     h2_conn_free(s->conn);

@@ -48,6 +48,13 @@ int h2_loop_addr_parse(h2_loop_addr *out, const char *hostport);
  * Returns 0, H2_ERR_PARSE (bad syntax) or H2_ERR_NOT_FOUND (lookup failed). */
 int h2_loop_addr_resolve(h2_loop_addr *out, const char *hostport);
 
+/* h2_loop_addr_resolve_all is h2_loop_addr_resolve keeping up to |max|
+ * results, each address once, in the resolver's order (a client tries them
+ * in turn, e.g. "localhost" as ::1 then 127.0.0.1). BLOCKS like it.
+ * Returns how many were stored (1..max), H2_ERR_PARSE, H2_ERR_NOT_FOUND or
+ * H2_ERR_INVALID_ARG (NULL, |max| 0). */
+int h2_loop_addr_resolve_all(h2_loop_addr *out, size_t max, const char *hostport);
+
 /* h2_loop_addr_set_port sets the port of |addr|. */
 void h2_loop_addr_set_port(h2_loop_addr *addr, uint16_t port);
 

@@ -53,7 +53,10 @@ static int split_hostport(const char *s, char *host, size_t host_len, uint16_t *
   return 0;
 }
 
-static int from_addrinfo(h2_loop_addr *out, const char *host, uint16_t port, int numeric) {
+/* from_addrinfo resolves |host| into up to |max| addresses (IPv4/IPv6, in
+ * the resolver's order) with |port|; returns how many (>= 1) or an error. */
+static int from_addrinfo(h2_loop_addr *out, size_t max, const char *host, uint16_t port,
+                         int numeric) {
   struct addrinfo hints, *res = NULL;
   memset(&hints, 0, sizeof(hints));
   hints.ai_family = AF_UNSPEC;
@@ -68,23 +71,28 @@ static int from_addrinfo(h2_loop_addr *out, const char *host, uint16_t port, int
     gai = getaddrinfo(host, NULL, &hints, &res);
   }
   if (gai != 0 || res == NULL) return numeric ? H2_ERR_PARSE : H2_ERR_NOT_FOUND;
-  int rc = H2_ERR_NOT_FOUND;
-  for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+  size_t n = 0;
+  for (struct addrinfo *ai = res; ai != NULL && n < max; ai = ai->ai_next) {
     if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
         ai->ai_addrlen <= sizeof(out->ss)) {
-      memset(out, 0, sizeof(*out));
-      memcpy(&out->ss, ai->ai_addr, ai->ai_addrlen);
-      out->len = (socklen_t)ai->ai_addrlen;
-      h2_loop_addr_set_port(out, port);
-      rc = 0;
-      break;
+      h2_loop_addr *a = &out[n];
+      memset(a, 0, sizeof(*a));
+      memcpy(&a->ss, ai->ai_addr, ai->ai_addrlen);
+      a->len = (socklen_t)ai->ai_addrlen;
+      h2_loop_addr_set_port(a, port);
+      /* A hosts file may list an address twice: keep each once. */
+      int dup = 0;
+      for (size_t k = 0; k < n && !dup; k++)
+        dup = out[k].len == a->len && memcmp(&out[k].ss, &a->ss, a->len) == 0;
+      if (!dup) n++;
     }
   }
   freeaddrinfo(res);
-  return rc;
+  return n > 0 ? (int)n : H2_ERR_NOT_FOUND;
 }
 
-static int parse(h2_loop_addr *out, const char *hostport, int allow_names) {
+/* parse fills up to |max| (>= 1) addresses; returns how many or an error. */
+static int parse(h2_loop_addr *out, size_t max, const char *hostport, int allow_names) {
   char host[256];
   uint16_t port;
   int bracketed;
@@ -92,7 +100,7 @@ static int parse(h2_loop_addr *out, const char *hostport, int allow_names) {
   if (split_hostport(hostport, host, sizeof(host), &port, &bracketed) != 0) return H2_ERR_PARSE;
   if (bracketed) {
     if (strchr(host, ':') == NULL) return H2_ERR_PARSE; /* "[1.2.3.4]:80" */
-    return from_addrinfo(out, host, port, 1) == 0 ? 0 : H2_ERR_PARSE;
+    return from_addrinfo(out, 1, host, port, 1) == 1 ? 1 : H2_ERR_PARSE;
   }
   struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
   if (strcmp(host, "*") == 0 || inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
@@ -100,16 +108,25 @@ static int parse(h2_loop_addr *out, const char *hostport, int allow_names) {
     sin->sin_family = AF_INET;
     sin->sin_port = htons(port);
     out->len = sizeof(*sin);
-    return 0;
+    return 1;
   }
   if (!allow_names) return H2_ERR_PARSE;
-  return from_addrinfo(out, host, port, 0);
+  return from_addrinfo(out, max, host, port, 0);
 }
 
-int h2_loop_addr_parse(h2_loop_addr *out, const char *hostport) { return parse(out, hostport, 0); }
+int h2_loop_addr_parse(h2_loop_addr *out, const char *hostport) {
+  int n = parse(out, 1, hostport, 0);
+  return n < 0 ? n : 0;
+}
 
 int h2_loop_addr_resolve(h2_loop_addr *out, const char *hostport) {
-  return parse(out, hostport, 1);
+  int n = parse(out, 1, hostport, 1);
+  return n < 0 ? n : 0;
+}
+
+int h2_loop_addr_resolve_all(h2_loop_addr *out, size_t max, const char *hostport) {
+  if (out == NULL || max == 0 || hostport == NULL) return H2_ERR_INVALID_ARG;
+  return parse(out, max, hostport, 1);
 }
 
 void h2_loop_addr_set_port(h2_loop_addr *addr, uint16_t port) {
