@@ -353,6 +353,9 @@ size_t h2_server_num_sessions(const h2_server *srv);
  * without a scheme https is assumed). http:// uses h2c prior knowledge.
  * Name resolution is synchronous (getaddrinfo); connecting, the TLS
  * handshake and the preface are asynchronous: on_connect fires when done.
+ * The addresses of the name (at most 8) are tried in the resolver's order,
+ * each but the last for at most 2 s, the last for 10 s; when all fail,
+ * on_error gets one message with the reason and the count, then on_close.
  * Requests may be made at once (they are queued). Returns 0 and the session
  * in |*out|, or H2_ERR_INVALID_ARG (bad URL / options, message set),
  * H2_ERR_IO (resolution or socket failure), H2_ERR_TLS, H2_ERR_NOMEM. */
