@@ -115,7 +115,7 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
   s->authority = strdup(auth);
   if (!s->authority) {
     h2_conn_free(s->conn);
-    free(s);
+    h2_session_free_struct_(s);
     return H2_ERR_NOMEM;
   }
   s->connecting = 1;

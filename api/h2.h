@@ -186,6 +186,13 @@ typedef struct h2_options {
    * malloc behind a per-thread cache of freed blocks up to 1 KiB, at most
    * 8 MiB per thread, which spares busy connections malloc's slow path). */
   const h2_mem *mem;
+
+  /* Node's PerformanceObserver 'http2' entries: keep per-session and
+   * per-stream metrics, read with h2_session_get_metrics / h2_stream_get_metrics.
+   * Off by default: on, a session holds about 100 more bytes, each stream
+   * about 60, and every frame in and out is counted through the engine's
+   * frame events. */
+  int enable_metrics;
 } h2_options;
 
 /* h2_options.padding_strategy values. */
@@ -536,6 +543,46 @@ const char *h2_session_servername(const h2_session *s);
  * H2_ERR_BUF_TOO_SMALL (nothing copied; |*len| is the size needed; |buf|
  * may be NULL with |cap| 0 to ask). */
 int h2_session_peer_certificate(const h2_session *s, uint8_t *buf, size_t cap, size_t *len);
+
+/* ---- Metrics (Node's PerformanceObserver entries for 'Http2Session' and
+ * 'Http2Stream'; only with h2_options.enable_metrics). Times are in ms:
+ * the loop's clock (h2_loop_now) for loop sessions, the now_ms given to
+ * h2_session_feed / h2_session_tick for sessions over the caller's
+ * transport (which start at the first of them). Read them any time, also
+ * from on_close (Node delivers its entries when the session or stream is
+ * destroyed). */
+
+typedef struct h2_session_metrics {
+  int is_server;                     /* Node's type: "server" / "client" */
+  uint64_t duration_ms;              /* since creation; frozen at close */
+  uint64_t bytes_read;               /* HTTP/2 octets received (TLS: plaintext) */
+  uint64_t bytes_written;            /* HTTP/2 octets handed to the transport */
+  uint64_t frames_received;
+  uint64_t frames_sent;
+  uint32_t max_concurrent_streams;   /* most streams open at once */
+  uint64_t stream_count;             /* streams that have closed */
+  double stream_average_duration_ms; /* over those; 0 if none */
+  double ping_rtt_ms;                /* last PING round trip; -1 if none */
+} h2_session_metrics;
+
+/* h2_session_get_metrics fills |out|. Returns 0, H2_ERR_STATE (metrics
+ * not enabled) or H2_ERR_INVALID_ARG. */
+int h2_session_get_metrics(const h2_session *s, h2_session_metrics *out);
+
+typedef struct h2_stream_metrics {
+  uint32_t id;                  /* 0 until a client stream starts */
+  uint64_t start_ms;            /* when it was created, from the session's start */
+  uint64_t duration_ms;         /* since then; frozen at close */
+  uint64_t bytes_read;          /* DATA payload octets received */
+  uint64_t bytes_written;       /* DATA payload octets sent */
+  int64_t time_to_first_byte_ms;      /* first DATA received; -1 if none */
+  int64_t time_to_first_byte_sent_ms; /* first DATA sent; -1 if none */
+  int64_t time_to_first_header_ms;    /* first HEADERS received; -1 if none */
+} h2_stream_metrics;
+
+/* h2_stream_get_metrics fills |out|. Returns 0, H2_ERR_STATE (metrics not
+ * enabled on its session) or H2_ERR_INVALID_ARG. */
+int h2_stream_get_metrics(const h2_stream *st, h2_stream_metrics *out);
 
 void *h2_session_user(const h2_session *s);
 void h2_session_set_user(h2_session *s, void *user);

@@ -95,7 +95,7 @@ static void new_session(h2_server *srv, listener *l, int fd) {
     tc = h2_tls_conn_new(l->tls, NULL);
     if (!tc) {
       h2_conn_free(s->conn);
-      free(s);
+      h2_session_free_struct_(s);
       close(fd);
       report(srv, H2_ERR_NOMEM, "cannot create a TLS connection");
       return;
@@ -108,7 +108,7 @@ static void new_session(h2_server *srv, listener *l, int fd) {
   rc = h2_xport_new(&xp, srv->loop, fd, tc, &h2_session_xport_events_, s);
   if (rc) {
     h2_conn_free(s->conn);
-    free(s);
+    h2_session_free_struct_(s);
     report(srv, rc, "cannot watch the connection");
     return;
   }

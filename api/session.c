@@ -40,6 +40,7 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
   (void)conn;
   h2_session *s = user;
   h2_stream *st = ev->stream_user;
+  if (s->metrics) h2_metrics_event_(s, ev);
   switch (ev->type) {
     case H2_CONN_EV_SETTINGS:
       s->remote_settings_seen = 1;
@@ -240,6 +241,7 @@ static void flush_loop(h2_session *s) {
     int64_t w = h2_xport_writev(s->xp, v, n);
     if (w < 0) return; /* the transport is failing; on_close follows */
     if (w > 0) {
+      if (s->metrics) h2_metrics_io_(s, 0, (size_t)w);
       s->engine_depth++;
       h2_conn_output_done(s->conn, (size_t)w);
       s->engine_depth--;
@@ -332,6 +334,7 @@ static void arm_timer(h2_session *s) {
 }
 
 void h2_session_tick(h2_session *s, uint64_t now_ms) {
+  if (s->metrics) h2_metrics_clock_(s, now_ms);
   s->now = now_ms;
   run_timeouts(s, now_ms);
 }
@@ -422,6 +425,14 @@ int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
   s->conn = h2_conn_new(is_server ? H2_CONN_SERVER : H2_CONN_CLIENT, &cfg,
                         opts->mem ? opts->mem : h2_mem_cached_(), on_event, s);
   if (!s->conn) return H2_ERR_NOMEM;
+  if (opts->enable_metrics) {
+    if (h2_metrics_session_init_(s) != 0) {
+      h2_conn_free(s->conn);
+      s->conn = NULL;
+      return H2_ERR_NOMEM;
+    }
+    h2_conn_set_trace(s->conn, 1); /* frames are counted from its events */
+  }
   return 0;
 }
 
@@ -457,6 +468,7 @@ static void xp_data(h2_xport *x, const uint8_t *data, size_t len, void *user) {
   h2_session *s = user;
   if (!s->conn || s->finished) return;
   s->last_activity = h2_session_now_(s);
+  if (s->metrics) h2_metrics_io_(s, len, 0);
   s->engine_depth++;
   h2_conn_recv(s->conn, data, len, h2_session_now_(s));
   s->engine_depth--;
@@ -519,6 +531,7 @@ void h2_session_attach_(h2_session *s, h2_loop *loop, h2_xport *xp) {
 static void finish_session(h2_session *s) {
   if (s->finished) return;
   s->finished = 1;
+  h2_metrics_session_closed_(s);
   if (s->loop) {
     h2_loop_defer_cancel(&s->flush_defer);
     h2_loop_timer_stop(&s->timer);
@@ -554,6 +567,10 @@ static void finish_session(h2_session *s) {
 int h2_session_feed(h2_session *s, const uint8_t *data, size_t len, uint64_t now_ms) {
   if (!s->conn || s->destroyed) return H2_ERR_CLOSED;
   if (s->engine_depth) return H2_ERR_STATE;
+  if (s->metrics) {
+    h2_metrics_clock_(s, now_ms);
+    h2_metrics_io_(s, len, 0);
+  }
   s->now = now_ms;
   s->last_activity = now_ms;
   s->engine_depth++;
@@ -586,6 +603,7 @@ const uint8_t *h2_session_pending(h2_session *s, size_t *len) {
 
 void h2_session_consumed(h2_session *s, size_t n) {
   if (!s->conn || s->engine_depth) return;
+  if (s->metrics) h2_metrics_io_(s, 0, n);
   s->engine_depth++;
   h2_conn_output_done(s->conn, n);
   s->engine_depth--;
@@ -606,6 +624,7 @@ void h2_session_transport_closed(h2_session *s, int err) {
 
 void h2_session_free_struct_(h2_session *s) {
   h2_session_origins_free_(s);
+  h2_metrics_session_free_(s);
   free(s->authority);
   free(s->pings);
   struct h2_server *owner = s->cbs_srv;
@@ -792,5 +811,5 @@ void h2_session_set_frame_trace(h2_session *s,
                                 void *user) {
   s->trace = trace;
   s->trace_user = user;
-  if (s->conn) h2_conn_set_trace(s->conn, trace != NULL);
+  if (s->conn) h2_conn_set_trace(s->conn, trace != NULL || s->metrics != NULL);
 }

@@ -9,6 +9,8 @@
 #include "transport.h"
 
 typedef struct h2_write_rec h2_write_rec;
+typedef struct h2_metrics_ h2_metrics_;   /* metrics.c */
+typedef struct h2_smetrics_ h2_smetrics_; /* metrics.c */
 
 /* One h2_stream_write: submitted to the engine (or held while the engine's
  * stream queue is full) until DATA_RELEASED. */
@@ -54,6 +56,7 @@ struct h2_stream {
   struct h2_pending_req *pend;
   h2_stream *pend_next;
   uint16_t weight;         /* RFC 7540 weight last set either way; 0 = 16 */
+  h2_smetrics_ *m;         /* with h2_options.enable_metrics only */
 };
 
 typedef struct h2_ping_rec {
@@ -115,7 +118,26 @@ struct h2_session {
   void *trace_user;
   const uint8_t *tl_pending; /* transport-less: piece returned by pending */
   struct h2_origin_set *origins; /* client: origin set (origin.c), made on first use */
+  h2_metrics_ *metrics;    /* with h2_options.enable_metrics only */
 };
+
+/* metrics.c: all but the getters run only when s->metrics is set (checked
+ * by the callers, except h2_metrics_session_closed_ and the stream ones,
+ * which check themselves). */
+int h2_metrics_session_init_(h2_session *s);
+void h2_metrics_session_free_(h2_session *s);
+void h2_metrics_session_closed_(h2_session *s);
+void h2_metrics_io_(h2_session *s, size_t in, size_t out);
+/* h2_metrics_clock_: a transport-less session's clock (|now| from feed or
+ * tick); the first one is the session's start. */
+void h2_metrics_clock_(h2_session *s, uint64_t now);
+void h2_metrics_event_(h2_session *s, const h2_conn_event *ev);
+int h2_metrics_stream_new_(h2_stream *st);
+void h2_metrics_stream_closed_(h2_stream *st);
+/* h2_metrics_stream_sent_: |len| body octets of |st| were written out
+ * (a write released as sent); only when st->m is set. */
+void h2_metrics_stream_sent_(h2_stream *st, size_t len);
+void h2_metrics_stream_free_(h2_stream *st);
 
 /* session.c */
 /* h2_session_alloc_ returns a zeroed session (NULL: no memory); |own_cbs|:

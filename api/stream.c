@@ -34,6 +34,10 @@ h2_stream *h2_stream_new_(h2_session *s, uint32_t id) {
   st->s = s;
   st->id = id;
   st->last_activity = h2_session_now_(s);
+  if (s->metrics && h2_metrics_stream_new_(st) != 0) {
+    h2_pool_put(&stream_pool, st);
+    return NULL;
+  }
   st->next = s->streams;
   if (s->streams) s->streams->prev = st;
   s->streams = st;
@@ -52,6 +56,7 @@ void h2_stream_maybe_free_(h2_stream *st) {
   if (st->closed && st->outstanding == 0 && !st->close_pending) {
     if (st->src_release) st->src_release(st->src_user);
     free(st->src_bufs);
+    h2_metrics_stream_free_(st);
     h2_pool_put(&stream_pool, st);
   }
 }
@@ -79,6 +84,7 @@ static void deliver_close(h2_stream *st) {
 void h2_stream_on_closed_(h2_stream *st, uint32_t code) {
   if (st->closed) return;
   st->closed = 1;
+  h2_metrics_stream_closed_(st);
   h2_stream_drop_pending_(st);
   st->rst_code = code;
   if (st->timeout_ms) {
@@ -103,6 +109,7 @@ void h2_stream_released_(h2_write_rec *w, int sent) {
   size_t hwm = st->s->stream_high_water_mark;
   st->buffered -= w->len;
   st->outstanding--;
+  if (sent && st->m) h2_metrics_stream_sent_(st, w->len);
   if (w->cb) w->cb(st, sent ? 0 : H2_ERR_CLOSED, w->user);
   free(w->owned);
   int is_src = w->cb == NULL && w->owned == NULL && w->user == st->src_bufs && st->src != NULL;
@@ -488,6 +495,7 @@ int h2_stream_push(h2_stream *st, h2_stream **out, const h2_header *hdrs, size_t
   if (id < 0) {
     ns->closed = 1;
     unlink_stream(ns);
+    h2_metrics_stream_free_(ns);
     h2_pool_put(&stream_pool, ns);
     return id;
   }

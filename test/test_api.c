@@ -978,6 +978,143 @@ static void test_option_limits(void **state) {
   free_pair(&p);
 }
 
+/* ---- metrics (Node's PerformanceObserver entries) ---- */
+
+static h2_stream_metrics m_client[4], m_server[4];
+static int m_nc, m_ns;
+
+static void mc_close(h2_stream *st, uint32_t code, void *u) {
+  (void)code; (void)u;
+  g->cl.closes++;
+  assert_int_equal(h2_stream_get_metrics(st, &m_client[m_nc++ & 3]), 0);
+}
+static void ms_close(h2_stream *st, uint32_t code, void *u) {
+  (void)code; (void)u;
+  g->sl.closes++;
+  assert_int_equal(h2_stream_get_metrics(st, &m_server[m_ns++ & 3]), 0);
+}
+static void m_on_stream(h2_session *s, h2_stream *st, const h2_header *h, size_t n,
+                        unsigned flags, void *u) {
+  (void)s; (void)h; (void)n; (void)flags; (void)u;
+  static const h2_stream_callbacks cbs = {.on_close = ms_close};
+  h2_stream_on(st, &cbs, NULL);
+  h2_header r[] = {H2_HDR(":status", "200")};
+  assert_int_equal(h2_stream_respond(st, r, 1, 0), 0);
+  assert_int_equal(h2_stream_end_with(st, hello, sizeof hello - 1, NULL, NULL), 0);
+}
+static void m_ping_done(h2_session *s, int err, double rtt, const uint8_t p[8], void *u) {
+  (void)s; (void)p; (void)rtt;
+  assert_int_equal(err, 0);
+  (*(int *)u)++;
+}
+
+static void test_metrics(void **state) {
+  (void)state;
+  /* Off by default. */
+  pair p0;
+  make_pair(&p0, 0);
+  h2_session_metrics sm;
+  assert_int_equal(h2_session_get_metrics(p0.c, &sm), H2_ERR_STATE);
+  free_pair(&p0);
+
+  /* Both sides with metrics; the server answers with m_on_stream (200 +
+   * "hello, world"). The clock starts at 5000. */
+  h2_options o;
+  h2_options_default(&o);
+  o.enable_metrics = 1;
+  h2_session_callbacks sc;
+  memset(&sc, 0, sizeof sc);
+  sc.on_stream = m_on_stream;
+  sc.on_close = on_close;
+  pair p;
+  memset(&p, 0, sizeof p);
+  g = &p;
+  p.now = 5000;
+  h2_session_callbacks cc;
+  memset(&cc, 0, sizeof cc);
+  cc.on_close = on_close;
+  assert_int_equal(h2_session_new(&p.c, 0, &o, &cc, &p.cl, NULL), 0);
+  assert_int_equal(h2_session_new(&p.s, 1, &o, &sc, &p.sl, NULL), 0);
+  pump(&p);
+  m_nc = m_ns = 0;
+
+  /* Three requests at once, answered 7 ms later. */
+  p.now = 5010;
+  h2_session_tick(p.c, 5010);
+  static const h2_stream_callbacks ccb = {.on_close = mc_close};
+  for (int i = 0; i < 3; i++) {
+    h2_stream *st;
+    h2_header h[] = {H2_HDR(":method", "GET"), H2_HDR(":path", "/"), H2_HDR(":scheme", "https"),
+                     H2_HDR(":authority", "a.example")};
+    assert_int_equal(h2_session_request(p.c, &st, h, 4, H2_END_STREAM, NULL), 0);
+    h2_stream_on(st, &ccb, NULL);
+  }
+  size_t len;
+  const uint8_t *out;
+  while ((out = h2_session_pending(p.c, &len)) != NULL) { /* the requests reach the server */
+    assert_int_equal(h2_session_feed(p.s, out, len, 5010), 0);
+    h2_session_consumed(p.c, len);
+  }
+  p.now = 5017;
+  pump(&p);
+  assert_int_equal(m_nc, 3);
+  assert_int_equal(m_ns, 3);
+  int pings = 0;
+  assert_int_equal(h2_session_ping(p.c, NULL, m_ping_done, &pings), 0);
+  p.now = 5020;
+  pump(&p);
+  assert_int_equal(pings, 1);
+
+  h2_session_metrics c, s;
+  assert_int_equal(h2_session_get_metrics(p.c, &c), 0);
+  assert_int_equal(h2_session_get_metrics(p.s, &s), 0);
+  assert_int_equal(c.is_server, 0);
+  assert_int_equal(s.is_server, 1);
+  /* What one side sent, the other received. */
+  assert_true(c.frames_sent > 0 && s.frames_sent > 0);
+  assert_int_equal(c.frames_sent, s.frames_received);
+  assert_int_equal(s.frames_sent, c.frames_received);
+  assert_true(c.bytes_written > 24); /* the preface alone is 24 */
+  assert_int_equal(c.bytes_written, s.bytes_read);
+  assert_int_equal(s.bytes_written, c.bytes_read);
+  assert_int_equal(c.stream_count, 3);
+  assert_int_equal(s.stream_count, 3);
+  assert_int_equal(c.max_concurrent_streams, 3);
+  assert_true(s.max_concurrent_streams >= 1 && s.max_concurrent_streams <= 3);
+  assert_true(c.ping_rtt_ms >= 0);
+  assert_true(s.ping_rtt_ms < 0); /* the server sent no PING */
+  assert_int_equal(c.duration_ms, 20); /* 5000 .. 5020 */
+  assert_true(c.stream_average_duration_ms >= 7.0 && c.stream_average_duration_ms <= 7.0 + 1e-9);
+
+  /* Per stream: 12 body octets each way they went, and the times. */
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(m_client[i].bytes_read, sizeof hello - 1);
+    assert_int_equal(m_client[i].bytes_written, 0);
+    assert_int_equal(m_client[i].time_to_first_header_ms, 7);
+    assert_int_equal(m_client[i].time_to_first_byte_ms, 7);
+    assert_int_equal(m_client[i].time_to_first_byte_sent_ms, -1);
+    assert_int_equal(m_client[i].duration_ms, 7);
+    assert_int_equal(m_client[i].start_ms, 10);
+    assert_true(m_client[i].id == 1 || m_client[i].id == 3 || m_client[i].id == 5);
+    assert_int_equal(m_server[i].bytes_read, 0);
+    assert_int_equal(m_server[i].bytes_written, sizeof hello - 1);
+    assert_int_equal(m_server[i].time_to_first_header_ms, 0);
+    assert_int_equal(m_server[i].time_to_first_byte_ms, -1);
+    assert_int_equal(m_server[i].time_to_first_byte_sent_ms, 0); /* answered at once, at 5010 */
+    assert_int_equal(m_server[i].start_ms, 10);
+  }
+
+  /* Frozen at close. */
+  h2_session_destroy(p.c, 0);
+  p.now = 6000;
+  pump(&p);
+  h2_session_metrics c2;
+  assert_int_equal(h2_session_get_metrics(p.c, &c2), 0);
+  assert_true(c2.duration_ms <= 20);
+  h2_session_free(p.c);
+  h2_session_free(p.s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_get_with_trailers),
@@ -994,6 +1131,7 @@ int main(void) {
     cmocka_unit_test(test_request_queue),
     cmocka_unit_test(test_invalid_frames_limit),
     cmocka_unit_test(test_option_limits),
+    cmocka_unit_test(test_metrics),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

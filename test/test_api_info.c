@@ -90,13 +90,15 @@ static const h2_stream_callbacks cs_cbs = {.on_response = cs_response, .on_close
 
 /* Starts a server on |ls| (TLS when |tls|), connects a client on |lc| with
  * |copts| to |host|, makes one request and waits for its end. */
+static const h2_options *server_opts; /* NULL but in test_metrics_over_tcp */
+
 static h2_session *one_request(h2_loop *ls, h2_loop *lc, h2_server **srv_out, h2_tls_ctx *tls,
                                const char *host, const h2_options *copts, info_ctx *c) {
   h2_server_callbacks cbs;
   memset(&cbs, 0, sizeof cbs);
   cbs.session.on_stream = srv_on_stream;
   cbs.on_session = on_session;
-  assert_int_equal(h2_server_new(srv_out, ls, NULL, &cbs, c), 0);
+  assert_int_equal(h2_server_new(srv_out, ls, server_opts, &cbs, c), 0);
   int li = h2_server_listen(*srv_out, host, 0, tls);
   assert_true(li >= 0);
   char url[128];
@@ -267,6 +269,43 @@ static void test_own_transport(void **state) {
   size_t len;
   assert_int_equal(h2_session_peer_certificate(s, NULL, 0, &len), H2_ERR_STATE);
   h2_session_free(s);
+}
+
+/* Metrics over a real loop and socket (bytes counted where the transport
+ * reads and writes): what one side wrote, the other read. */
+static void test_metrics_over_tcp(void **state) {
+  (void)state;
+  h2_loop *ls, *lc;
+  assert_int_equal(h2_loop_new(&ls, NULL), 0);
+  assert_int_equal(h2_loop_new(&lc, NULL), 0);
+  h2_options o;
+  h2_options_default(&o);
+  o.enable_metrics = 1;
+  server_opts = &o;
+  info_ctx c;
+  memset(&c, 0, sizeof c);
+  h2_server *srv;
+  h2_session *cs = one_request(ls, lc, &srv, NULL, "127.0.0.1", &o, &c);
+  server_opts = NULL;
+  for (int i = 0; i < 50; i++) { /* let the last SETTINGS ACK / WINDOW_UPDATE land */
+    h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+    h2_loop_run(lc, H2_LOOP_RUN_NOWAIT);
+    usleep(100);
+  }
+  h2_session_metrics cm, sm;
+  assert_int_equal(h2_session_get_metrics(cs, &cm), 0);
+  assert_int_equal(h2_session_get_metrics(c.srv_session, &sm), 0);
+  assert_true(cm.bytes_written > 24);
+  assert_int_equal(cm.bytes_written, sm.bytes_read);
+  assert_int_equal(sm.bytes_written, cm.bytes_read);
+  assert_int_equal(cm.frames_sent, sm.frames_received);
+  assert_int_equal(sm.frames_sent, cm.frames_received);
+  assert_int_equal(cm.stream_count, 1);
+  assert_int_equal(sm.stream_count, 1);
+  assert_int_equal(cm.max_concurrent_streams, 1);
+  finish(ls, lc, srv, cs);
+  h2_loop_free(lc);
+  h2_loop_free(ls);
 }
 
 /* ---- unknownProtocol hand-off ---- */
@@ -458,6 +497,7 @@ int main(void) {
     cmocka_unit_test(test_tls_details),
     cmocka_unit_test(test_own_transport),
     cmocka_unit_test(test_unknown_protocol_handoff),
+    cmocka_unit_test(test_metrics_over_tcp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
