@@ -153,6 +153,14 @@ FUZZ_CORE_OBJS := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(CORE_SRCS))
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -MF $@.d -o $@ $< $(FUZZ_CORE_OBJS)
+# fuzz_session drives the session API (api/): the loop, TLS and API objects
+# are built with the fuzz flags too and BoringSSL is linked.
+FUZZ_SYS_OBJS := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(SYS_SRCS))
+$(FUZZ_SYS_OBJS): FUZZ_FLAGS += -Ievloop -Itls -Iapi -I$(BSSL_INC)
+$(BUILD)/fuzz/fuzz_session: FUZZ_FLAGS += -Ievloop -Itls -Iapi -I$(BSSL_INC)
+$(BUILD)/fuzz/fuzz_session: fuzz/fuzz_session.c $(FUZZ_CORE_OBJS) $(FUZZ_SYS_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -MF $@.d -o $@ $< $(FUZZ_CORE_OBJS) $(FUZZ_SYS_OBJS) $(LDLIBS_ALL)
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps
 	$(MAKE) fuzz-build

@@ -316,12 +316,7 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
     }
   }
   if (id < 0) {
-    st->closed = 1;
-    st->outstanding = 0;
-    /* unlink */
-    if (st->prev) st->prev->next = st->next; else s->streams = st->next;
-    if (st->next) st->next->prev = st->prev;
-    free(st);
+    h2_stream_discard_(st);
     return id;
   }
   st->id = (uint32_t)id;

@@ -163,6 +163,9 @@ void h2_stream_on_closed_(h2_stream *st, uint32_t code);
 void h2_stream_released_(h2_write_rec *w, int sent);
 void h2_stream_writable_(h2_stream *st);
 void h2_stream_maybe_free_(h2_stream *st);
+/* h2_stream_discard_ drops a stream that never started (no callbacks): it
+ * is unlinked from its session and freed. */
+void h2_stream_discard_(h2_stream *st);
 void h2_stream_pump_source_(h2_stream *st);
 /* h2_fields_prepare copies |hdrs| into |out| (capacity |cap|) with names
  * lower-cased (into |arena|) and pseudo-headers first. Returns the count or

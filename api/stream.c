@@ -52,6 +52,13 @@ static void unlink_stream(h2_stream *st) {
   st->next = st->prev = NULL;
 }
 
+void h2_stream_discard_(h2_stream *st) {
+  st->closed = 1;
+  unlink_stream(st);
+  h2_metrics_stream_free_(st);
+  h2_pool_put(&stream_pool, st);
+}
+
 void h2_stream_maybe_free_(h2_stream *st) {
   if (st->closed && st->outstanding == 0 && !st->close_pending) {
     if (st->src_release) st->src_release(st->src_user);
@@ -493,10 +500,7 @@ int h2_stream_push(h2_stream *st, h2_stream **out, const h2_header *hdrs, size_t
   ns->remote_ended = 1;
   int32_t id = h2_conn_submit_push_promise(st->s->conn, st->id, f, (size_t)m, ns);
   if (id < 0) {
-    ns->closed = 1;
-    unlink_stream(ns);
-    h2_metrics_stream_free_(ns);
-    h2_pool_put(&stream_pool, ns);
+    h2_stream_discard_(ns);
     return id;
   }
   ns->id = (uint32_t)id;
