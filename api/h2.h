@@ -193,6 +193,11 @@ typedef struct h2_options {
    * about 60, and every frame in and out is counted through the engine's
    * frame events. */
   int enable_metrics;
+
+  /* Node's sentHeaders / sentInfoHeaders / sentTrailers: keep a copy of
+   * every header block a stream sends (h2_stream_sent_headers ...), freed
+   * with the stream. Off by default (it costs a copy per block). */
+  int keep_sent_headers;
 } h2_options;
 
 /* h2_options.padding_strategy values. */
@@ -737,6 +742,19 @@ void h2_stream_consume(h2_stream *st, size_t n);
 /* h2_stream_set_timeout arms an inactivity timer (ms; 0 disarms). Without
  * an on_timeout callback the stream is reset with CANCEL. */
 void h2_stream_set_timeout(h2_stream *st, uint64_t ms);
+
+/* Node's sentHeaders, sentInfoHeaders and sentTrailers (only with
+ * h2_options.keep_sent_headers): the fields of the blocks this side sent on
+ * |st| as they went out (names lower-cased, pseudo-headers first, the
+ * :status or request pseudo-headers the API filled in included). The
+ * arrays and strings belong to the stream: valid until its on_close
+ * returns. Each returns the fields and sets |*n|, or NULL with |*n| 0 when
+ * no such block was sent (or keeping is off). The 1xx blocks are numbered
+ * from 0 in the order sent; at most 8 are kept. */
+const h2_header *h2_stream_sent_headers(const h2_stream *st, size_t *n);
+const h2_header *h2_stream_sent_trailers(const h2_stream *st, size_t *n);
+size_t h2_stream_sent_info_count(const h2_stream *st);
+const h2_header *h2_stream_sent_info_headers(const h2_stream *st, size_t i, size_t *n);
 
 /* Node's stream.state. */
 typedef struct h2_stream_status {

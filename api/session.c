@@ -416,6 +416,7 @@ int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
   s->stream_high_water_mark = opts->stream_high_water_mark ? opts->stream_high_water_mark : 65536;
   s->mem = opts->mem ? opts->mem : h2_mem_default();
   s->refd = 1;
+  s->keep_sent = opts->keep_sent_headers != 0;
   h2_conn_config cfg;
   fill_config(&cfg, s, opts);
   cfg.padding = cfg.header_padding = (uint8_t)opts->padding_strategy; /* same values */

@@ -11,6 +11,8 @@
 typedef struct h2_write_rec h2_write_rec;
 typedef struct h2_metrics_ h2_metrics_;   /* metrics.c */
 typedef struct h2_smetrics_ h2_smetrics_; /* metrics.c */
+typedef struct h2_sent_ h2_sent_;         /* sent_headers.c */
+typedef struct h2_sent_block_ h2_sent_block_;
 
 /* One h2_stream_write: submitted to the engine (or held while the engine's
  * stream queue is full) until DATA_RELEASED. */
@@ -57,6 +59,7 @@ struct h2_stream {
   h2_stream *pend_next;
   uint16_t weight;         /* RFC 7540 weight last set either way; 0 = 16 */
   h2_smetrics_ *m;         /* with h2_options.enable_metrics only */
+  h2_sent_ *sent;          /* with h2_options.keep_sent_headers only */
 };
 
 typedef struct h2_ping_rec {
@@ -75,7 +78,8 @@ struct h2_session {
   uint8_t connecting, closed, destroyed, finished, goaway_sent, transport_gone;
   uint8_t errored, want_write_notified, refd;
   uint8_t remote_settings_seen; /* the peer's first SETTINGS arrived */
-  int engine_depth;
+  uint8_t keep_sent;       /* h2_options.keep_sent_headers */
+  uint16_t engine_depth;   /* nesting of calls into the engine (a few) */
   /* The callbacks: a server's sessions share the server's table (|cbs_srv|
    * set: the server struct is kept until the last of them is freed, see
    * h2_server_cbs_unref_); other sessions point to their own copy, which
@@ -138,6 +142,16 @@ void h2_metrics_stream_closed_(h2_stream *st);
  * (a write released as sent); only when st->m is set. */
 void h2_metrics_stream_sent_(h2_stream *st, size_t len);
 void h2_metrics_stream_free_(h2_stream *st);
+
+/* sent_headers.c: h2_sent_prepare_ copies a block about to be sent (no-op
+ * unless the session keeps them; *out NULL then); h2_sent_attach_ keeps it
+ * once the block was accepted (|kind| H2_SENT_*; NULL is fine); the caller
+ * frees a prepared block that was not sent. h2_sent_free_ with the
+ * stream. */
+enum { H2_SENT_HEADERS, H2_SENT_INFO, H2_SENT_TRAILERS };
+int h2_sent_prepare_(h2_stream *st, const h2_header *f, size_t n, h2_sent_block_ **out);
+void h2_sent_attach_(h2_stream *st, int kind, h2_sent_block_ *b);
+void h2_sent_free_(h2_stream *st);
 
 /* session.c */
 /* h2_session_alloc_ returns a zeroed session (NULL: no memory); |own_cbs|:

@@ -8,7 +8,7 @@
  *
  * Config bits: 0x01 server (else client), 0x02 metrics on, 0x04 tight
  * limits (few streams, small windows and memory), 0x08 automatic response
- * in on_stream (server), 0x10 frame trace on.
+ * in on_stream (server), 0x10 frame trace on, 0x20 sent headers kept.
  *
  * Checked (violations trap): a stream's on_close comes once and nothing
  * comes after it; every write with a callback gets it exactly once; a
@@ -141,6 +141,12 @@ static void cb_close(h2_stream *st, uint32_t code, void *u) {
   CHECK(h2_stream_session(st) == F.s);
   h2_stream_metrics m;
   (void)h2_stream_get_metrics(st, &m);
+  size_t n;
+  const h2_header *h = h2_stream_sent_headers(st, &n);
+  for (size_t i = 0; i < n; i++) CHECK(h[i].name_len > 0 && h[i].name[0] != 0);
+  for (size_t k = 0; k < h2_stream_sent_info_count(st); k++)
+    CHECK(h2_stream_sent_info_headers(st, k, &n) != NULL && n > 0);
+  (void)h2_stream_sent_trailers(st, &n);
   r->closed = 1;
   drop_slot(r);
 }
@@ -233,6 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   h2_options o;
   h2_options_default(&o);
   o.enable_metrics = (cfg & 2) != 0;
+  o.keep_sent_headers = (cfg & 0x20) != 0;
   if (cfg & 4) {
     o.has_settings = 1;
     h2_settings_default(&o.settings);

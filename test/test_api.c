@@ -1115,6 +1115,119 @@ static void test_metrics(void **state) {
   h2_session_free(p.s);
 }
 
+/* ---- sentHeaders / sentInfoHeaders / sentTrailers ---- */
+
+static int sent_checked_s, sent_checked_c;
+
+static int has(const h2_header *h, size_t n, const char *name, const char *value) {
+  for (size_t i = 0; i < n; i++)
+    if (h[i].name_len == strlen(name) && !memcmp(h[i].name, name, h[i].name_len) &&
+        h[i].value_len == strlen(value) && !memcmp(h[i].value, value, h[i].value_len))
+      return 1;
+  return 0;
+}
+
+static void sh_want_trailers(h2_stream *st, void *u) {
+  (void)u;
+  h2_header t[] = {H2_HDR("X-Checksum", "abc")};
+  assert_int_equal(h2_stream_send_trailers(st, t, 1), 0);
+}
+static void sh_close(h2_stream *st, uint32_t code, void *u) {
+  (void)code; (void)u;
+  size_t n;
+  const h2_header *h = h2_stream_sent_headers(st, &n);
+  assert_non_null(h);
+  assert_int_equal(n, 3);
+  /* :status first (given after a regular field), names lower-cased. */
+  assert_memory_equal(h[0].name, ":status", 7);
+  assert_true(has(h, n, ":status", "200"));
+  assert_true(has(h, n, "x-mixed-case", "Keep-Value"));
+  assert_true(has(h, n, "content-type", "text/plain"));
+  assert_int_equal(h2_stream_sent_info_count(st), 2);
+  h = h2_stream_sent_info_headers(st, 0, &n);
+  assert_true(n == 2 && has(h, n, ":status", "103") && has(h, n, "link", "</a.css>"));
+  h = h2_stream_sent_info_headers(st, 1, &n);
+  assert_true(n == 1 && has(h, n, ":status", "100"));
+  assert_null(h2_stream_sent_info_headers(st, 2, &n));
+  assert_int_equal(n, 0);
+  h = h2_stream_sent_trailers(st, &n);
+  assert_true(n == 1 && has(h, n, "x-checksum", "abc"));
+  sent_checked_s++;
+}
+static void sh_on_stream(h2_session *s, h2_stream *st, const h2_header *h, size_t n,
+                         unsigned flags, void *u) {
+  (void)s; (void)h; (void)n; (void)flags; (void)u;
+  static const h2_stream_callbacks cbs = {.on_want_trailers = sh_want_trailers,
+                                          .on_close = sh_close};
+  h2_stream_on(st, &cbs, NULL);
+  size_t k;
+  assert_null(h2_stream_sent_headers(st, &k));
+  h2_header i1[] = {H2_HDR(":status", "103"), H2_HDR("Link", "</a.css>")};
+  assert_int_equal(h2_stream_additional_headers(st, i1, 2), 0);
+  h2_header i2[] = {H2_HDR(":status", "100")};
+  assert_int_equal(h2_stream_additional_headers(st, i2, 1), 0);
+  h2_header r[] = {H2_HDR("X-Mixed-Case", "Keep-Value"), H2_HDR(":status", "200"),
+                   H2_HDR("content-type", "text/plain")};
+  assert_int_equal(h2_stream_respond(st, r, 3, H2_WAIT_FOR_TRAILERS), 0);
+  assert_int_equal(h2_stream_end_with(st, hello, sizeof hello - 1, NULL, NULL), 0);
+}
+static void ch_close(h2_stream *st, uint32_t code, void *u) {
+  (void)code; (void)u;
+  size_t n;
+  const h2_header *h = h2_stream_sent_headers(st, &n);
+  /* The request as sent: the defaults the API filled in included. */
+  assert_non_null(h);
+  assert_true(has(h, n, ":method", "GET"));
+  assert_true(has(h, n, ":path", "/"));
+  assert_true(has(h, n, ":scheme", "http"));
+  assert_true(has(h, n, "x-req", "1"));
+  assert_null(h2_stream_sent_trailers(st, &n));
+  assert_int_equal(h2_stream_sent_info_count(st), 0);
+  sent_checked_c++;
+}
+
+static void test_sent_headers(void **state) {
+  (void)state;
+  h2_options o;
+  h2_options_default(&o);
+  o.keep_sent_headers = 1;
+  h2_session_callbacks sc, cc;
+  memset(&sc, 0, sizeof sc);
+  memset(&cc, 0, sizeof cc);
+  sc.on_stream = sh_on_stream;
+  pair p;
+  memset(&p, 0, sizeof p);
+  g = &p;
+  p.now = 1000;
+  assert_int_equal(h2_session_new(&p.c, 0, &o, &cc, &p.cl, NULL), 0);
+  assert_int_equal(h2_session_new(&p.s, 1, &o, &sc, &p.sl, NULL), 0);
+  sent_checked_s = sent_checked_c = 0;
+  for (int i = 0; i < 2; i++) {
+    h2_stream *st;
+    h2_header h[] = {H2_HDR("X-Req", "1")};
+    assert_int_equal(h2_session_request(p.c, &st, h, 1, H2_END_STREAM, NULL), 0);
+    static const h2_stream_callbacks cb = {.on_close = ch_close};
+    h2_stream_on(st, &cb, NULL);
+  }
+  pump(&p);
+  assert_int_equal(sent_checked_s, 2);
+  assert_int_equal(sent_checked_c, 2);
+  h2_session_free(p.c);
+  h2_session_free(p.s);
+
+  /* Off (the default): nothing is kept. */
+  pair q;
+  make_pair(&q, 0);
+  h2_stream *st;
+  h2_header h[] = {H2_HDR("x-req", "1")};
+  assert_int_equal(h2_session_request(q.c, &st, h, 1, H2_END_STREAM, NULL), 0);
+  size_t n = 9;
+  assert_null(h2_stream_sent_headers(st, &n));
+  assert_int_equal(n, 0);
+  pump(&q);
+  free_pair(&q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_get_with_trailers),
@@ -1132,6 +1245,7 @@ int main(void) {
     cmocka_unit_test(test_invalid_frames_limit),
     cmocka_unit_test(test_option_limits),
     cmocka_unit_test(test_metrics),
+    cmocka_unit_test(test_sent_headers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
