@@ -8,7 +8,10 @@
  *
  * Config bits: 0x01 server (else client), 0x02 metrics on, 0x04 tight
  * limits (few streams, small windows and memory), 0x08 automatic response
- * in on_stream (server), 0x10 frame trace on, 0x20 sent headers kept.
+ * in on_stream (server), 0x10 frame trace on, 0x20 sent headers kept,
+ * 0x40 (server) requests go through Node's compatibility API (h2_compat.h):
+ * the stream ops then act on the h2_req / h2_res of the request, and a
+ * request's on_close must come after its response's.
  *
  * Checked (violations trap): a stream's on_close comes once and nothing
  * comes after it; every write with a callback gets it exactly once; a
@@ -21,6 +24,7 @@
 #include <string.h>
 
 #include "h2.h"
+#include "h2_compat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,6 +59,9 @@ enum {
 
 typedef struct srec {
   h2_stream *st;
+  h2_req *req; /* compat mode */
+  h2_res *res;
+  int res_closed;
   int closed;
   int writes_pending; /* writes with a callback not yet called back */
   int src_left, src_released, has_src;
@@ -63,7 +70,7 @@ typedef struct srec {
 
 typedef struct fz {
   h2_session *s;
-  int is_server, autorespond, session_closed, destroyed_called;
+  int is_server, autorespond, compat, session_closed, destroyed_called;
   uint64_t now;
   srec *slots[MAX_SLOTS];
   int nslots;
@@ -181,6 +188,111 @@ static void src_release(void *u) {
   r->src_released = 1;
 }
 
+/* ---- compat callbacks (h2_req / h2_res) ---- */
+
+static void rq_data(h2_req *q, const uint8_t *d, size_t n, void *u) {
+  (void)q; (void)d; (void)n;
+  live(u);
+}
+static void rq_end(h2_req *q, void *u) {
+  (void)q;
+  live(u);
+}
+static void rq_close(h2_req *q, void *u) {
+  (void)q;
+  srec *r = live(u);
+  CHECK(r->res_closed); /* the response closes first */
+  r->closed = 1;
+  drop_slot(r);
+}
+static const h2_req_callbacks qcbs = {.on_data = rq_data, .on_end = rq_end, .on_aborted = rq_end,
+                                      .on_close = rq_close};
+static void rs_event(h2_res *res, void *u) {
+  (void)res;
+  srec *r = live(u);
+  CHECK(!r->res_closed);
+}
+static void rs_close(h2_res *res, void *u) {
+  srec *r = live(u);
+  CHECK(!r->res_closed);
+  CHECK(h2_res_stream(res) != NULL);
+  r->res_closed = 1;
+  if (!r->req) { /* a push response: nothing follows */
+    r->closed = 1;
+    drop_slot(r);
+  }
+}
+static const h2_res_callbacks rcbs = {.on_drain = rs_event, .on_finish = rs_event,
+                                      .on_close = rs_close};
+
+static srec *compat_rec(h2_req *q, h2_res *res) {
+  srec *r = new_rec(h2_res_stream(res));
+  r->req = q;
+  r->res = res;
+  h2_res_on(res, &rcbs, r);
+  if (q) h2_req_on(q, &qcbs, r);
+  return r;
+}
+
+static void on_request(h2_req *q, h2_res *res, void *u) {
+  (void)u;
+  CHECK(!F.session_closed);
+  CHECK(h2_req_method(q) != NULL && h2_req_url(q) != NULL);
+  compat_rec(q, res);
+  if (F.autorespond) {
+    h2_res_set_header(res, "content-type", "text/plain");
+    h2_res_end(res, body, 50);
+  }
+}
+
+/* compat_op runs |op| on a compat record; returns 0 if |op| has no compat
+ * form (the caller then skips it). */
+static int compat_op(int op, srec *r, uint8_t a, uint8_t b) {
+  switch (op) {
+    case OP_RESPOND:
+      if (b & 1) {
+        h2_header h[] = {H2_HDR("x-head", "1")};
+        (void)h2_res_write_head(r->res, 200 + (b >> 1) % 400, h, 1);
+      } else {
+        (void)h2_res_set_status(r->res, 100 + b);
+        (void)h2_res_set_header(r->res, "x-set", (b & 2) ? "a" : "b");
+        (void)h2_res_append_header(r->res, "x-set", "c");
+        (void)h2_res_remove_header(r->res, (b & 4) ? "x-set" : "x-none");
+      }
+      return 1;
+    case OP_WRITE: {
+      size_t len = (size_t)(b & 0x7f) * 97;
+      if (b & 0x80) {
+        (void)h2_res_write(r->res, body, len);
+      } else {
+        r->writes_pending++;
+        if (h2_res_write_nocopy(r->res, body, len, write_done, r) < 0) r->writes_pending--;
+      }
+      return 1;
+    }
+    case OP_END:
+    case OP_END_WITH: (void)h2_res_end(r->res, body, (size_t)b * 61); return 1;
+    case OP_TRAILERS: {
+      h2_header t[] = {H2_HDR("x-trailer", "t")};
+      (void)h2_res_add_trailers(r->res, t, 1);
+      return 1;
+    }
+    case OP_RESET:
+      if (r->req) h2_req_destroy(r->req, b % 14);
+      else h2_stream_close(r->st, b % 14);
+      return 1;
+    case OP_INFO: (void)h2_res_write_continue(r->res); return 1;
+    case OP_PUSH: {
+      h2_header h[] = {H2_HDR(":path", "/pushed.css")};
+      h2_res *pr;
+      if (h2_res_create_push_response(r->res, h, 1, &pr) == 0) compat_rec(NULL, pr);
+      return 1;
+    }
+    case OP_TIMEOUT: h2_res_set_timeout(r->res, b); return 1;
+    default: (void)a; return 0;
+  }
+}
+
 /* ---- session callbacks ---- */
 
 static void respond(h2_stream *st, unsigned flags) {
@@ -193,8 +305,12 @@ static void respond(h2_stream *st, unsigned flags) {
 
 static void on_stream(h2_session *s, h2_stream *st, const h2_header *h, size_t n, unsigned flags,
                       void *u) {
-  (void)h; (void)n; (void)flags; (void)u;
+  (void)u;
   CHECK(s == F.s && !F.session_closed);
+  if (F.compat && F.is_server) {
+    (void)h2_compat_dispatch(st, h, n, flags, on_request, NULL);
+    return;
+  }
   srec *r = new_rec(st);
   h2_stream_on(st, &scbs, r);
   if (F.autorespond && F.is_server) {
@@ -235,6 +351,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t cfg = data[0];
   F.is_server = cfg & 1;
   F.autorespond = (cfg & 8) != 0;
+  F.compat = (cfg & 0x40) != 0;
   F.now = 1000;
   h2_options o;
   h2_options_default(&o);
@@ -261,6 +378,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (i < size && !F.session_closed) {
     uint8_t op = data[i++] % OP_COUNT;
     srec *r;
+    if (F.compat && F.is_server && op >= OP_RESPOND && op != OP_PING && op != OP_SETTINGS &&
+        op != OP_GOAWAY && op != OP_CLOSE && op != OP_DESTROY && op != OP_REQUEST &&
+        op != OP_EOF) {
+      uint8_t a = ARG(), b = ARG();
+      if ((r = pick(a)) && r->res && !r->res_closed) (void)compat_op(op, r, a, b);
+      continue;
+    }
     switch (op) {
       case OP_FEED: {
         size_t n = ARG();

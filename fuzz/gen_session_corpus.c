@@ -127,7 +127,8 @@ int main(int argc, char **argv) {
   }
   static const struct { int mode, requests; uint8_t cfg_server, cfg_client; const char *name; } runs[] = {
     {0, 1, 0x09, 0x00, "get"}, {0, 2, 0x01, 0x02, "get_post"}, {1, 1, 0x0b, 0x00, "push"},
-    {2, 2, 0x05, 0x04, "reset"}, {0, 2, 0x19, 0x10, "trace"},
+    {2, 2, 0x05, 0x04, "reset"}, {0, 2, 0x19, 0x10, "trace"}, {0, 2, 0x49, 0x20, "compat"},
+    {0, 1, 0x61, 0x22, "compat_kept"},
   };
   for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
     buf c2s = {0}, s2c = {0}, seed = {0};
