@@ -290,8 +290,8 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
   if (rc) return rc;
   h2_stream *st = h2_stream_new_(s, 0);
   if (!st) return H2_ERR_NOMEM;
-  h2_sent_block_ *kept;
-  if ((rc = h2_sent_prepare_(st, f, k, &kept)) != 0) {
+  h2_sent_block_ *kept = NULL;
+  if (s->keep_sent && (rc = h2_sent_prepare_(st, f, k, &kept)) != 0) {
     h2_stream_discard_(st);
     return rc;
   }
@@ -325,7 +325,7 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
     h2_stream_discard_(st);
     return id;
   }
-  h2_sent_attach_(st, H2_SENT_HEADERS, kept);
+  if (kept) h2_sent_attach_(st, H2_SENT_HEADERS, kept);
   st->id = (uint32_t)id;
   st->headers_sent = id > 0;
   st->wait_trailers = (flags & H2_WAIT_FOR_TRAILERS) != 0;

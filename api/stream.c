@@ -64,8 +64,8 @@ void h2_stream_maybe_free_(h2_stream *st) {
   if (st->closed && st->outstanding == 0 && !st->close_pending) {
     if (st->src_release) st->src_release(st->src_user);
     free(st->src_bufs);
-    h2_metrics_stream_free_(st);
-    h2_sent_free_(st);
+    if (st->m) h2_metrics_stream_free_(st);
+    if (st->sent) h2_sent_free_(st);
     h2_pool_put(&stream_pool, st);
   }
 }
@@ -93,7 +93,7 @@ static void deliver_close(h2_stream *st) {
 void h2_stream_on_closed_(h2_stream *st, uint32_t code) {
   if (st->closed) return;
   st->closed = 1;
-  h2_metrics_stream_closed_(st);
+  if (st->m) h2_metrics_stream_closed_(st);
   h2_stream_drop_pending_(st);
   st->rst_code = code;
   if (st->timeout_ms) {
@@ -316,11 +316,11 @@ int h2_stream_send_trailers(h2_stream *st, const h2_header *hdrs, size_t n) {
   if (rc) return rc;
   submit_held(st);
   if (st->held || !st->id) return H2_ERR_WOULD_BLOCK;
-  h2_sent_block_ *kept;
-  if ((rc = h2_sent_prepare_(st, f, (size_t)m, &kept)) != 0) return rc;
+  h2_sent_block_ *kept = NULL;
+  if (st->s->keep_sent && (rc = h2_sent_prepare_(st, f, (size_t)m, &kept)) != 0) return rc;
   rc = h2_conn_submit_trailers(st->s->conn, st->id, f, (size_t)m);
   if (rc) free(kept);
-  else h2_sent_attach_(st, H2_SENT_TRAILERS, kept);
+  else if (kept) h2_sent_attach_(st, H2_SENT_TRAILERS, kept);
   if (rc == 0) {
     st->trailers_sent = 1;
     st->local_ended = 1;
@@ -425,14 +425,14 @@ int h2_stream_respond(h2_stream *st, const h2_header *hdrs, size_t n, unsigned f
   int end = (flags & H2_END_STREAM) != 0;
   int rc = h2_check_send_size_(st->s, fields, count, st->id);
   if (rc) return rc;
-  h2_sent_block_ *kept;
-  if ((rc = h2_sent_prepare_(st, fields, count, &kept)) != 0) return rc;
+  h2_sent_block_ *kept = NULL;
+  if (st->s->keep_sent && (rc = h2_sent_prepare_(st, fields, count, &kept)) != 0) return rc;
   rc = h2_conn_submit_response(st->s->conn, st->id, fields, count, end);
   if (rc) {
     free(kept);
     return rc;
   }
-  h2_sent_attach_(st, H2_SENT_HEADERS, kept);
+  if (kept) h2_sent_attach_(st, H2_SENT_HEADERS, kept);
   st->headers_sent = 1;
   st->wait_trailers = (flags & H2_WAIT_FOR_TRAILERS) != 0;
   if (end) {
@@ -452,11 +452,11 @@ int h2_stream_additional_headers(h2_stream *st, const h2_header *hdrs, size_t n)
   if (m < 0) return m;
   int rc = h2_check_send_size_(st->s, f, (size_t)m, st->id);
   if (rc) return rc;
-  h2_sent_block_ *kept;
-  if ((rc = h2_sent_prepare_(st, f, (size_t)m, &kept)) != 0) return rc;
+  h2_sent_block_ *kept = NULL;
+  if (st->s->keep_sent && (rc = h2_sent_prepare_(st, f, (size_t)m, &kept)) != 0) return rc;
   rc = h2_conn_submit_info(st->s->conn, st->id, f, (size_t)m);
   if (rc == 0) {
-    h2_sent_attach_(st, H2_SENT_INFO, kept);
+    if (kept) h2_sent_attach_(st, H2_SENT_INFO, kept);
     h2_session_schedule_flush_(st->s);
   } else {
     free(kept);
