@@ -1,7 +1,8 @@
 /* cmd_get.c: `h2 get [options] URL...`: fetch every URL over ONE HTTP/2
  * connection, multiplexed. Exits 0 when every response arrived with a
  * status below 400, 1 otherwise (connection failure, reset stream, 4xx/5xx),
- * 2 on a usage error. */
+ * 2 on a usage error. --stat prints each stream's timings and the
+ * connection's counters (the library's metrics) on stderr, like nghttp -s. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@ typedef struct fetch {
   int started, done, failed;
   int retries; /* REFUSED_STREAM retries (the request was not processed) */
   char why[128];
+  h2_stream_metrics m; /* --stat: taken at close */
+  int has_m;
 } fetch;
 
 struct get_ctx {
@@ -40,7 +43,9 @@ struct get_ctx {
   fetch f[MAX_URLS];
   int n;
   int finished;
-  int verbose, quiet, head;
+  int verbose, quiet, head, stat;
+  h2_session_metrics sm; /* --stat: taken at the session's close */
+  int has_sm;
   int conn_failed;
   char conn_err[300];
   h2_header hdrs[MAX_HDRS];
@@ -161,6 +166,7 @@ static void on_close(h2_stream *st, uint32_t code, void *user) {
   fetch *f = user;
   get_ctx *g = f->g;
   g->in_flight--;
+  if (g->stat) f->has_m = h2_stream_get_metrics(st, &f->m) == 0;
   f->st = NULL;
   if (code == 0x7 /* REFUSED_STREAM: not processed, safe to retry */ && !f->status && !f->got &&
       f->retries < MAX_RETRIES && g->s && !g->finished) {
@@ -197,8 +203,8 @@ static void s_error(h2_session *s, int err, const char *msg, void *user) {
 }
 
 static void s_close(h2_session *s, void *user) {
-  (void)s;
   get_ctx *g = user;
+  if (g->stat) g->has_sm = h2_session_get_metrics(s, &g->sm) == 0;
   g->s = NULL;
   for (int i = 0; i < g->n; i++)
     if (!g->f[i].done) {
@@ -300,7 +306,44 @@ static void usage(FILE *f) {
           "  -I, --head         HEAD requests; print the response headers on stdout\n"
           "  -k, --insecure     do not verify the server certificate\n"
           "  --cacert FILE      trust the certificates in FILE\n"
-          "  -s, --silent       no progress bar\n");
+          "  -s, --silent       no progress bar\n"
+          "  --stat             print each stream's timings (ms from the connection's start)\n"
+          "                     and the connection's counters on stderr\n");
+}
+
+/* print_stats: --stat. Times in ms from the connection's start (the
+ * client's loop clock when h2_connect attached the session). */
+static void print_stats(get_ctx *g) {
+  fprintf(stderr, "%8s %8s %8s %8s %12s %6s  %s\n", "start", "header", "1st-byte", "end",
+          "bytes", "status", "path");
+  for (int i = 0; i < g->n; i++) {
+    fetch *f = &g->f[i];
+    if (!f->has_m) {
+      fprintf(stderr, "%8s %8s %8s %8s %12s %6s  %s\n", "-", "-", "-", "-", "-", "-", f->path);
+      continue;
+    }
+    const h2_stream_metrics *m = &f->m;
+    char hd[24] = "-", fb[24] = "-";
+    if (m->time_to_first_header_ms >= 0)
+      snprintf(hd, sizeof hd, "%llu", (unsigned long long)(m->start_ms + (uint64_t)m->time_to_first_header_ms));
+    if (m->time_to_first_byte_ms >= 0)
+      snprintf(fb, sizeof fb, "%llu", (unsigned long long)(m->start_ms + (uint64_t)m->time_to_first_byte_ms));
+    fprintf(stderr, "%8llu %8s %8s %8llu %12llu %6d  %s\n", (unsigned long long)m->start_ms, hd, fb,
+            (unsigned long long)(m->start_ms + m->duration_ms), (unsigned long long)m->bytes_read,
+            f->status, f->path);
+  }
+  if (g->has_sm) {
+    const h2_session_metrics *s = &g->sm;
+    fprintf(stderr,
+            "connection: %llu ms, %llu frames / %llu bytes sent, %llu frames / %llu bytes "
+            "received, %llu streams (at most %u at once, %.1f ms on average)",
+            (unsigned long long)s->duration_ms, (unsigned long long)s->frames_sent,
+            (unsigned long long)s->bytes_written, (unsigned long long)s->frames_received,
+            (unsigned long long)s->bytes_read, (unsigned long long)s->stream_count,
+            s->max_concurrent_streams, s->stream_average_duration_ms);
+    if (s->ping_rtt_ms >= 0) fprintf(stderr, ", PING RTT %.1f ms", s->ping_rtt_ms);
+    fputc('\n', stderr);
+  }
 }
 
 static uint8_t *read_file(const char *path, size_t *len) {
@@ -340,6 +383,7 @@ int h2_cmd_get(int argc, char **argv) {
     else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) g->verbose = 1;
     else if (!strcmp(a, "-s") || !strcmp(a, "--silent")) g->quiet = 1;
     else if (!strcmp(a, "-I") || !strcmp(a, "--head")) g->head = 1;
+    else if (!strcmp(a, "--stat")) g->stat = 1;
     else if (!strcmp(a, "-k") || !strcmp(a, "--insecure")) insecure = 1;
     else if (!strcmp(a, "-O")) save_remote = 1;
     else if (!strcmp(a, "--cacert") && next) { cacert = next; i++; }
@@ -415,6 +459,7 @@ int h2_cmd_get(int argc, char **argv) {
   opts.settings.enable_push = 0;
   opts.settings.initial_window_size = 1 << 24;
   opts.connection_window_size = 1 << 30;
+  opts.enable_metrics = g->stat;
   h2_session_callbacks scb;
   memset(&scb, 0, sizeof scb);
   scb.on_error = s_error;
@@ -458,6 +503,7 @@ int h2_cmd_get(int argc, char **argv) {
       fprintf(stderr, "[%s] %d, %llu bytes\n", f->url, f->status, (unsigned long long)f->got);
     }
   }
+  if (g->stat) print_stats(g);
 out:
   for (int i = 0; i < g->n; i++)
     if (g->f[i].out && g->f[i].out != stdout) fclose(g->f[i].out);

@@ -2,7 +2,7 @@
 # api_get.sh: `h2 get` options end to end against `h2 serve` (and curl for
 # the conditional requests it does not cover elsewhere): --data (string and
 # @file) bodies, -H request headers (If-None-Match -> 304), -I, -O, -v
-# request/response headers, many URLs over one connection, the exit status
+# request/response headers, --stat, many URLs over one connection, the exit status
 # of a mixed batch, the progress bar only on a terminal.
 . "$(dirname "$0")/api_common.inc"
 [ -x "$H2" ] || { echo "not ok - api_get # $H2 not built"; exit 1; }
@@ -34,6 +34,9 @@ check "-O saves under the URL's name" sh -c "cd $TMP && mkdir -p O && cd O && ti
 check "-v traces frames both ways and the headers" sh -c "$G -v -o /dev/null $H/small.txt 2> $TMP/v.err &&
   grep -q '^> .*HEADERS' $TMP/v.err && grep -q '^< .*HEADERS' $TMP/v.err && grep -q '^< .*DATA' $TMP/v.err &&
   grep -q '^> .*SETTINGS' $TMP/v.err && grep -q 'request headers:' $TMP/v.err && grep -q '^  :path: /small.txt' $TMP/v.err"
+check "--stat: a row per URL (bytes, status) and the connection's counters" sh -c "$G -s --stat -o /dev/null -o /dev/null $H/medium.bin $H/small.txt 2> $TMP/stat.err &&
+  grep -Eq ' 300000 +200  /medium.bin\$' $TMP/stat.err && grep -Eq ' 200  /small.txt\$' $TMP/stat.err &&
+  grep -q '^connection: .* frames / .* bytes received, 2 streams' $TMP/stat.err"
 urls=""
 i=0
 while [ $i -lt 12 ]; do urls="$urls $H/small.txt"; i=$((i + 1)); done
