@@ -182,24 +182,13 @@ typedef struct h2_pending_req {
 
 static h2_pending_req *pending_new(const h2_hpack_field *f, size_t n, const h2_frame_prio *pp,
                                    int end) {
-  size_t bytes = 0;
-  for (size_t i = 0; i < n; i++) bytes += f[i].name_len + f[i].value_len;
-  h2_pending_req *p = malloc(sizeof *p + n * sizeof *f + bytes);
+  h2_pending_req *p = malloc(sizeof *p + n * sizeof *f + h2_fields_bytes_(f, n));
   if (!p) return NULL;
   p->n = n;
   p->end = end;
   p->has_prio = pp != NULL;
   if (pp) p->prio = *pp;
-  char *dst = (char *)(p->f + n);
-  for (size_t i = 0; i < n; i++) {
-    p->f[i] = f[i];
-    memcpy(dst, f[i].name, f[i].name_len);
-    p->f[i].name = dst;
-    dst += f[i].name_len;
-    if (f[i].value_len) memcpy(dst, f[i].value, f[i].value_len);
-    p->f[i].value = dst;
-    dst += f[i].value_len;
-  }
+  h2_fields_copy_(p->f, (char *)(p->f + n), f, n);
   return p;
 }
 

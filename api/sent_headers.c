@@ -23,21 +23,10 @@ int h2_sent_prepare_(h2_stream *st, const h2_header *f, size_t n, h2_sent_block_
   *out = NULL;
   if (!st->s->keep_sent) return 0;
   if (!st->sent && !(st->sent = calloc(1, sizeof *st->sent))) return H2_ERR_NOMEM;
-  size_t bytes = 0;
-  for (size_t i = 0; i < n; i++) bytes += f[i].name_len + f[i].value_len;
-  h2_sent_block_ *b = malloc(sizeof *b + n * sizeof(h2_header) + bytes);
+  h2_sent_block_ *b = malloc(sizeof *b + n * sizeof(h2_header) + h2_fields_bytes_(f, n));
   if (!b) return H2_ERR_NOMEM;
   b->n = n;
-  char *p = (char *)(b->f + n);
-  for (size_t i = 0; i < n; i++) {
-    b->f[i] = f[i];
-    memcpy(p, f[i].name, f[i].name_len);
-    b->f[i].name = p;
-    p += f[i].name_len;
-    if (f[i].value_len) memcpy(p, f[i].value, f[i].value_len);
-    b->f[i].value = p;
-    p += f[i].value_len;
-  }
+  h2_fields_copy_(b->f, (char *)(b->f + n), f, n);
   *out = b;
   return 0;
 }

@@ -187,6 +187,12 @@ void h2_stream_pump_source_(h2_stream *st);
 int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t arena_cap,
                        const h2_header *hdrs, size_t n);
 
+/* h2_fields_bytes_ is the name + value octets of |f|; h2_fields_copy_
+ * copies |f| into |out| with the names and values packed into |bytes|
+ * (h2_fields_bytes_ octets): one allocation holds a whole block. */
+size_t h2_fields_bytes_(const h2_hpack_field *f, size_t n);
+void h2_fields_copy_(h2_hpack_field *out, char *bytes, const h2_hpack_field *f, size_t n);
+
 /* h2_check_send_size_ refuses (H2_ERR_LIMIT, on_frame_error) an outbound
  * header list above maxSendHeaderBlockLength. */
 int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n, uint32_t stream_id);

@@ -363,6 +363,24 @@ static int lowercase_ok(const char *p, size_t n) {
   return 1;
 }
 
+size_t h2_fields_bytes_(const h2_hpack_field *f, size_t n) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < n; i++) bytes += f[i].name_len + f[i].value_len;
+  return bytes;
+}
+
+void h2_fields_copy_(h2_hpack_field *out, char *bytes, const h2_hpack_field *f, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    out[i] = f[i];
+    memcpy(bytes, f[i].name, f[i].name_len);
+    out[i].name = bytes;
+    bytes += f[i].name_len;
+    if (f[i].value_len) memcpy(bytes, f[i].value, f[i].value_len);
+    out[i].value = bytes;
+    bytes += f[i].value_len;
+  }
+}
+
 int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t arena_cap,
                        const h2_header *hdrs, size_t n) {
   if (n > cap) return h2_api_fail("too many header fields (%zu, at most %zu)", n, cap);
