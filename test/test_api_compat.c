@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "h2.h"
+#include "api_loops.h"
 #include "h2_compat.h"
 #include "h2_loop.h"
 #include "api_pair.h"
@@ -583,12 +584,6 @@ static void h_tcp(h2_req *req, h2_res *res) {
   assert_int_equal(h2_res_end(res, (const uint8_t *)"over tcp", 8), 0);
 }
 
-static uint64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void test_over_tcp(void **state) {
   (void)state;
   free(cli.body);
@@ -617,8 +612,8 @@ static void test_over_tcp(void **state) {
     assert_int_equal(h2_session_request(cs, &st, h, 1, H2_END_STREAM, NULL), 0);
     h2_stream_on(st, &c_cbs, NULL);
   }
-  uint64_t end = mono_ms() + 3000;
-  while (cli.closes < 3 && mono_ms() < end) {
+  uint64_t end = api_mono_ms() + 3000;
+  while (cli.closes < 3 && api_mono_ms() < end) {
     h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
     h2_loop_run(lc, H2_LOOP_RUN_NOWAIT);
     if (cli.closes < 3) usleep(200);
@@ -703,8 +698,8 @@ static void test_curl(void **state) {
   pid_t pid;
   assert_int_equal(posix_spawnp(&pid, "curl", NULL, NULL, argv, environ), 0);
   int status = -1;
-  uint64_t end = mono_ms() + 15000;
-  while (mono_ms() < end) {
+  uint64_t end = api_mono_ms() + 15000;
+  while (api_mono_ms() < end) {
     h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
     if (waitpid(pid, &status, WNOHANG) == pid) break;
     usleep(200);

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "h2.h"
+#include "api_loops.h"
 #include "h2_loop.h"
 #include "h2_loop_tcp.h"
 
@@ -91,22 +92,6 @@ typedef struct cctx {
   int connects, responses, closes, errors, session_closes;
   char last_error[256];
 } cctx;
-
-static uint64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int run_until(h2_loop *a, h2_loop *b, const int *flag, int want) {
-  uint64_t end = mono_ms() + 5000;
-  while (*flag < want && mono_ms() < end) {
-    h2_loop_run(a, H2_LOOP_RUN_NOWAIT);
-    h2_loop_run(b, H2_LOOP_RUN_NOWAIT);
-    if (*flag < want) usleep(200);
-  }
-  return *flag >= want;
-}
 
 static void srv_on_stream(h2_session *s, h2_stream *st, const h2_header *h, size_t n,
                           unsigned flags, void *u) {
@@ -192,7 +177,7 @@ static void test_connect_falls_back(void **state) {
   h2_header h[] = {H2_HDR(":path", "/")};
   assert_int_equal(h2_session_request(cs, &st, h, 1, H2_END_STREAM, NULL), 0);
   h2_stream_on(st, &cs_cbs, &c);
-  assert_true(run_until(ls, lc, &c.closes, 1));
+  assert_true(api_run_until(ls, lc, &c.closes, 1, 5000));
   assert_int_equal(c.connects, 1);
   assert_int_equal(c.responses, 1);
   assert_int_equal(c.errors, 0);
@@ -200,13 +185,13 @@ static void test_connect_falls_back(void **state) {
   assert_int_equal(h2_session_remote_address(cs, &ra), 0);
   assert_string_equal(ra.address, "127.0.0.1");
   h2_session_destroy(cs, 0);
-  assert_true(run_until(ls, lc, &c.session_closes, 1));
+  assert_true(api_run_until(ls, lc, &c.session_closes, 1, 5000));
 
   /* Every address refuses: one error naming the count, then close. */
   cctx d;
   memset(&d, 0, sizeof d);
   cs = connect_name(lc, "nowhere.test", port, &d);
-  assert_true(run_until(ls, lc, &d.session_closes, 1));
+  assert_true(api_run_until(ls, lc, &d.session_closes, 1, 5000));
   assert_int_equal(d.connects, 0);
   assert_int_equal(d.errors, 1);
   assert_non_null(strstr(d.last_error, "refused"));

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "h2.h"
+#include "api_loops.h"
 #include "h2_loop.h"
 
 #define BODY (8u << 20)
@@ -34,12 +35,6 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
   h2_header h[] = {{":status", 7, "200", 3, 0}};
   assert_int_equal(h2_stream_respond(st, h, 1, 0), 0);
   assert_int_equal(h2_stream_end_with(st, body, BODY, NULL, NULL), 0);
-}
-
-static uint64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void put_frame_hdr(uint8_t *p, uint32_t len, uint8_t type, uint8_t flags, uint32_t id) {
@@ -103,8 +98,8 @@ static void test_flush_resumes_without_peer_input(void **state) {
   static uint8_t in[1 << 20];
   size_t have = 0, got = 0;
   int ended = 0;
-  uint64_t deadline = mono_ms() + 10000;
-  while (!ended && mono_ms() < deadline) {
+  uint64_t deadline = api_mono_ms() + 10000;
+  while (!ended && api_mono_ms() < deadline) {
     h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
     ssize_t r = read(fd, in + have, sizeof in - have);
     if (r == 0) break;

@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "h2.h"
+#include "api_loops.h"
 #include "h2_loop.h"
 #include "h2_tls.h"
 
@@ -38,22 +39,6 @@ typedef struct info_ctx {
   int srv_cert_rc;
   size_t srv_cert_len;
 } info_ctx;
-
-static uint64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int run_until(h2_loop *a, h2_loop *b, const int *flag, int want) {
-  uint64_t end = mono_ms() + 5000;
-  while (*flag < want && mono_ms() < end) {
-    h2_loop_run(a, H2_LOOP_RUN_NOWAIT);
-    h2_loop_run(b, H2_LOOP_RUN_NOWAIT);
-    if (*flag < want) usleep(200);
-  }
-  return *flag >= want;
-}
 
 static void on_session(h2_server *srv, h2_session *s, void *u) {
   (void)srv;
@@ -112,7 +97,7 @@ static h2_session *one_request(h2_loop *ls, h2_loop *lc, h2_server **srv_out, h2
   h2_header h[] = {H2_HDR(":path", "/")};
   assert_int_equal(h2_session_request(cs, &st, h, 1, H2_END_STREAM, NULL), 0);
   h2_stream_on(st, &cs_cbs, c);
-  assert_true(run_until(ls, lc, &c->closes, 1));
+  assert_true(api_run_until(ls, lc, &c->closes, 1, 5000));
   assert_int_equal(c->responses, 1);
   assert_non_null(c->srv_session);
   return cs;
@@ -348,9 +333,9 @@ static SSL *http11_client(SSL_CTX *cctx, uint16_t port, h2_loop *ls, int *fd_out
   static const uint8_t alpn[] = "\x08http/1.1";
   assert_int_equal(SSL_set_alpn_protos(ssl, alpn, sizeof alpn - 1), 0);
   SSL_set_connect_state(ssl);
-  uint64_t end = mono_ms() + 5000;
+  uint64_t end = api_mono_ms() + 5000;
   int r;
-  while ((r = SSL_do_handshake(ssl)) != 1 && mono_ms() < end) {
+  while ((r = SSL_do_handshake(ssl)) != 1 && api_mono_ms() < end) {
     int e = SSL_get_error(ssl, r);
     assert_true(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE);
     h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
@@ -365,8 +350,8 @@ static SSL *http11_client(SSL_CTX *cctx, uint16_t port, h2_loop *ls, int *fd_out
  * request head through |tls| and answers it. */
 static void serve_http11(int fd, h2_tls_conn *tls, SSL *client, char *req, size_t cap) {
   size_t got = 0;
-  uint64_t end = mono_ms() + 5000;
-  while (!strstr(req, "\r\n\r\n") && mono_ms() < end) {
+  uint64_t end = api_mono_ms() + 5000;
+  while (!strstr(req, "\r\n\r\n") && api_mono_ms() < end) {
     size_t room;
     uint8_t *in = h2_tls_conn_in_space(tls, &room);
     if (room > 0) {
@@ -429,8 +414,8 @@ static void test_unknown_protocol_handoff(void **state) {
   SSL *cl = http11_client(cctx, port, ls, &cfd);
   static const char get[] = "GET /old HTTP/1.1\r\nhost: localhost\r\n\r\n";
   assert_int_equal(SSL_write(cl, get, sizeof get - 1), (int)(sizeof get - 1));
-  uint64_t end = mono_ms() + 5000;
-  while ((h.calls < 1 || h.session_closes < 1) && mono_ms() < end) {
+  uint64_t end = api_mono_ms() + 5000;
+  while ((h.calls < 1 || h.session_closes < 1) && api_mono_ms() < end) {
     h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
     usleep(200);
   }
@@ -450,8 +435,8 @@ static void test_unknown_protocol_handoff(void **state) {
   assert_non_null(strstr(req, "GET /old HTTP/1.1\r\n"));
   char resp[128] = {0};
   size_t got = 0;
-  end = mono_ms() + 5000;
-  while (!strstr(resp, "\r\n\r\nhi") && mono_ms() < end) {
+  end = api_mono_ms() + 5000;
+  while (!strstr(resp, "\r\n\r\nhi") && api_mono_ms() < end) {
     int r = SSL_read(cl, resp + got, (int)(sizeof resp - 1 - got));
     if (r > 0) got += (size_t)r;
     else usleep(200);
@@ -474,8 +459,8 @@ static void test_unknown_protocol_handoff(void **state) {
   li = h2_server_listen(srv, "127.0.0.1", 0, stls);
   assert_true(li >= 0);
   cl = http11_client(cctx, h2_server_port(srv, li), ls, &cfd);
-  end = mono_ms() + 5000;
-  while (h.session_closes < 1 && mono_ms() < end) {
+  end = api_mono_ms() + 5000;
+  while (h.session_closes < 1 && api_mono_ms() < end) {
     h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
     usleep(200);
   }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "h2.h"
+#include "api_loops.h"
 #include "h2_loop.h"
 #include "api_pair.h"
 
@@ -202,12 +203,6 @@ static void cl_origin(h2_session *s, const char *const *o, const size_t *l, size
   snprintf(c->set_after, sizeof c->set_after, "%s", set_text(s));
 }
 
-static uint64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void test_connect_origin(void **state) {
   (void)state;
   h2_loop *loop;
@@ -233,8 +228,8 @@ static void test_connect_origin(void **state) {
   snprintf(want, sizeof want, "http://127.0.0.1:%u", port);
   assert_string_equal(set_text(cs), want);
 
-  uint64_t end = mono_ms() + 3000;
-  while (c.origins < 1 && mono_ms() < end) {
+  uint64_t end = api_mono_ms() + 3000;
+  while (c.origins < 1 && api_mono_ms() < end) {
     h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
     if (c.origins < 1) usleep(200);
   }

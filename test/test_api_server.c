@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "h2.h"
+#include "api_loops.h"
 #include "h2_loop.h"
 #include "h2_tls.h"
 
@@ -293,23 +294,6 @@ static const h2_stream_callbacks cs_cbs = {
   .on_response = cs_response, .on_data = cs_data, .on_close = cs_close,
 };
 
-static uint64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Runs both loops without blocking until *flag >= want or 3 s pass. */
-static int run_until(h2_loop *a, h2_loop *b, const int *flag, int want) {
-  uint64_t end = mono_ms() + 3000;
-  while (*flag < want && mono_ms() < end) {
-    h2_loop_run(a, H2_LOOP_RUN_NOWAIT);
-    h2_loop_run(b, H2_LOOP_RUN_NOWAIT);
-    if (*flag < want) usleep(200);
-  }
-  return *flag >= want;
-}
-
 static h2_session *connect_to(h2_loop *loop, uint16_t port, lctx *lc) {
   char url[64];
   snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
@@ -351,7 +335,7 @@ static void test_client_server_loops(void **state) {
   memset(&a, 0, sizeof a);
   h2_session *cs = connect_to(lcl, port, &a);
   for (int i = 0; i < 3; i++) get(cs, "/x", &a);
-  assert_true(run_until(ls, lcl, &a.closes, 3));
+  assert_true(api_run_until(ls, lcl, &a.closes, 3, 3000));
   assert_int_equal(a.connected, 1);
   assert_int_equal(a.responses, 3);
   assert_int_equal(a.body, 15);
@@ -376,10 +360,10 @@ static void test_client_server_loops(void **state) {
   assert_int_equal(h2_loop_alive(lcl), 1);
 
   /* A session timeout on the loop's clock calls on_timeout. */
-  uint64_t t0 = mono_ms();
+  uint64_t t0 = api_mono_ms();
   h2_session_set_timeout(cs, 60);
-  assert_true(run_until(ls, lcl, &a.timeouts, 1));
-  assert_true(mono_ms() - t0 >= 50);
+  assert_true(api_run_until(ls, lcl, &a.timeouts, 1, 3000));
+  assert_true(api_mono_ms() - t0 >= 50);
   h2_session_set_timeout(cs, 0);
 
   /* destroy: the stream in flight closes with CANCEL, then the session;
@@ -391,11 +375,11 @@ static void test_client_server_loops(void **state) {
     h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
   }
   h2_session_destroy(cs, 0);
-  assert_true(run_until(ls, lcl, &a.session_closes, 1));
+  assert_true(api_run_until(ls, lcl, &a.session_closes, 1, 3000));
   assert_int_equal(a.closes, before + 1);
   assert_int_equal(a.last_code, 0x8);
-  uint64_t end = mono_ms() + 3000;
-  while (h2_server_num_sessions(srv) > 0 && mono_ms() < end) {
+  uint64_t end = api_mono_ms() + 3000;
+  while (h2_server_num_sessions(srv) > 0 && api_mono_ms() < end) {
     h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
     usleep(200);
   }
@@ -407,11 +391,11 @@ static void test_client_server_loops(void **state) {
   memset(&b, 0, sizeof b);
   h2_session *cs2 = connect_to(lcl, port, &b);
   get(cs2, "/x", &b);
-  assert_true(run_until(ls, lcl, &b.closes, 1));
-  t0 = mono_ms();
-  assert_true(run_until(ls, lcl, &b.session_closes, 1));
+  assert_true(api_run_until(ls, lcl, &b.closes, 1, 3000));
+  t0 = api_mono_ms();
+  assert_true(api_run_until(ls, lcl, &b.session_closes, 1, 3000));
   assert_int_equal(b.goaways, 1);
-  assert_true(mono_ms() - t0 >= 50);
+  assert_true(api_mono_ms() - t0 >= 50);
 
   h2_server_free(srv);
   for (int i = 0; i < 50 && (h2_loop_alive(ls) || h2_loop_alive(lcl)); i++) {
