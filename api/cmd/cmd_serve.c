@@ -3,16 +3,16 @@
  * Without DIR it serves the embedded demo site. One log line per request.
  * POST/PUT to any path answers "<bytes> <sha256-hex>\n" of the body. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <openssl/sha.h>
 
 #include "h2.h"
+#include "h2_file.h"
 #include "h2_loop.h"
 #include "h2_tls.h"
 #include "h2cmd.h"
@@ -42,7 +42,6 @@ typedef struct req {
   serve_ctx *ctx;
   h2_stream *st;
   int status;
-  int fd;
   uint64_t bytes;
   uint64_t off, left;
   upload *up;
@@ -140,25 +139,18 @@ static void req_close(h2_stream *st, uint32_t code, void *user) {
                      h2_err_rfc_name(code));
     if (k > 0) log_line(r->ctx, line, (size_t)k < sizeof line ? (size_t)k : sizeof line - 1);
   }
-  if (r->fd >= 0) close(r->fd);
   req_free(r);
 }
 
-static int file_read(h2_stream *st, uint8_t *buf, size_t cap, int *eof, void *user) {
-  (void)st;
-  req *r = user;
-  size_t want = r->left < cap ? (size_t)r->left : cap;
-  if (want == 0) {
-    *eof = 1;
-    return 0;
-  }
-  ssize_t n = pread(r->fd, buf, want, (off_t)r->off);
-  if (n < 0) return H2_ERR_IO;
-  if (n == 0) return H2_ERR_IO; /* file shrank under us */
-  r->off += (uint64_t)n;
-  r->left -= (uint64_t)n;
-  if (r->left == 0) *eof = 1;
-  return (int)n;
+/* The stat check of a file response: the decision (content-length,
+ * content-range) was made from an earlier stat; a file that no longer holds
+ * the decided bytes is not sent (the caller resets the stream, as a file
+ * that shrinks mid-transfer is reset by the library). */
+static int file_still_fits(h2_stream *st, const struct stat *sb, h2_file_headers *fh, void *user) {
+  (void)st; (void)fh;
+  const req *r = user;
+  uint64_t size = (uint64_t)sb->st_size;
+  return size >= r->off && size - r->off >= r->left;
 }
 
 /* fmt_u64 writes |v| in decimal (NUL-terminated) into |out| (>= 21 bytes)
@@ -197,24 +189,31 @@ static void send_result(req *r, h2_serve_result *res) {
   int body = res->body;
   if (body == H2_SERVE_BODY_ENTITY && res->length == 0) body = H2_SERVE_BODY_NONE;
   if (body == H2_SERVE_BODY_ENTITY && !res->entity.data) {
-    /* Large file on disk: stream it with pread. */
+    /* Large file on disk: the library's file response (h2_file.h) reads
+     * it as flow control lets it go out, and resets the stream if the file
+     * shrinks under it. */
     char full[PATH_MAX + H2_SERVE_PATH_MAX];
-    r->fd = -1;
-    if (h2_serve_fs_full_path(&r->ctx->fs, res->path, full, sizeof full) == 0)
-      r->fd = open(full, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
+    int rc = H2_ERR_IO;
+    r->off = res->offset;
+    r->left = res->length;
+    r->bytes = res->length;
+    if (h2_serve_fs_full_path(&r->ctx->fs, res->path, full, sizeof full) == 0) {
+      h2_file_options fo = {.offset = res->offset, .has_length = 1, .length = res->length,
+                            .stat_check = file_still_fits, .user = r};
+      rc = h2_stream_respond_with_file(r->st, full, h, n, &fo);
+    }
+    if (rc < 0) {
+      /* Nothing was sent (open or fstat failed, or it is no longer a
+       * regular file). */
       h2_header e[] = {{":status", 7, "500", 3, 0}};
       r->status = 500;
+      r->bytes = 0;
       h2_stream_respond(r->st, e, 1, H2_END_STREAM);
       log_req(r);
       return;
     }
-    r->off = res->offset;
-    r->left = res->length;
-    h2_stream_respond(r->st, h, n, 0);
-    r->bytes = res->length;
-    h2_stream_set_source(r->st, file_read, r);
     log_req(r);
+    if (rc == H2_FILE_CANCELLED) h2_stream_close(r->st, 0x2 /* INTERNAL_ERROR */);
     return;
   }
   if (body == H2_SERVE_BODY_NONE) {
@@ -279,7 +278,6 @@ static int send_fresh(serve_ctx *ctx, h2_stream *st, const h2_header *m, const h
     }
     r->ctx = ctx;
     r->st = st;
-    r->fd = -1;
     r->status = 200;
     r->bytes = e->size;
     snprintf(r->method, sizeof r->method, "%.*s", (int)m->value_len, m->value);
@@ -343,7 +341,6 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
   }
   r->ctx = ctx;
   r->st = st;
-  r->fd = -1;
   static const h2_stream_callbacks plain_cbs = {.on_close = req_close};
   h2_stream_callbacks cbs = plain_cbs;
   if (m) {
