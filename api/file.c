@@ -258,7 +258,9 @@ int h2_stream_respond_with_file(h2_stream *st, const char *path, const h2_header
                                 const h2_file_options *opts) {
   if (!path) return h2_api_fail("respondWithFile: NULL path");
   if (st->closed || st->headers_sent || !st->s->conn || !st->s->is_server) return state_error();
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO (not served, see respond_fd) must not wait
+   * for a writer on the loop's thread; reads of a regular file ignore it. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     int e = errno;
     if (e == ENOENT || e == ENOTDIR) {

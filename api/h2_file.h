@@ -84,7 +84,8 @@ int h2_stream_respond_with_fd(h2_stream *st, int fd, const h2_header *hdrs, size
 
 /* h2_stream_respond_with_file (server) opens |path| read-only and responds
  * with it as h2_stream_respond_with_fd, the descriptor owned by h2 (see
- * above). Requires a regular file. Returns what h2_stream_respond_with_fd
+ * above). Requires a regular file (the open does not block: a FIFO is
+ * refused, not waited on). Returns what h2_stream_respond_with_fd
  * returns, plus H2_ERR_NOT_FOUND (no such file: ENOENT/ENOTDIR, Node's 404
  * case), H2_ERR_IO (open failed otherwise, errno set: a 500), and
  * H2_ERR_INVALID_ARG for something that is not a regular file; the message

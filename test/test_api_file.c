@@ -300,6 +300,22 @@ static void test_missing_and_not_regular(void **state) {
   assert_int_equal(srv.rc, H2_ERR_INVALID_ARG);
   assert_non_null(strstr(srv.msg, "not a regular file"));
   assert_int_equal(cli.status, 500);
+  /* a FIFO without a writer: refused at once (a blocking open would hang
+   * the loop until some writer appeared; the alarm fails the test then) */
+  char fifo[] = "/tmp/h2_file_fifo_XXXXXX";
+  int tfd = mkstemp(fifo);
+  assert_true(tfd >= 0);
+  close(tfd);
+  unlink(fifo);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  srv.path = fifo;
+  alarm(10);
+  get();
+  alarm(0);
+  unlink(fifo);
+  assert_int_equal(srv.rc, H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(srv.msg, "not a regular file"));
+  assert_int_equal(cli.status, 500);
   /* a bad descriptor */
   reset_srv(M_FD);
   srv.fd = 1000000;
