@@ -4,8 +4,15 @@
  * each with a few small engine objects (stream, priority node, data chunk)
  * freed in bursts; libc's own per-size caches hold 7 blocks per size, so
  * most of those calls took its slow path. Here a freed block of up to 1 KiB
- * goes on its thread's list for its size class (16-byte steps), bounded in
- * count and bytes, and the next malloc of that class pops it.
+ * goes on its thread's list for its size class, bounded in count and bytes,
+ * and the next malloc of that class pops it.
+ *
+ * Class k holds blocks of at least k*16 - 8 usable bytes and asks libc for
+ * exactly that much: glibc gives a block of n bytes a chunk of n + 8 rounded
+ * up to 16 (its header is 8 bytes), so k*16 - 8 fills a chunk of k*16 bytes
+ * to the last byte, where asking for k*16 took a chunk 16 bytes larger. A
+ * freed block with u usable bytes goes to class (u + 8) / 16, which is its
+ * own class on glibc and never a class needing more than u bytes elsewhere.
  *
  * No header is added: the class of a block being freed comes from the C
  * library's usable-size query (glibc, macOS, FreeBSD); elsewhere the cache
@@ -45,7 +52,8 @@ static size_t usable_size(void *p) { return malloc_size(p); }
 #endif
 
 #define MC_STEP 16
-#define MC_CLASSES 64                /* classes 1..64: 16..1024 bytes */
+#define MC_SLACK 8                   /* class k: k*MC_STEP - MC_SLACK bytes */
+#define MC_CLASSES 65                /* classes 1..65: 8..1032 bytes */
 #define MC_MAX_PER_CLASS 8192
 #define MC_MAX_BYTES ((size_t)8 << 20) /* per thread */
 
@@ -66,17 +74,17 @@ static _Thread_local mc_cache tc;
 static void *mc_malloc(size_t n, void *user) {
   (void)user;
 #if MC_ENABLED
-  if (n - 1 < (size_t)MC_CLASSES * MC_STEP) { /* 1..1024 */
-    size_t k = (n + MC_STEP - 1) / MC_STEP;
+  if (n - 1 < (size_t)MC_CLASSES * MC_STEP - MC_SLACK) { /* 1..1032 */
+    size_t k = (n + MC_SLACK + MC_STEP - 1) / MC_STEP;
     mc_node *b = tc.head[k];
     if (b) {
       tc.head[k] = b->next;
       tc.count[k]--;
-      tc.bytes -= k * MC_STEP;
+      tc.bytes -= k * MC_STEP - MC_SLACK;
       return b;
     }
     /* The whole class size, so that the block comes back to this class. */
-    return malloc(k * MC_STEP);
+    return malloc(k * MC_STEP - MC_SLACK);
   }
 #endif
   return malloc(n);
@@ -86,15 +94,15 @@ static void mc_free(void *p, void *user) {
   (void)user;
   if (!p) return;
 #if MC_ENABLED
-  /* A block of at least k*16 usable bytes serves class k. */
-  size_t k = usable_size(p) / MC_STEP;
+  /* A block of at least k*16 - 8 usable bytes serves class k. */
+  size_t k = (usable_size(p) + MC_SLACK) / MC_STEP;
   if (k >= 1 && k <= MC_CLASSES && tc.count[k] < MC_MAX_PER_CLASS &&
-      tc.bytes + k * MC_STEP <= MC_MAX_BYTES) {
+      tc.bytes + k * MC_STEP - MC_SLACK <= MC_MAX_BYTES) {
     mc_node *b = p;
     b->next = tc.head[k];
     tc.head[k] = b;
     tc.count[k]++;
-    tc.bytes += k * MC_STEP;
+    tc.bytes += k * MC_STEP - MC_SLACK;
     return;
   }
 #endif

@@ -39,13 +39,26 @@ static void test_reuse_and_classes(void **state) {
   }
   size_t cached = h2_mem_cache_bytes_();
   assert_true(cached >= (size_t)N * 200);
-  /* The same class (193..208 bytes) gets exactly those blocks back. */
+  /* The same class (185..200 bytes: 13*16 - 8 fills a 208-byte glibc
+   * chunk) gets exactly those blocks back. */
   for (int i = 0; i < N; i++) {
-    b[i] = h2_mem_malloc(m, 193 + (size_t)(i % 16));
+    b[i] = h2_mem_malloc(m, 185 + (size_t)(i % 16));
     assert_true(contains(a, N, b[i]));
-    memset(b[i], 0xcd, 193 + (size_t)(i % 16));
+    memset(b[i], 0xcd, 185 + (size_t)(i % 16));
   }
   assert_int_equal(h2_mem_cache_bytes_(), 0);
+  for (int i = 0; i < N; i++) h2_mem_free(m, b[i]);
+  /* 201 bytes is the next class: none of those blocks. */
+  for (int i = 0; i < N; i++) {
+    b[i] = h2_mem_malloc(m, 201);
+    assert_false(contains(a, N, b[i]));
+  }
+  for (int i = 0; i < N; i++) h2_mem_free(m, b[i]);
+  for (int i = 0; i < N; i++) {
+    b[i] = h2_mem_malloc(m, 200);
+    assert_true(contains(a, N, b[i]));
+  }
+  assert_int_equal(h2_mem_cache_bytes_(), (size_t)N * 216); /* the 201-byte ones */
   for (int i = 0; i < N; i++) h2_mem_free(m, b[i]);
   /* Blocks above 1 KiB are not kept. */
   void *big = h2_mem_malloc(m, 5000);
