@@ -246,13 +246,13 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
     h2_hpack_decoder_report_static(c->dec, 1); /* conn_headers.c: no copy, no rescan */
   }
   h2_hpack_encoder_set_table_limit(c->enc, cfg->hpack_encoder_table_limit);
-  h2_ratelim_init(&c->rl_settings, cfg->settings_burst, cfg->settings_per_sec, 0);
-  h2_ratelim_init(&c->rl_ping, cfg->ping_burst, cfg->ping_per_sec, 0);
-  h2_ratelim_init(&c->rl_rst, cfg->rst_burst, cfg->rst_per_sec, 0);
-  h2_ratelim_init(&c->rl_local_rst, cfg->local_rst_burst, cfg->local_rst_per_sec, 0);
-  h2_ratelim_init(&c->rl_empty, cfg->empty_frame_burst, cfg->empty_frame_per_sec, 0);
-  h2_ratelim_init(&c->rl_prio, cfg->priority_burst, cfg->priority_per_sec, 0);
-  h2_ratelim_init(&c->rl_wu, cfg->window_update_burst, cfg->window_update_per_sec, 0);
+  h2_ratelim_init(&c->rl, H2_RL_SETTINGS, cfg->settings_burst, cfg->settings_per_sec);
+  h2_ratelim_init(&c->rl, H2_RL_PING, cfg->ping_burst, cfg->ping_per_sec);
+  h2_ratelim_init(&c->rl, H2_RL_RST, cfg->rst_burst, cfg->rst_per_sec);
+  h2_ratelim_init(&c->rl, H2_RL_LOCAL_RST, cfg->local_rst_burst, cfg->local_rst_per_sec);
+  h2_ratelim_init(&c->rl, H2_RL_EMPTY, cfg->empty_frame_burst, cfg->empty_frame_per_sec);
+  h2_ratelim_init(&c->rl, H2_RL_PRIO, cfg->priority_burst, cfg->priority_per_sec);
+  h2_ratelim_init(&c->rl, H2_RL_WU, cfg->window_update_burst, cfg->window_update_per_sec);
 
   if (role == H2_CONN_CLIENT) {
     uint8_t *p = h2c_out_reserve(c, H2_CLIENT_PREFACE_LEN);

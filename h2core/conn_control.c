@@ -51,7 +51,7 @@ static int settings_acked(h2_conn *c) {
 
 int h2c_on_settings(h2_conn *c, const h2_frame *f) {
   if (f->hdr.flags & H2_FLAG_ACK) return settings_acked(c);
-  if (c->got_remote_settings && !h2_ratelim_take(&c->rl_settings, 1, c->now))
+  if (c->got_remote_settings && !h2_ratelim_take(&c->rl, H2_RL_SETTINGS, 1, c->now))
     return h2c_limit(c, H2_CONN_LIMIT_SETTINGS_RATE, 0, 1);
   if (c->cfg.max_settings_entries && f->u.settings.num_entries > c->cfg.max_settings_entries)
     return h2c_limit(c, H2_CONN_LIMIT_SETTINGS_ENTRIES, f->u.settings.num_entries, 1);
@@ -104,7 +104,7 @@ int h2c_on_ping(h2_conn *c, const h2_frame *f) {
     }
     return 0; /* an ACK we did not ask for: ignored */
   }
-  if (!h2_ratelim_take(&c->rl_ping, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_PING_RATE, 0, 1);
+  if (!h2_ratelim_take(&c->rl, H2_RL_PING, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_PING_RATE, 0, 1);
   if (!control_queue_ok(c)) return h2c_limit(c, H2_CONN_LIMIT_CONTROL_QUEUE, c->num_control, 1);
   int r = h2c_send_ping(c, H2_FLAG_ACK, f->u.ping.opaque);
   if (r) return h2c_conn_error(c, r, "out of memory");
@@ -150,7 +150,7 @@ int h2c_on_goaway(h2_conn *c, const h2_frame *f) {
 
 int h2c_on_rst_stream(h2_conn *c, const h2_frame *f) {
   uint32_t id = f->hdr.stream_id;
-  if (!h2_ratelim_take(&c->rl_rst, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_RST_RATE, 0, 1);
+  if (!h2_ratelim_take(&c->rl, H2_RL_RST, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_RST_RATE, 0, 1);
   h2_stream *s = h2c_stream(c, id);
   if (!s) {
     if (h2_conn_stream_state(c, id) == H2_STREAM_IDLE)
@@ -173,7 +173,7 @@ int h2c_on_rst_stream(h2_conn *c, const h2_frame *f) {
 }
 
 int h2c_on_priority(h2_conn *c, const h2_frame *f) {
-  if (!h2_ratelim_take(&c->rl_prio, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_PRIORITY_RATE, 0, 1);
+  if (!h2_ratelim_take(&c->rl, H2_RL_PRIO, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_PRIORITY_RATE, 0, 1);
   h2_prio_spec sp = {f->u.priority.dependency, f->u.priority.weight, f->u.priority.exclusive};
   if (h2_prio_mode(c->prio) == H2_PRIO_MODE_TREE) (void)h2_prio_set(c->prio, f->hdr.stream_id, &sp);
   h2_conn_event ev;
@@ -186,7 +186,7 @@ int h2c_on_priority(h2_conn *c, const h2_frame *f) {
 
 int h2c_on_priority_update(h2_conn *c, const h2_frame *f) {
   if (c->role == H2_CONN_CLIENT) return h2c_conn_error(c, H2_ERR_PROTOCOL, "PRIORITY_UPDATE sent to a client");
-  if (!h2_ratelim_take(&c->rl_prio, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_PRIORITY_RATE, 0, 1);
+  if (!h2_ratelim_take(&c->rl, H2_RL_PRIO, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_PRIORITY_RATE, 0, 1);
   uint32_t id = f->u.priority_update.stream_id;
   if (id == 0 || h2c_is_local_id(c, id))
     return h2c_conn_error(c, H2_ERR_PROTOCOL, "PRIORITY_UPDATE for an invalid stream");

@@ -26,7 +26,7 @@ int h2c_data_begin(h2_conn *c) {
   if (id == 0) return h2c_conn_error(c, H2_ERR_PROTOCOL, "DATA on stream 0");
   if ((c->fh.flags & H2_FLAG_PADDED) && len == 0)
     return h2c_conn_error(c, H2_ERR_FRAME_SIZE, "padded DATA without a Pad Length field");
-  if (len == 0 && !(c->fh.flags & H2_FLAG_END_STREAM) && !h2_ratelim_take(&c->rl_empty, 1, c->now))
+  if (len == 0 && !(c->fh.flags & H2_FLAG_END_STREAM) && !h2_ratelim_take(&c->rl, H2_RL_EMPTY, 1, c->now))
     return h2c_limit(c, H2_CONN_LIMIT_EMPTY_FRAMES, 0, 1);
   if (c->trace) {
     h2_frame f;

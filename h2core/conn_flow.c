@@ -136,7 +136,7 @@ void h2c_flow_shift_local_initial(h2_conn *c, uint32_t old_iws, uint32_t new_iws
 int h2c_on_window_update(h2_conn *c, const h2_frame *f) {
   uint32_t id = f->hdr.stream_id;
   uint32_t inc = f->u.window_update.increment;
-  if (!h2_ratelim_take(&c->rl_wu, 1, c->now))
+  if (!h2_ratelim_take(&c->rl, H2_RL_WU, 1, c->now))
     return h2c_limit(c, H2_CONN_LIMIT_WINDOW_UPDATE_RATE, 0, 1);
   h2_conn_event ev;
   memset(&ev, 0, sizeof ev);

@@ -219,14 +219,14 @@ int h2c_on_headers(h2_conn *c, const h2_frame *f) {
   if (r < 0) return r;
   hb->end_stream = (f->hdr.flags & H2_FLAG_END_STREAM) != 0;
   int end = (f->hdr.flags & H2_FLAG_END_HEADERS) != 0;
-  if (len == 0 && !end && !h2_ratelim_take(&c->rl_empty, 1, c->now))
+  if (len == 0 && !end && !h2_ratelim_take(&c->rl, H2_RL_EMPTY, 1, c->now))
     return h2c_limit(c, H2_CONN_LIMIT_EMPTY_FRAMES, 0, 1);
   r = judge_headers(c, f);
   if (r < 0 || c->fatal) return c->fatal ? c->fatal_err : r;
   if (f->u.headers.has_priority && !hb->rst_set) {
     hb->has_prio = 1;
     hb->prio = f->u.headers.prio;
-    if (!h2_ratelim_take(&c->rl_prio, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_PRIORITY_RATE, 0, 1);
+    if (!h2_ratelim_take(&c->rl, H2_RL_PRIO, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_PRIORITY_RATE, 0, 1);
     if (h2_prio_mode(c->prio) == H2_PRIO_MODE_TREE) {
       h2_prio_spec sp = {hb->prio.dependency, hb->prio.weight, hb->prio.exclusive};
       (void)h2_prio_set(c->prio, f->hdr.stream_id, &sp);
@@ -286,7 +286,7 @@ int h2c_on_continuation(h2_conn *c, const h2_frame *f) {
   hb->block_bytes += len;
   if (c->cfg.max_header_block && hb->block_bytes > c->cfg.max_header_block)
     return h2c_limit(c, H2_CONN_LIMIT_HEADER_BLOCK, hb->block_bytes, 1);
-  if (len == 0 && !end && !h2_ratelim_take(&c->rl_empty, 1, c->now))
+  if (len == 0 && !end && !h2_ratelim_take(&c->rl, H2_RL_EMPTY, 1, c->now))
     return h2c_limit(c, H2_CONN_LIMIT_EMPTY_FRAMES, 0, 1);
   return feed(c, f->u.continuation.fragment, len, end);
 }

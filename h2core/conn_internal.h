@@ -103,20 +103,20 @@ static inline int seg_in_obuf(const h2_oseg *s) { return !s->chunk || s->copied;
 /* ---- received header block in progress --------------------------------- */
 typedef struct h2_hblock {
   uint32_t stream_id;     /* 0 = none in progress */
+  uint32_t promised_id;
+  uint32_t num_cont;
+  uint32_t rst_code;      /* stream error to send after decoding; 0 = none */
+  uint32_t num_checked;   /* fields collected by the decoder and checked so far */
+  h2_frame_prio prio;
   uint8_t frame_type;     /* HEADERS or PUSH_PROMISE */
   uint8_t end_stream;
   uint8_t deliver;        /* fields are kept and an event emitted */
   uint8_t has_prio;
   uint8_t has_priority_field; /* a `priority` field is among the fields */
   uint8_t rst_set;        /* 0, or how rst_code was set (conn_headers.c) */
-  int cat;                /* h2_conn_headers_cat (RESPONSE may become INFO) */
-  uint32_t promised_id;
-  h2_frame_prio prio;
-  uint32_t num_cont;
-  uint32_t rst_code;      /* stream error to send after decoding; 0 = none */
+  uint8_t cat;            /* h2_conn_headers_cat (RESPONSE may become INFO) */
   size_t block_bytes;
   h2_http_check chk;
-  size_t num_checked;     /* fields collected by the decoder and checked so far */
 } h2_hblock;
 
 /* Input state. */
@@ -190,19 +190,18 @@ typedef struct h2_mem_counter {
 } h2_mem_counter;
 
 struct h2_conn {
-  h2_conn_role role;
   h2c_cfg cfg;
   h2_mem_counter mc;
   h2_mem mem; /* counting wrapper over mc.base */
   h2_conn_event_cb cb;
   void *user;
-  int in_cb;  /* nesting guard */
   uint64_t now; /* last now_ms seen */
+  h2_conn_role role;
+  int in_cb;  /* nesting guard */
 
   /* settings */
   h2_conn_settings local;  /* acked */
   h2_conn_settings remote;
-  uint32_t max_concurrent_enforced; /* min(acked, pending) */
 
   h2_hpack_decoder *dec;
   h2_hpack_encoder *enc;
@@ -214,12 +213,12 @@ struct h2_conn {
   h2_idmap closed;          /* id -> CLOSED_*, an index of the ring built at
                              * the first lookup once closed_cap > 8 and kept
                              * while lookups come (conn_stream.c) */
+  uint32_t closed_unlooked; /* ids remembered since the last lookup (indexed) */
+  uint32_t max_concurrent_enforced; /* min(acked, pending) */
   uint32_t *closed_ring;    /* FIFO of closed ids, then their kinds (one byte
                              * each) in the same block; allocated at the
                              * first close, doubled up to max_closed_streams */
   uint32_t closed_head, closed_count, closed_cap;
-  uint32_t closed_unlooked; /* ids remembered since the last lookup (indexed) */
-  uint8_t closed_indexed;   /* |closed| holds every id of the ring */
   uint32_t last_peer_id;    /* highest id the peer opened */
   uint32_t last_local_id;   /* highest id we opened */
   uint32_t next_local_id;
@@ -227,7 +226,7 @@ struct h2_conn {
   uint32_t num_reserved_remote;
   uint32_t refused_in_row;
   uint32_t *deferred;       /* ids to close at the next output call */
-  size_t num_deferred, cap_deferred;
+  uint32_t num_deferred, cap_deferred;
 
   /* flow control */
   int64_t send_window;      /* connection */
@@ -239,12 +238,14 @@ struct h2_conn {
   uint8_t hdr_buf[H2_FRAME_HEADER_LEN];
   uint8_t hdr_got;          /* < H2_FRAME_HEADER_LEN */
   uint8_t preface_got;      /* <= H2_CLIENT_PREFACE_LEN */
+  uint8_t closed_indexed;   /* |closed| holds every id of the ring */
   h2_frame_hdr fh;          /* current frame header */
-  uint8_t *ibuf;            /* payload buffer */
-  size_t ibuf_cap, ibuf_got;
-  size_t data_left;         /* DATA payload bytes left (without padding) */
-  size_t pad_left;
   uint32_t data_stream;     /* DATA target stream, 0 = discard */
+  uint32_t ibuf_cap, ibuf_got; /* frame payloads are below 2^24 octets */
+  uint32_t data_left;       /* DATA payload bytes left (without padding) */
+  uint32_t pad_left;
+  uint32_t num_control;     /* queued ACKs not yet written (output) */
+  uint8_t *ibuf;            /* payload buffer */
   h2_hblock hb;
 
   /* output */
@@ -252,13 +253,18 @@ struct h2_conn {
   size_t obuf_len, obuf_cap;
   h2_oseg *segs;
   size_t seg_head, seg_count, seg_cap;
-  size_t obuf_hint, seg_hint; /* first sizes (capacities before the last idle release) */
+  uint32_t obuf_hint, seg_hint; /* first sizes (capacities before the last idle
+                                 * release, at most OUT_HINT_MAX bytes) */
   size_t pending_bytes;
-  uint32_t num_control;     /* queued ACKs not yet written */
 
   /* pending SETTINGS and PINGs (NULL when none) */
   h2c_rare *rare;
   uint64_t ping_counter;
+
+  h2c_pool stream_pool, chunk_pool;
+
+  /* rate limits (ratelim.h: H2_RL_* buckets on one clock) */
+  h2_ratelim_set rl;
 
   /* goaway */
   uint32_t goaway_sent_last;
@@ -277,11 +283,6 @@ struct h2_conn {
   uint8_t goaway_recv;
   uint8_t fatal;            /* a connection error happened (no more input) */
   uint8_t eof;
-
-  h2c_pool stream_pool, chunk_pool;
-
-  /* rate limits */
-  h2_ratelim rl_settings, rl_ping, rl_rst, rl_local_rst, rl_empty, rl_prio, rl_wu;
 };
 
 /* conn.c */

@@ -53,7 +53,7 @@ int h2c_recv_frame(h2_conn *c, const uint8_t *payload) {
       c->hb.rst_set = 2; /* forced by the frame codec */
       return h2c_on_headers(c, &f);
     }
-    if (f.type == H2_FRAME_PRIORITY && !h2_ratelim_take(&c->rl_prio, 1, c->now))
+    if (f.type == H2_FRAME_PRIORITY && !h2_ratelim_take(&c->rl, H2_RL_PRIO, 1, c->now))
       return h2c_limit(c, H2_CONN_LIMIT_PRIORITY_RATE, 0, 1);
     return h2c_stream_error(c, f.hdr.stream_id, h2_err_rfc_code(r), 1);
   }

@@ -264,7 +264,7 @@ void h2c_stream_set_state(h2_conn *c, h2_stream *s, uint8_t st) { set_state(c, s
  * against the local reset rate limit (CVE-2025-8671). Returns 0 or a
  * connection error. */
 int h2c_stream_error(h2_conn *c, uint32_t id, uint32_t code, int peer_caused) {
-  if (peer_caused && !h2_ratelim_take(&c->rl_local_rst, 1, c->now))
+  if (peer_caused && !h2_ratelim_take(&c->rl, H2_RL_LOCAL_RST, 1, c->now))
     return h2c_limit(c, H2_CONN_LIMIT_LOCAL_RST_RATE, code, 1);
   int r = h2c_send_rst(c, id, code);
   if (r) return h2c_conn_error(c, r, "out of memory");

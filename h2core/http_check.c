@@ -28,11 +28,10 @@ static int fail(h2_http_check *c, const char *why) {
 }
 
 void h2_http_check_init(h2_http_check *c, int kind, int connect_protocol) {
-  memset(c, 0, sizeof *c);
-  c->kind = kind;
-  c->connect_protocol = connect_protocol;
-  c->status = -1;
-  c->content_length = -1;
+  *c = (h2_http_check){.content_length = -1,
+                       .status = -1,
+                       .kind = (uint8_t)kind,
+                       .connect_protocol = (uint8_t)(connect_protocol != 0)};
 }
 
 static inline int eq(const char *a, size_t alen, const char *lit) {

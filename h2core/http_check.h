@@ -41,18 +41,20 @@
 #define H2_HTTP_METHOD_POST 4
 #define H2_HTTP_METHOD_OPTIONS 5
 
+/* 32 bytes: the engine keeps one per connection for the block being
+ * received (h2core/conn_internal.h), so the small fields are small. */
 typedef struct h2_http_check {
-  int kind;
-  int connect_protocol; /* SETTINGS_ENABLE_CONNECT_PROTOCOL we advertised */
-  uint32_t seen;        /* bit per pseudo-header seen */
-  int regular_seen;
-  int err;              /* 0, or H2_ERR_PROTOCOL for the first rule broken */
-  const char *why;      /* static description of that rule */
-  int status;           /* :status value, -1 if none */
-  int method;           /* H2_HTTP_METHOD_* */
   int64_t content_length; /* -1 if absent */
-  int path_is_asterisk;
-  int path_not_origin; /* :path does not start with '/' */
+  const char *why;      /* static description of the first rule broken */
+  uint32_t seen;        /* bit per pseudo-header seen (H2_HTTP_PH_*) */
+  int16_t err;          /* 0, or H2_ERR_PROTOCOL for the first rule broken */
+  int16_t status;       /* :status value (3 digits), -1 if none */
+  uint8_t kind;         /* H2_HTTP_REQUEST .. H2_HTTP_PUSH_REQUEST */
+  uint8_t connect_protocol; /* SETTINGS_ENABLE_CONNECT_PROTOCOL we advertised */
+  uint8_t regular_seen;
+  uint8_t method;       /* H2_HTTP_METHOD_* */
+  uint8_t path_is_asterisk;
+  uint8_t path_not_origin; /* :path does not start with '/' */
 } h2_http_check;
 
 /* h2_http_check_init starts checking a block of |kind|. */
