@@ -217,7 +217,7 @@ struct h2_loop_timer {
   uint64_t due_;
   uint64_t repeat_;
   uint64_t seq_;
-  size_t heap_idx_;
+  uint32_t heap_idx_;
   unsigned flags_;
 };
 

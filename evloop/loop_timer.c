@@ -14,7 +14,9 @@ enum {
   T_COUNTED = 2, /* counted in loop->nactive */
 };
 
-#define NOT_IN_HEAP SIZE_MAX
+/* heap_idx_ is 32 bits (a timer is 56 octets, not 64): the heap stops
+ * growing below 2^32 - 1 entries. */
+#define NOT_IN_HEAP UINT32_MAX
 
 #define ARITY 4
 
@@ -27,7 +29,7 @@ static int less(const ent *a, const ent *b) {
 
 static void place(h2_loop *loop, size_t i, ent e) {
   loop->heap[i] = e;
-  e.t->heap_idx_ = i;
+  e.t->heap_idx_ = (uint32_t)i;
 }
 
 static void sift_up(h2_loop *loop, size_t i) {
@@ -84,7 +86,7 @@ static void heap_push(h2_loop *loop, h2_loop_timer *t) {
 static int heap_reserve(h2_loop *loop) {
   if (loop->nheap < loop->heap_cap) return 0;
   size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
-  if (cap > SIZE_MAX / sizeof(ent)) return H2_ERR_NOMEM;
+  if (cap > SIZE_MAX / sizeof(ent) || cap > NOT_IN_HEAP) return H2_ERR_NOMEM;
   ent *h = h2_mem_realloc(loop->mem, loop->heap, cap * sizeof(*h));
   if (h == NULL) return H2_ERR_NOMEM;
   loop->heap = h;
