@@ -69,6 +69,7 @@ typedef struct h2_ping_rec {
 } h2_ping_rec;
 
 #define H2_MAX_PINGS 16
+_Static_assert(H2_MAX_PINGS <= 255, "ping_head and ping_count are one octet each");
 
 struct h2_session {
   h2_conn *conn;
@@ -107,7 +108,8 @@ struct h2_session {
   h2_server *server;
   h2_session *srv_next, *srv_prev;
   /* client */
-  char scheme[8];
+  char scheme[6];           /* "http" or "https" */
+  uint8_t ping_head, ping_count; /* in |pings| (< H2_MAX_PINGS, <= H2_MAX_PINGS) */
   char *authority;         /* client: malloc'd "host[:port]"; NULL = "localhost" */
   h2_tls_ctx *own_tls;     /* client context made by h2_connect */
   /* state */
@@ -116,7 +118,6 @@ struct h2_session {
   uint32_t num_timed_streams; /* streams with a timeout set */
   uint32_t destroy_code;
   h2_ping_rec *pings;      /* H2_MAX_PINGS entries, allocated by the first ping */
-  unsigned ping_head, ping_count;
   uint64_t timeout_ms, last_activity;
   void (*trace)(h2_session *s, int out, const char *line, void *user);
   void *trace_user;
