@@ -8,7 +8,8 @@
 #   e2e.{h2c,tls}.c10m10.cpu_per_req     /proc/PID/stat) per request, 13-byte body
 #   e2e.download                         100 MiB single-stream h2c download
 #                                        (vs a plain TCP pump, bench/e2e/pump.c;
-#                                        medians of E2E_DL_REPEAT rounds)
+#                                        medians of E2E_DL_REPEAT rounds; also
+#                                        vs the pump reading the same file)
 #   e2e.idle_rss_per_conn                VmRSS growth per idle h2c connection,
 #                                        1,000 connections after one request each
 # req/s and MiB/s are printed beside each figure on INFO lines.
@@ -262,18 +263,27 @@ download_once() {
     END { if (!ok || secs <= 0 || bytes < want) print "missing"; else printf "%.1f\n", want / 1048576 / secs }' "$tmp/dl.out"
 }
 
-# pump_once: MiB/s of one plain TCP transfer of BIG_BYTES, or missing; adds
-# the pump server's CPU time (ms, its own report) to pump_ms.
+# pump_once [FILE]: MiB/s of one plain TCP transfer of BIG_BYTES from memory
+# (or of FILE, read with pread: the file pump), or missing; adds the pump
+# server's CPU time (ms, its own report) to pump_ms (fpump_ms for a file).
 pump_once() {
   : > "$tmp/pump.port"
-  taskset -c 0 "$pump" serve "$BIG_BYTES" > "$tmp/pump.port" 2> "$tmp/pump.err" &
+  if [ $# -gt 0 ]; then
+    taskset -c 0 "$pump" serve-file "$1" > "$tmp/pump.port" 2> "$tmp/pump.err" &
+  else
+    taskset -c 0 "$pump" serve "$BIG_BYTES" > "$tmp/pump.port" 2> "$tmp/pump.err" &
+  fi
   ppid=$!
   i=0
   while [ ! -s "$tmp/pump.port" ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
   v=$(timeout 30 taskset -c 1 "$pump" fetch "$(cat "$tmp/pump.port")" | sed -n 's/.*mib_per_s=//p')
   wait "$ppid" 2>/dev/null
   t=$(sed -n 's/^cpu_ms=//p' "$tmp/pump.err")
-  [ -n "$t" ] && pump_ms=$(awk -v a="$pump_ms" -v b="$t" 'BEGIN { print a + b }')
+  if [ $# -gt 0 ]; then
+    [ -n "$t" ] && fpump_ms=$(awk -v a="$fpump_ms" -v b="$t" 'BEGIN { print a + b }')
+  else
+    [ -n "$t" ] && pump_ms=$(awk -v a="$pump_ms" -v b="$t" 'BEGIN { print a + b }')
+  fi
   echo "${v:-missing}"
 }
 
@@ -318,7 +328,9 @@ part_download() {
     SPID=""
   done
   best_pump=missing
+  best_fpump=missing
   pump_ms=0
+  fpump_ms=0
   rm -f "$tmp"/dl.*.list
   for s in $up; do eval "ticks_$s=0"; done
   r=0
@@ -326,6 +338,9 @@ part_download() {
     pump_once > "$tmp/pump.v"  # not in a subshell: pump_ms adds up here
     keep_best best_pump "$(cat "$tmp/pump.v")"
     cat "$tmp/pump.v" >> "$tmp/dl.pump.list"
+    pump_once "$doc/big" > "$tmp/pump.v"
+    keep_best best_fpump "$(cat "$tmp/pump.v")"
+    cat "$tmp/pump.v" >> "$tmp/dl.fpump.list"
     for s in $up; do
       eval "PORT=\$port_$s; SPID=\$pid_$s"
       b=$(cpu_ticks "$SPID")
@@ -347,6 +362,8 @@ part_download() {
   per100() { awk -v t="$1" -v n="$DL_REPEAT" -v b="$BIG_BYTES" 'BEGIN { printf "%.0f", t / n * 104857600 / b }'; }
   med_pump=$(median "$tmp/dl.pump.list")
   echo "INFO e2e.download server=tcp_pump median_MiB_per_s=$med_pump best_MiB_per_s=$best_pump server_cpu_ms_per_100MiB=$(per100 "$pump_ms") rounds=$(tr '\n' ' ' < "$tmp/dl.pump.list")"
+  med_fpump=$(median "$tmp/dl.fpump.list")
+  echo "INFO e2e.download server=tcp_file_pump median_MiB_per_s=$med_fpump best_MiB_per_s=$best_fpump server_cpu_ms_per_100MiB=$(per100 "$fpump_ms") rounds=$(tr '\n' ' ' < "$tmp/dl.fpump.list")"
   for s in $SERVERS; do
     eval "v=\$dl_$s; t=\${ticks_$s:-}"
     m=$(median "$tmp/dl.$s.list")
@@ -360,6 +377,10 @@ part_download() {
   [ "$ours" != missing ] && [ "$med_pump" != missing ] &&
     better=$(awk -v a="$ours" -v b="$med_pump" 'BEGIN { printf "%.2f\n", a / b }')
   echo "RESULT name=e2e.download unit=MiB/s ours=$ours tcp_pump=$med_pump better=$better"
+  better=missing
+  [ "$ours" != missing ] && [ "$med_fpump" != missing ] &&
+    better=$(awk -v a="$ours" -v b="$med_fpump" 'BEGIN { printf "%.2f\n", a / b }')
+  echo "RESULT name=e2e.download.vs_tcp_file_pump unit=MiB/s ours=$ours tcp_file_pump=$med_fpump better=$better"
   for s in $SERVERS; do
     [ "$s" = ours ] && continue
     eval "peer=\${med_$s:-missing}"

@@ -4,6 +4,9 @@
  *                        stdout, accept one connection, write BYTES bytes from
  *                        memory, close, print "cpu_ms=T" (its own user + system
  *                        time) on stderr, exit.
+ *   pump serve-file PATH the same, but the bytes are PATH's, read with 64 KiB
+ *                        preads into one buffer (what any file server must
+ *                        do without zero-copy: the page-cache copy)
  *   pump fetch PORT      connect to 127.0.0.1:PORT, read until EOF, print
  *                        "bytes=N seconds=S mib_per_s=R" (timed from before
  *                        connect() to EOF, like an HTTP client would be).
@@ -12,6 +15,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +31,16 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int serve(unsigned long long total) {
+/* serve: |path| NULL sends |total| bytes from one memory buffer; else the
+ * file's bytes, read with pread. */
+static int serve(unsigned long long total, const char *path) {
+  int fd = -1;
+  if (path) {
+    fd = open(path, O_RDONLY);
+    off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+    if (fd < 0 || end < 0) { perror(path); return 1; }
+    total = (unsigned long long)end;
+  }
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   if (ls < 0) { perror("socket"); return 1; }
   struct sockaddr_in a;
@@ -46,8 +59,14 @@ static int serve(unsigned long long total) {
   if (s < 0) { perror("accept"); return 1; }
   static char buf[1 << 16];
   for (size_t i = 0; i < sizeof buf; i++) buf[i] = (char)(i * 131u);
+  unsigned long long off = 0;
   while (total > 0) {
     size_t n = total < sizeof buf ? (size_t)total : sizeof buf;
+    if (fd >= 0) {
+      ssize_t r = pread(fd, buf, n, (off_t)off);
+      if (r <= 0) { perror("pread"); return 1; }
+      n = (size_t)r;
+    }
     ssize_t w = write(s, buf, n);
     if (w < 0) {
       if (errno == EINTR) continue;
@@ -55,7 +74,9 @@ static int serve(unsigned long long total) {
       return 1;
     }
     total -= (unsigned long long)w;
+    off += (unsigned long long)w;
   }
+  if (fd >= 0) close(fd);
   close(s);
   close(ls);
   struct rusage ru;
@@ -93,8 +114,9 @@ static int fetch(int port) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 3 && !strcmp(argv[1], "serve")) return serve(strtoull(argv[2], NULL, 10));
+  if (argc == 3 && !strcmp(argv[1], "serve")) return serve(strtoull(argv[2], NULL, 10), NULL);
+  if (argc == 3 && !strcmp(argv[1], "serve-file")) return serve(0, argv[2]);
   if (argc == 3 && !strcmp(argv[1], "fetch")) return fetch(atoi(argv[2]));
-  fprintf(stderr, "usage: pump serve BYTES | pump fetch PORT\n");
+  fprintf(stderr, "usage: pump serve BYTES | pump serve-file PATH | pump fetch PORT\n");
   return 2;
 }
