@@ -45,6 +45,7 @@ struct h2_hpack_decoder {
   uint8_t mode;               /* MODE_VALUE_HDR: the next thing is a value to skip */
   uint8_t cut_in_string;      /* the last incomplete parse stopped inside a string */
   uint8_t cur_entry;          /* during a callback: the field is entry |cur_seq| */
+  uint8_t collect;            /* collect mode: this call keeps the fields */
   uint64_t skip;          /* octets still to drop */
   uint8_t *pend;
   size_t pend_len, pend_cap;
@@ -53,12 +54,11 @@ struct h2_hpack_decoder {
   int delivered;
   uint32_t static_flags;  /* STATIC_NAME|STATIC_VALUE when reported, else 0 */
   uint32_t cur_seq;
+  uint8_t list_reset;     /* collect mode: a block ended, the next call empties the list */
   h2_hpack_field_cb cb;
   void *user;
   /* Collect mode (h2_hpack_decode_collect): the block's fields, their
    * entries (HPACK_NO_SEQ: none) and the copied strings. */
-  uint8_t collect;        /* this call keeps the fields */
-  uint8_t list_reset;     /* a block ended: the next call empties the list */
   hpack_collect *cs;      /* NULL until collect mode is used; trim frees it */
 };
 
