@@ -183,7 +183,7 @@ typedef struct h2_options {
   const char *ca_file;
 
   /* Allocator for everything the session's engine allocates (NULL: libc
-   * malloc behind a per-thread cache of freed blocks up to 1 KiB, at most
+   * malloc behind a per-thread cache of freed blocks up to 1,032 bytes, at most
    * 8 MiB per thread, which spares busy connections malloc's slow path). */
   const h2_mem *mem;
 

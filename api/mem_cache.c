@@ -3,7 +3,7 @@
  * blocks. A busy connection opens and closes thousands of streams a second,
  * each with a few small engine objects (stream, priority node, data chunk)
  * freed in bursts; libc's own per-size caches hold 7 blocks per size, so
- * most of those calls took its slow path. Here a freed block of up to 1 KiB
+ * most of those calls took its slow path. Here a freed block of up to 1,032 bytes
  * goes on its thread's list for its size class, bounded in count and bytes,
  * and the next malloc of that class pops it.
  *

@@ -7,6 +7,11 @@
 #  - interop tests: test/interop/*.sh and test/interop/*.py, run with a time
 #    limit; each prints TAP-style lines "ok - NAME" / "not ok - NAME" (counted
 #    line by line), or, printing none, counts as one test by its exit status.
+#  - valgrind: the session API and TLS unit tests once more under valgrind
+#    memcheck (errors and definite leaks fail; VALGRIND_TESTS lists them).
+#    ASan builds see the same bugs only with `make SANITIZE=1`; this pass
+#    runs in every `make test` (it found a use-after-free the plain run
+#    could not show).
 #  - fuzz smoke: every $BUILD/fuzz/fuzz_* for FUZZ_SECONDS (default 20) on a
 #    copy of fuzz/corpus/NAME, with fuzz/NAME.dict when present. On failure
 #    the report's first 40 lines are printed and the crash input and log are
@@ -15,7 +20,11 @@ set -u
 BUILD=${BUILD:-build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 INTEROP_TIMEOUT=${INTEROP_TIMEOUT:-300}
-ONLY=${ONLY:-}           # e.g. ONLY=unit, ONLY=interop, ONLY=fuzz
+ONLY=${ONLY:-}           # e.g. ONLY=unit, ONLY=valgrind, ONLY=interop, ONLY=fuzz
+# Not here: test_api_server (its EMFILE test needs the descriptors valgrind
+# reserves) and test_tls_alloc (allocation-failure loops, minutes under
+# valgrind); both run under ASan with SANITIZE=1.
+VALGRIND_TESTS=${VALGRIND_TESTS:-"test_api test_api_info test_api_extras test_api_connect test_api_compat test_api_file test_api_origin test_api_flush test_api_padding test_api_settings test_api_mem test_tls test_tls_peer test_tls_auth test_loop_tcp"}
 export BUILD
 export CMOCKA_MESSAGE_OUTPUT=stdout
 pass=0
@@ -48,6 +57,27 @@ if [ -z "$ONLY" ] || [ "$ONLY" = unit ]; then
   if [ -x "$BUILD/libc_check" ]; then
     echo "== libc_check (libh2core.a links with libc only)"
     "$BUILD/libc_check"; count libc_check $?
+  fi
+fi
+
+if [ -z "$ONLY" ] || [ "$ONLY" = valgrind ]; then
+  if command -v valgrind > /dev/null 2>&1; then
+    for name in $VALGRIND_TESTS; do
+      t="$BUILD/test/$name"
+      [ -x "$t" ] || continue
+      echo "== valgrind $name"
+      timeout 600 valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+        --error-exitcode=99 "$t" > "$log/out" 2>&1
+      rc=$?
+      if [ "$rc" != 0 ]; then
+        grep -E '^==[0-9]+==' "$log/out" | head -n 40
+        tail -n 5 "$log/out"
+      fi
+      count "valgrind:$name" "$rc"
+    done
+  else
+    echo "== valgrind: not installed (scripts/deps.sh installs it)"
+    count valgrind 1
   fi
 fi
 
