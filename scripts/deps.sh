@@ -21,6 +21,7 @@ python3-h2
 nodejs
 h2o
 valgrind
+chromium
 "
 
 missing=""
