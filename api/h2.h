@@ -355,6 +355,13 @@ void h2_server_free(h2_server *srv);
  * 0 = none; Node's server.setTimeout). */
 void h2_server_set_timeout(h2_server *srv, uint64_t ms);
 
+/* h2_server_set_max_connections caps the live sessions (Node's
+ * server.maxConnections; 0, the default, means no cap): a connection
+ * accepted while |max| sessions live is closed at once and reported through
+ * on_session_error (H2_ERR_LIMIT, "connection limit reached ..."). Sessions
+ * already live are not touched when the cap is lowered. */
+void h2_server_set_max_connections(h2_server *srv, size_t max);
+
 /* h2_server_num_sessions returns the number of live sessions. */
 size_t h2_server_num_sessions(const h2_server *srv);
 

@@ -37,6 +37,7 @@ struct h2_server {
   h2_session *sessions;
   size_t num_sessions;
   uint64_t timeout_ms;
+  size_t max_sessions;  /* 0 = no limit */
   int closing;
   int freeing;
   int freed;            /* h2_server_free done; freed by the last cbs user */
@@ -76,6 +77,15 @@ int h2_server_unknown_protocol_(h2_server *srv, int fd, h2_tls_conn *tls) {
 }
 
 static void new_session(h2_server *srv, listener *l, int fd) {
+  if (srv->max_sessions && srv->num_sessions >= srv->max_sessions) {
+    /* Node's maxConnections: the connection is dropped at once. */
+    close(fd);
+    char msg[96];
+    snprintf(msg, sizeof msg, "connection limit reached (%zu sessions); connection dropped",
+             srv->max_sessions);
+    report(srv, H2_ERR_LIMIT, msg);
+    return;
+  }
   h2_session *s = h2_session_alloc_(0);
   if (!s) {
     close(fd);
@@ -263,4 +273,5 @@ void h2_server_cbs_unref_(h2_server *srv) {
 }
 
 void h2_server_set_timeout(h2_server *srv, uint64_t ms) { srv->timeout_ms = ms; }
+void h2_server_set_max_connections(h2_server *srv, size_t max) { srv->max_sessions = max; }
 size_t h2_server_num_sessions(const h2_server *srv) { return srv->num_sessions; }

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
@@ -456,12 +457,82 @@ static void test_tls_handshake_failure_reported(void **state) {
   h2_loop_free(loop);
 }
 
+/* h2_server_set_max_connections: with 2 sessions live a third connection is
+ * closed at once and reported (H2_ERR_LIMIT); once one goes, a new one is
+ * served again. */
+static void test_max_connections(void **state) {
+  (void)state;
+  h2_loop *loop;
+  assert_int_equal(h2_loop_new(&loop, NULL), 0);
+  ctx c;
+  memset(&c, 0, sizeof c);
+  h2_server_callbacks cbs;
+  memset(&cbs, 0, sizeof cbs);
+  cbs.on_session_error = on_session_error;
+  cbs.session.on_close = on_sess_close;
+  h2_server *srv;
+  assert_int_equal(h2_server_new(&srv, loop, NULL, &cbs, &c), 0);
+  h2_server_set_max_connections(srv, 2);
+  int li = h2_server_listen(srv, "127.0.0.1", 0, NULL);
+  assert_true(li >= 0);
+  uint16_t port = h2_server_port(srv, li);
+  int a = connect_client(port), b = connect_client(port);
+  assert_true(a >= 0 && b >= 0);
+  for (int i = 0; i < 200 && h2_server_num_sessions(srv) < 2; i++) {
+    h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+    usleep(1000);
+  }
+  assert_int_equal(h2_server_num_sessions(srv), 2);
+  int d = connect_client(port);
+  assert_true(d >= 0);
+  for (int i = 0; i < 200 && c.errors < 1; i++) {
+    h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+    usleep(1000);
+  }
+  assert_int_equal(c.errors, 1);
+  assert_int_equal(c.last_err, H2_ERR_LIMIT);
+  assert_non_null(strstr(c.last_msg, "connection limit"));
+  assert_int_equal(h2_server_num_sessions(srv), 2);
+  /* The dropped connection reads EOF at once. */
+  char buf[16];
+  struct timeval tv = {2, 0};
+  setsockopt(d, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  assert_int_equal(read(d, buf, sizeof buf), 0);
+  close(d);
+  /* One goes; the next connection is served (the server's SETTINGS come). */
+  close(a);
+  for (int i = 0; i < 200 && h2_server_num_sessions(srv) > 1; i++) {
+    h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+    usleep(1000);
+  }
+  assert_int_equal(h2_server_num_sessions(srv), 1);
+  int e = connect_client(port);
+  assert_true(e >= 0);
+  static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  assert_int_equal(write(e, preface, sizeof preface - 1), (ssize_t)(sizeof preface - 1));
+  ssize_t got = -1;
+  for (int i = 0; i < 200 && got <= 0; i++) {
+    h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+    got = recv(e, buf, 9, MSG_DONTWAIT);
+    usleep(1000);
+  }
+  assert_true(got >= 4);
+  assert_int_equal(buf[3], 0x4); /* a SETTINGS frame */
+  assert_int_equal(c.errors, 1);
+  close(b);
+  close(e);
+  h2_server_free(srv);
+  for (int i = 0; i < 50 && h2_loop_alive(loop); i++) h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+  h2_loop_free(loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_accept_emfile_pauses),
     cmocka_unit_test(test_close_while_paused),
     cmocka_unit_test(test_client_server_loops),
     cmocka_unit_test(test_tls_handshake_failure_reported),
+    cmocka_unit_test(test_max_connections),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,10 @@ typedef struct serve_ctx {
   h2_serve_lookup_fn lookup;
   void *lookup_ctx;
   h2_serve_fs fs;
+  /* Connection-level errors are logged at most once a second (a peer can
+   * cause one per connection); the rest are counted and summed up. */
+  uint64_t err_log_ms;
+  unsigned long err_suppressed;
 } serve_ctx;
 
 /* An upload in progress (POST/PUT). */
@@ -379,7 +383,18 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
 static void on_session_error(h2_server *srv, int err, const char *msg, void *user) {
   (void)srv;
   serve_ctx *ctx = user;
-  if (!ctx->quiet) fprintf(stderr, "h2 serve: connection: %s (%s)\n", msg, h2_strerror(err));
+  if (ctx->quiet) return;
+  uint64_t now = h2_loop_now(ctx->loop);
+  if (ctx->err_log_ms && now - ctx->err_log_ms < 1000) {
+    ctx->err_suppressed++;
+    return;
+  }
+  if (ctx->err_suppressed)
+    fprintf(stderr, "h2 serve: (%lu more connection errors in the last second not shown)\n",
+            ctx->err_suppressed);
+  ctx->err_suppressed = 0;
+  ctx->err_log_ms = now ? now : 1;
+  fprintf(stderr, "h2 serve: connection: %s (%s)\n", msg, h2_strerror(err));
 }
 
 static void usage(FILE *f) {
@@ -387,7 +402,8 @@ static void usage(FILE *f) {
           "usage: h2 serve [DIR] [--port N] [--bind ADDR] [--h2c]\n"
           "                [--tls-cert FILE --tls-key FILE | --self-signed] [--cert-out FILE]\n"
           "                [--tls-ca FILE [--tls-verify-client]]\n"
-          "                [--h2c-port N] [--idle-timeout SECONDS] [--quiet]\n"
+          "                [--h2c-port N] [--idle-timeout SECONDS] [--max-connections N]\n"
+          "                [--quiet]\n"
           "Serves DIR (default: the built-in demo site) over HTTP/2.\n"
           "  no mode flag     TLS (self-signed) on 8443 and h2c on 8080\n"
           "  --h2c            h2c (prior knowledge) on --port (default 8080)\n"
@@ -402,6 +418,8 @@ static void usage(FILE *f) {
           "                   (clients without one fail the handshake)\n"
           "  --bind ADDR      listen address (default 0.0.0.0)\n"
           "  --idle-timeout S close connections idle for S seconds (default 120, 0 = never)\n"
+          "  --max-connections N  drop new connections while N are open (default 10000,\n"
+          "                   0 = no limit)\n"
           "  --quiet          no per-request log lines\n");
 }
 
@@ -413,7 +431,7 @@ int h2_cmd_serve(int argc, char **argv) {
   const char *dir = NULL, *bind = NULL, *cert = NULL, *key = NULL, *cert_out = NULL;
   const char *client_ca = NULL;
   int port = -1, h2c_port = -1, want_h2c = 0, self_signed = 0, quiet = 0, verify_client = 0;
-  long idle_s = 120;
+  long idle_s = 120, max_conns = 10000;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -429,6 +447,14 @@ int h2_cmd_serve(int argc, char **argv) {
       idle_s = strtol(next, &end, 10);
       if (*end || idle_s < 0 || idle_s > 86400) {
         fprintf(stderr, "h2 serve: --idle-timeout wants 0..86400 seconds\n");
+        return 2;
+      }
+      i++;
+    } else if (!strcmp(a, "--max-connections") && next) {
+      char *end;
+      max_conns = strtol(next, &end, 10);
+      if (*end || max_conns < 0 || max_conns > 10000000) {
+        fprintf(stderr, "h2 serve: --max-connections wants 0..10000000\n");
         return 2;
       }
       i++;
@@ -544,6 +570,7 @@ int h2_cmd_serve(int argc, char **argv) {
     goto out;
   }
   h2_server_set_timeout(ctx->srv, (uint64_t)idle_s * 1000);
+  h2_server_set_max_connections(ctx->srv, (size_t)max_conns);
   const char *host = bind ? bind : "0.0.0.0";
   const char *shown = (!bind || !strcmp(bind, "0.0.0.0") || !strcmp(bind, "::")) ? "localhost" : bind;
   if (want_tls) {
