@@ -343,8 +343,10 @@ int h2_server_listen(h2_server *srv, const char *host, uint16_t port, h2_tls_ctx
 /* h2_server_port returns the port of listener |index| (0 if none). */
 uint16_t h2_server_port(const h2_server *srv, int index);
 
-/* h2_server_close stops accepting (Node's server.close): existing sessions
- * go on; |done| (may be NULL) runs once the last one has closed. */
+/* h2_server_close stops accepting (Node's server.close) and closes every
+ * live session gracefully (h2_session_close: GOAWAY, the streams in flight
+ * finish); |done| (may be NULL) runs once the last one has closed. Bound
+ * the wait with a timer and h2_server_free if it must not take long. */
 void h2_server_close(h2_server *srv, void (*done)(h2_server *srv, void *user));
 
 /* h2_server_free closes every listener and destroys every session at once

@@ -94,12 +94,30 @@ static void req_pool_drain(void) {
 }
 
 static h2_loop *g_loop;
+static volatile sig_atomic_t g_signals; /* SIGINT/SIGTERM seen */
+
+/* A graceful stop gives the connections this long to finish. */
+#define DRAIN_MS 10000
 
 static uint64_t loop_clock_ms(void *user) { return h2_loop_now(user); }
 
+/* The first SIGINT/SIGTERM starts a graceful stop (h2_cmd_serve), a second
+ * one stops at once. h2_loop_stop is safe here: it stores an atomic flag
+ * and writes to the loop's wake-up descriptor. */
 static void on_signal(int sig) {
   (void)sig;
+  g_signals++;
   if (g_loop) h2_loop_stop(g_loop);
+}
+
+static void on_drained(h2_server *srv, void *user) {
+  (void)srv;
+  h2_loop_stop(((serve_ctx *)user)->loop);
+}
+
+static void on_drain_timeout(h2_loop_timer *t, void *user) {
+  (void)t;
+  h2_loop_stop(user);
 }
 
 static size_t fmt_u64(char *out, uint64_t v);
@@ -601,6 +619,19 @@ int h2_cmd_serve(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   h2_loop_run(ctx->loop, H2_LOOP_RUN_DEFAULT);
+  if (g_signals == 1) {
+    /* Graceful: no new connections; every live one gets GOAWAY and its
+     * requests in flight finish, for at most DRAIN_MS. */
+    size_t live = h2_server_num_sessions(ctx->srv);
+    fprintf(stderr, "h2 serve: stopping; %zu connection(s) finishing (at most %d s; "
+            "signal again to stop now)\n", live, DRAIN_MS / 1000);
+    h2_loop_timer drain;
+    h2_loop_timer_init(ctx->loop, &drain, on_drain_timeout, ctx->loop);
+    h2_loop_timer_start(&drain, DRAIN_MS, 0);
+    h2_server_close(ctx->srv, on_drained);
+    if (h2_server_num_sessions(ctx->srv) > 0 && g_signals == 1) h2_loop_run(ctx->loop, H2_LOOP_RUN_DEFAULT);
+    h2_loop_timer_stop(&drain);
+  }
   rc = 0;
 out:
   fflush(stdout);
