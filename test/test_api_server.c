@@ -81,18 +81,25 @@ static uint64_t cpu_us(void) {
          (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
-static void test_accept_emfile_pauses(void **state) {
-  (void)state;
-  h2_loop *loop;
-  assert_int_equal(h2_loop_new(&loop, NULL), 0);
-  ctx c;
-  memset(&c, 0, sizeof c);
+/* new_server makes a loop and a server on it whose connection errors and
+ * session closes are counted in |c| (zeroed here). */
+static h2_server *new_server(h2_loop **loop, ctx *c) {
+  assert_int_equal(h2_loop_new(loop, NULL), 0);
+  memset(c, 0, sizeof *c);
   h2_server_callbacks cbs;
   memset(&cbs, 0, sizeof cbs);
   cbs.on_session_error = on_session_error;
   cbs.session.on_close = on_sess_close;
   h2_server *srv;
-  assert_int_equal(h2_server_new(&srv, loop, NULL, &cbs, &c), 0);
+  assert_int_equal(h2_server_new(&srv, *loop, NULL, &cbs, c), 0);
+  return srv;
+}
+
+static void test_accept_emfile_pauses(void **state) {
+  (void)state;
+  h2_loop *loop;
+  ctx c;
+  h2_server *srv = new_server(&loop, &c);
   int li = h2_server_listen(srv, "127.0.0.1", 0, NULL);
   assert_true(li >= 0);
   uint16_t port = h2_server_port(srv, li);
@@ -205,14 +212,8 @@ static void test_accept_emfile_pauses(void **state) {
 static void test_close_while_paused(void **state) {
   (void)state;
   h2_loop *loop;
-  assert_int_equal(h2_loop_new(&loop, NULL), 0);
   ctx c;
-  memset(&c, 0, sizeof c);
-  h2_server_callbacks cbs;
-  memset(&cbs, 0, sizeof cbs);
-  cbs.on_session_error = on_session_error;
-  h2_server *srv;
-  assert_int_equal(h2_server_new(&srv, loop, NULL, &cbs, &c), 0);
+  h2_server *srv = new_server(&loop, &c);
   int li = h2_server_listen(srv, "127.0.0.1", 0, NULL);
   assert_true(li >= 0);
   uint16_t port = h2_server_port(srv, li);
@@ -413,18 +414,11 @@ static void test_client_server_loops(void **state) {
 static void test_tls_handshake_failure_reported(void **state) {
   (void)state;
   h2_loop *loop;
-  assert_int_equal(h2_loop_new(&loop, NULL), 0);
   ctx c;
-  memset(&c, 0, sizeof c);
-  h2_server_callbacks cbs;
-  memset(&cbs, 0, sizeof cbs);
-  cbs.on_session_error = on_session_error;
-  cbs.session.on_close = on_sess_close;
+  h2_server *srv = new_server(&loop, &c);
   h2_tls_ctx *tls = h2_tls_ctx_new(H2_TLS_SERVER);
   assert_non_null(tls);
   assert_int_equal(h2_tls_ctx_add_self_signed(tls, "localhost"), 0);
-  h2_server *srv;
-  assert_int_equal(h2_server_new(&srv, loop, NULL, &cbs, &c), 0);
   int li = h2_server_listen(srv, "127.0.0.1", 0, tls);
   assert_true(li >= 0);
   uint16_t port = h2_server_port(srv, li);
@@ -463,15 +457,8 @@ static void test_tls_handshake_failure_reported(void **state) {
 static void test_max_connections(void **state) {
   (void)state;
   h2_loop *loop;
-  assert_int_equal(h2_loop_new(&loop, NULL), 0);
   ctx c;
-  memset(&c, 0, sizeof c);
-  h2_server_callbacks cbs;
-  memset(&cbs, 0, sizeof cbs);
-  cbs.on_session_error = on_session_error;
-  cbs.session.on_close = on_sess_close;
-  h2_server *srv;
-  assert_int_equal(h2_server_new(&srv, loop, NULL, &cbs, &c), 0);
+  h2_server *srv = new_server(&loop, &c);
   h2_server_set_max_connections(srv, 2);
   int li = h2_server_listen(srv, "127.0.0.1", 0, NULL);
   assert_true(li >= 0);
