@@ -287,6 +287,25 @@ pump_once() {
   echo "${v:-missing}"
 }
 
+# h2pump_once [FILE]: MiB/s of one h2load download (download_once) from the
+# pump speaking HTTP/2 (serve-h2: from memory; serve-h2-file FILE), or
+# missing. Measured by the same client as the servers: h2load's own ceiling.
+h2pump_once() {
+  : > "$tmp/pump.port"
+  if [ $# -gt 0 ]; then
+    taskset -c 0 "$pump" serve-h2-file "$1" > "$tmp/pump.port" 2> "$tmp/pump.err" &
+  else
+    taskset -c 0 "$pump" serve-h2 "$BIG_BYTES" > "$tmp/pump.port" 2> "$tmp/pump.err" &
+  fi
+  ppid=$!
+  i=0
+  while [ ! -s "$tmp/pump.port" ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
+  v=missing
+  [ -s "$tmp/pump.port" ] && v=$(download_once "http://127.0.0.1:$(cat "$tmp/pump.port")/big")
+  wait "$ppid" 2>/dev/null
+  echo "$v"
+}
+
 # median FILE: the median of the numbers in FILE (one per line; "missing"
 # lines skipped), or missing.
 median() {
@@ -341,6 +360,8 @@ part_download() {
     pump_once "$doc/big" > "$tmp/pump.v"
     keep_best best_fpump "$(cat "$tmp/pump.v")"
     cat "$tmp/pump.v" >> "$tmp/dl.fpump.list"
+    h2pump_once >> "$tmp/dl.h2pump.list"
+    h2pump_once "$doc/big" >> "$tmp/dl.h2fpump.list"
     for s in $up; do
       eval "PORT=\$port_$s; SPID=\$pid_$s"
       b=$(cpu_ticks "$SPID")
@@ -364,6 +385,10 @@ part_download() {
   echo "INFO e2e.download server=tcp_pump median_MiB_per_s=$med_pump best_MiB_per_s=$best_pump server_cpu_ms_per_100MiB=$(per100 "$pump_ms") rounds=$(tr '\n' ' ' < "$tmp/dl.pump.list")"
   med_fpump=$(median "$tmp/dl.fpump.list")
   echo "INFO e2e.download server=tcp_file_pump median_MiB_per_s=$med_fpump best_MiB_per_s=$best_fpump server_cpu_ms_per_100MiB=$(per100 "$fpump_ms") rounds=$(tr '\n' ' ' < "$tmp/dl.fpump.list")"
+  med_h2pump=$(median "$tmp/dl.h2pump.list")
+  med_h2fpump=$(median "$tmp/dl.h2fpump.list")
+  echo "INFO e2e.download server=h2load_mem_pump median_MiB_per_s=$med_h2pump rounds=$(tr '\n' ' ' < "$tmp/dl.h2pump.list")"
+  echo "INFO e2e.download server=h2load_file_pump median_MiB_per_s=$med_h2fpump rounds=$(tr '\n' ' ' < "$tmp/dl.h2fpump.list")"
   for s in $SERVERS; do
     eval "v=\$dl_$s; t=\${ticks_$s:-}"
     m=$(median "$tmp/dl.$s.list")
@@ -381,6 +406,13 @@ part_download() {
   [ "$ours" != missing ] && [ "$med_fpump" != missing ] &&
     better=$(awk -v a="$ours" -v b="$med_fpump" 'BEGIN { printf "%.2f\n", a / b }')
   echo "RESULT name=e2e.download.vs_tcp_file_pump unit=MiB/s ours=$ours tcp_file_pump=$med_fpump better=$better"
+  for ref in h2pump:h2load_mem_pump h2fpump:h2load_file_pump; do
+    eval "peer=\$med_${ref%%:*}"
+    better=missing
+    [ "$ours" != missing ] && [ "$peer" != missing ] &&
+      better=$(awk -v a="$ours" -v b="$peer" 'BEGIN { printf "%.2f\n", a / b }')
+    echo "RESULT name=e2e.download.vs_${ref#*:} unit=MiB/s ours=$ours ${ref#*:}=$peer better=$better"
+  done
   for s in $SERVERS; do
     [ "$s" = ours ] && continue
     eval "peer=\${med_$s:-missing}"
