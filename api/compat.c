@@ -254,6 +254,38 @@ int h2_compat_dispatch(h2_stream *st, const h2_header *hdrs, size_t n, unsigned 
   return 0;
 }
 
+int h2_compat_expects_continue(const h2_header *hdrs, size_t n, unsigned flags) {
+  if (flags & H2_FLAG_END_STREAM_RCVD) return 0;
+  static const char want[] = "100-continue";
+  for (size_t i = 0; i < n; i++) {
+    const h2_header *x = &hdrs[i];
+    if (x->name_len != 6 || memcmp(x->name, "expect", 6) != 0) continue;
+    size_t a = 0, b = x->value_len;
+    while (a < b && (x->value[a] == ' ' || x->value[a] == '\t')) a++;
+    while (b > a && (x->value[b - 1] == ' ' || x->value[b - 1] == '\t')) b--;
+    if (b - a != sizeof want - 1) continue;
+    size_t k = 0;
+    while (k < b - a && (x->value[a + k] | 0x20) == want[k]) k++;
+    if (k == b - a) return 1;
+  }
+  return 0;
+}
+
+int h2_compat_dispatch_handler(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags,
+                               const h2_compat_handler *h) {
+  if (!h || !h->fn) return H2_ERR_STATE;
+  if (!h2_compat_expects_continue(hdrs, n, flags))
+    return h2_compat_dispatch(st, hdrs, n, flags, h->fn, h->user);
+  if (h->check_continue) return h2_compat_dispatch(st, hdrs, n, flags, h->check_continue, h->user);
+  h2_header c[] = {{":status", 7, "100", 3, 0}};
+  int rc = h2_stream_additional_headers(st, c, 1);
+  if (rc < 0) {
+    h2_stream_close(st, 0x2 /* INTERNAL_ERROR */);
+    return rc;
+  }
+  return h2_compat_dispatch(st, hdrs, n, flags, h->fn, h->user);
+}
+
 void h2_compat_on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_t n,
                          unsigned flags, void *user) {
   const h2_compat_handler *h = user;
@@ -261,7 +293,7 @@ void h2_compat_on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, si
     h2_stream_close(st, 0x8 /* CANCEL */);
     return;
   }
-  h2_compat_dispatch(st, hdrs, n, flags, h->fn, h->user);
+  h2_compat_dispatch_handler(st, hdrs, n, flags, h);
 }
 
 /* ---- request --------------------------------------------------------------------- */

@@ -7,7 +7,7 @@
  * call h2_stream_on on it).
  *
  * Installing it:
- *   static h2_compat_handler handler = {on_request, my_data};
+ *   static h2_compat_handler handler = {.fn = on_request, .user = my_data};
  *   h2_server_callbacks cbs = {0};
  *   cbs.session.on_stream = h2_compat_on_stream;   // user = &handler
  *   h2_server_new(&srv, loop, NULL, &cbs, &handler);
@@ -42,22 +42,46 @@ typedef struct h2_res h2_res;
 /* Node's 'request' event. */
 typedef void (*h2_request_handler)(h2_req *req, h2_res *res, void *user);
 
+/* The handlers of a compatibility server. |fn| is Node's 'request'.
+ * |check_continue| is Node's 'checkContinue': a request that carries
+ * "expect: 100-continue" and a body (no END_STREAM on its headers) goes to
+ * it instead of |fn|; it either calls h2_res_write_continue and reads the
+ * body, or answers at once (for example 417 or 413) without reading it.
+ * When |check_continue| is NULL such a request gets "100 Continue" sent for
+ * it before |fn| is called, as in Node. |user| is passed to both. */
 typedef struct h2_compat_handler {
   h2_request_handler fn;
   void *user;
+  h2_request_handler check_continue;
 } h2_compat_handler;
 
 /* h2_compat_on_stream is an h2_session_callbacks.on_stream for server
  * sessions; |user| must be an h2_compat_handler (it must outlive the
- * sessions). On a client session (pushed streams) it cancels the stream. */
+ * sessions). It dispatches with h2_compat_dispatch_handler. On a client
+ * session (pushed streams) it cancels the stream. */
 void h2_compat_on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_t n,
                          unsigned flags, void *user);
 
 /* h2_compat_dispatch wraps the request stream |st| (server, from on_stream,
- * with its request headers) and calls |fn|. Returns 0, or H2_ERR_NOMEM
+ * with its request headers) and calls |fn|; no expect: 100-continue
+ * handling (see h2_compat_dispatch_handler). Returns 0, or H2_ERR_NOMEM
  * (the stream is then reset with INTERNAL_ERROR) / H2_ERR_STATE. */
 int h2_compat_dispatch(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags,
                        h2_request_handler fn, void *user);
+
+/* h2_compat_dispatch_handler is h2_compat_dispatch with Node's
+ * expect: 100-continue rules (see h2_compat_handler): the request goes to
+ * |h->check_continue|, or "100 Continue" is sent and it goes to |h->fn|.
+ * Returns as h2_compat_dispatch; H2_ERR_STATE if |h| or |h->fn| is NULL. */
+int h2_compat_dispatch_handler(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags,
+                               const h2_compat_handler *h);
+
+/* h2_compat_expects_continue says whether the request headers |hdrs| ask
+ * for "100 Continue" before the body: an "expect" field whose value is
+ * 100-continue (case-insensitive, surrounding blanks ignored) and |flags|
+ * without H2_FLAG_END_STREAM_RCVD (a request without a body has nothing to
+ * wait for). 1 or 0. */
+int h2_compat_expects_continue(const h2_header *hdrs, size_t n, unsigned flags);
 
 /* ---- Http2ServerRequest ------------------------------------------------- */
 

@@ -121,7 +121,7 @@ static void on_request(h2_req *req, h2_res *res, void *user) {
   snprintf(srv.scheme, sizeof srv.scheme, "%s", h2_req_scheme(req));
   current(req, res);
 }
-static h2_compat_handler handler = {on_request, NULL};
+static h2_compat_handler handler = {.fn = on_request};
 
 static void pump(h2_session *c, h2_session *s) { api_pair_pump(c, s, NULL); }
 

@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "h2.h"
+#include "h2_compat.h"
 #include "h2_file.h"
 #include "h2_loop.h"
 #include "h2_tls.h"
@@ -389,9 +390,12 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
     cbs.on_data = up_data;
     cbs.on_end = up_end;
     h2_stream_on(st, &cbs, r);
-    if (flags & H2_FLAG_END_STREAM_RCVD) {
-      /* no body at all: on_end still follows from the engine */
-    }
+    /* Every upload is accepted: a client waiting for "100 Continue" gets it
+     * now instead of waiting out its own timer (curl: 1 s). Without a body
+     * (END_STREAM already) on_end follows from the engine. */
+    static const h2_header cont[] = {{":status", 7, "100", 3, 0}};
+    if (h2_compat_expects_continue(hdrs, n, flags) && h2_stream_additional_headers(st, cont, 1) < 0)
+      h2_stream_close(st, 0x2);
     return;
   }
   h2_stream_on(st, &plain_cbs, r);

@@ -44,6 +44,16 @@ function get(path) {
   });
   const digest = crypto.createHash('sha256').update(body).digest('hex');
   ok(up === `${body.length} ${digest}\n`, 'node POST 1 MiB digest', up);
+  // expect: 100-continue: the body goes only after the server's 100 ('continue')
+  const cont = await new Promise((resolve, reject) => {
+    const req = client.request({ ':method': 'PUT', ':path': '/up', expect: '100-continue' });
+    let continued = false; const chunks = [];
+    req.on('continue', () => { continued = true; req.end(body); });
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve({ continued, text: Buffer.concat(chunks).toString() }));
+    req.on('error', reject);
+  });
+  ok(cont.continued && cont.text === `${body.length} ${digest}\n`, 'node PUT with expect: 100-continue gets 100, then the digest', JSON.stringify(cont));
   await new Promise((resolve) => client.ping(Buffer.from('abcdefgh'), (err, dur, payload) => {
     ok(!err && payload.toString() === 'abcdefgh', 'node ping answered', String(err)); resolve();
   }));
