@@ -112,6 +112,19 @@ h2_tls_role h2_tls_ctx_role(const h2_tls_ctx *ctx);
 int h2_tls_ctx_add_cert_files(h2_tls_ctx *ctx, const char *cert_path,
                               const char *key_path, const char *password);
 
+/* h2_tls_ctx_add_pkcs12_file (Node's pfx + passphrase) loads a private key
+ * and its certificate chain from a PKCS#12 file (DER, .p12/.pfx, at most
+ * 1 MiB), decrypting with |password| (NULL: the empty password or none).
+ * The certificate that matches the key is the leaf; the others, in file
+ * order, are sent as its chain. Added like h2_tls_ctx_add_cert_files (SNI
+ * choice, client certificate on a client context).
+ * Errors: H2_ERR_NOT_FOUND (file missing), H2_ERR_PARSE (not PKCS#12, wrong
+ * or missing password, no private key, or no certificate for the key; the
+ * message says which), H2_ERR_LIMIT (file over 1 MiB, more than 16 chain
+ * certificates, more than 32 certificates in |ctx|), H2_ERR_TLS,
+ * H2_ERR_NOMEM. */
+int h2_tls_ctx_add_pkcs12_file(h2_tls_ctx *ctx, const char *path, const char *password);
+
 /* h2_tls_ctx_add_self_signed generates an EC P-256 key and a self-signed
  * certificate (valid from one hour ago for 30 days, SHA-256) for |hostname|
  * (NULL means "localhost") and adds it like h2_tls_ctx_add_cert_files. The

@@ -1,4 +1,4 @@
-/* tls_cert.c: certificates and keys: PEM files in, a generated self-signed
+/* tls_cert.c: certificates and keys: PEM and PKCS#12 files in, a generated self-signed
  * certificate, PEM files out, client trust anchors. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/nid.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs8.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -227,6 +228,86 @@ out:
     OPENSSL_free(key_pem);
   }
   OPENSSL_free(cert_pem);
+  return rc;
+}
+
+/* ---- PKCS#12 ---------------------------------------------------------------- */
+
+/* p12_parse runs BoringSSL's PKCS#12 parser over |der|; with no password
+ * given it tries the empty one, then none (encoders differ). */
+static int p12_parse(const uint8_t *der, size_t len, const char *password, EVP_PKEY **key,
+                     STACK_OF(X509) *certs) {
+  const char *tries[2] = {password ? password : "", NULL};
+  int ntries = password ? 1 : 2;
+  for (int i = 0; i < ntries; i++) {
+    CBS in;
+    CBS_init(&in, der, len);
+    if (PKCS12_get_key_and_certs(key, certs, &in, tries[i])) return 1;
+    ERR_clear_error();
+    while (sk_X509_num(certs) > 0) X509_free(sk_X509_pop(certs));
+  }
+  return 0;
+}
+
+int h2_tls_ctx_add_pkcs12_file(h2_tls_ctx *ctx, const char *path, const char *password) {
+  if (path == NULL) {
+    tls_set_err(ctx->err, 0, "a PKCS#12 file path is required");
+    return H2_ERR_INVALID_ARG;
+  }
+  ERR_clear_error();
+  char *der = NULL;
+  size_t len = 0;
+  EVP_PKEY *key = NULL;
+  X509 *leaf = NULL;
+  STACK_OF(X509) *certs = sk_X509_new_null(), *chain = NULL;
+  int rc = certs ? read_file(ctx, "PKCS#12", path, &der, &len) : H2_ERR_NOMEM;
+  if (rc < 0) goto out;
+  if (!p12_parse((const uint8_t *)der, len, password, &key, certs)) {
+    tls_set_err(ctx->err, 0, "cannot read PKCS#12 file '%s': not PKCS#12, or the password is %s",
+                path, password ? "wrong" : "missing");
+    rc = H2_ERR_PARSE;
+    goto out;
+  }
+  if (key == NULL) {
+    tls_set_err(ctx->err, 0, "PKCS#12 file '%s' holds no private key", path);
+    rc = H2_ERR_PARSE;
+    goto out;
+  }
+  /* The leaf is the certificate of the key; the rest, in file order, is the
+   * chain sent after it. */
+  size_t n = sk_X509_num(certs);
+  for (size_t i = 0; i < n && leaf == NULL; i++) {
+    X509 *x = sk_X509_value(certs, i);
+    if (X509_check_private_key(x, key) == 1) leaf = sk_X509_delete(certs, i);
+    ERR_clear_error();
+  }
+  if (leaf == NULL) {
+    tls_set_err(ctx->err, 0, "PKCS#12 file '%s' holds no certificate for its private key", path);
+    rc = H2_ERR_PARSE;
+    goto out;
+  }
+  if (sk_X509_num(certs) > MAX_CHAIN) {
+    tls_set_err(ctx->err, 0, "PKCS#12 file '%s' holds more than %d chain certificates", path,
+                MAX_CHAIN);
+    rc = H2_ERR_LIMIT;
+    goto out;
+  }
+  if (sk_X509_num(certs) > 0) {
+    chain = certs;
+    certs = NULL;
+  }
+  rc = install(ctx, leaf, chain, key);
+  leaf = NULL;
+  chain = NULL;
+  key = NULL;
+out:
+  X509_free(leaf);
+  sk_X509_pop_free(certs, X509_free);
+  EVP_PKEY_free(key);
+  if (der != NULL) {
+    OPENSSL_cleanse(der, len);
+    OPENSSL_free(der);
+  }
   return rc;
 }
 

@@ -422,7 +422,8 @@ static void on_session_error(h2_server *srv, int err, const char *msg, void *use
 static void usage(FILE *f) {
   fprintf(f,
           "usage: h2 serve [DIR] [--port N] [--bind ADDR] [--h2c]\n"
-          "                [--tls-cert FILE --tls-key FILE | --self-signed] [--cert-out FILE]\n"
+          "                [--tls-cert FILE --tls-key FILE | --tls-pfx FILE | --self-signed]\n"
+          "                [--cert-out FILE]\n"
           "                [--tls-ca FILE [--tls-verify-client]]\n"
           "                [--h2c-port N] [--idle-timeout SECONDS] [--max-connections N]\n"
           "                [--quiet]\n"
@@ -430,6 +431,9 @@ static void usage(FILE *f) {
           "  no mode flag     TLS (self-signed) on 8443 and h2c on 8080\n"
           "  --h2c            h2c (prior knowledge) on --port (default 8080)\n"
           "  --tls-cert/-key  TLS with this certificate on --port (default 8443)\n"
+          "  --tls-pfx FILE   TLS with the key and certificate chain of a PKCS#12 file\n"
+          "                   (the password of an encrypted key or PKCS#12 file is\n"
+          "                   read from the environment variable H2_TLS_PASSWORD)\n"
           "  --self-signed    TLS with a generated certificate for localhost\n"
           "  --cert-out FILE  write the generated certificate (PEM) there\n"
           "  --tls-ca FILE    ask TLS clients for a certificate and verify it against\n"
@@ -450,7 +454,7 @@ int h2_cmd_serve(int argc, char **argv) {
    * iteration, and after the start-up lines). Set before any output. */
   static char stdout_buf[1 << 16];
   setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
-  const char *dir = NULL, *bind = NULL, *cert = NULL, *key = NULL, *cert_out = NULL;
+  const char *dir = NULL, *bind = NULL, *cert = NULL, *key = NULL, *cert_out = NULL, *pfx = NULL;
   const char *client_ca = NULL;
   int port = -1, h2c_port = -1, want_h2c = 0, self_signed = 0, quiet = 0, verify_client = 0;
   long idle_s = 120, max_conns = 10000;
@@ -486,6 +490,8 @@ int h2_cmd_serve(int argc, char **argv) {
       cert = next; i++;
     } else if (!strcmp(a, "--tls-key") && next) {
       key = next; i++;
+    } else if (!strcmp(a, "--tls-pfx") && next) {
+      pfx = next; i++;
     } else if (!strcmp(a, "--cert-out") && next) {
       cert_out = next; i++;
     } else if (!strcmp(a, "--tls-ca") && next) {
@@ -510,6 +516,10 @@ int h2_cmd_serve(int argc, char **argv) {
     fprintf(stderr, "h2 serve: --tls-cert and --tls-key go together\n");
     return 2;
   }
+  if (pfx && (cert || self_signed)) {
+    fprintf(stderr, "h2 serve: --tls-pfx replaces --tls-cert/--tls-key and --self-signed\n");
+    return 2;
+  }
   if ((port != -1 && (port < 0 || port > 65535)) || (h2c_port != -1 && (h2c_port < 0 || h2c_port > 65535))) {
     fprintf(stderr, "h2 serve: port out of range\n");
     return 2;
@@ -518,7 +528,7 @@ int h2_cmd_serve(int argc, char **argv) {
     fprintf(stderr, "h2 serve: --tls-verify-client needs --tls-ca FILE (the CA to verify with)\n");
     return 2;
   }
-  int want_tls = cert || self_signed;
+  int want_tls = cert || pfx || self_signed;
   if (client_ca && !want_tls && want_h2c) {
     fprintf(stderr, "h2 serve: --tls-ca needs TLS (not with --h2c alone)\n");
     return 2;
@@ -547,8 +557,10 @@ int h2_cmd_serve(int argc, char **argv) {
   if (want_tls) {
     tls = h2_tls_ctx_new(H2_TLS_SERVER);
     if (!tls) goto out;
-    int trc = cert ? h2_tls_ctx_add_cert_files(tls, cert, key, NULL)
-                   : h2_tls_ctx_add_self_signed(tls, "localhost");
+    const char *pass = getenv("H2_TLS_PASSWORD"); /* not on the command line: ps shows it */
+    int trc = pfx    ? h2_tls_ctx_add_pkcs12_file(tls, pfx, pass)
+              : cert ? h2_tls_ctx_add_cert_files(tls, cert, key, pass)
+                     : h2_tls_ctx_add_self_signed(tls, "localhost");
     if (trc) {
       fprintf(stderr, "h2 serve: TLS: %s\n", h2_tls_ctx_errmsg(tls));
       goto out;

@@ -82,4 +82,24 @@ check "--tls-ca with a missing file: error naming it" sh -c \
 check "--help documents --tls-ca and --tls-verify-client" sh -c \
   "$H2 serve --help | grep -q -- '--tls-ca FILE' && $H2 serve --help | grep -q -- '--tls-verify-client'"
 kill -0 "$H2PID" 2>/dev/null && ok "servers still running" || notok "servers still running"
+
+# --tls-pfx: the server's key and chain from a password-protected PKCS#12
+# bundle (a server certificate the CA signed, with the CA as its chain); the
+# password comes from H2_TLS_PASSWORD.
+printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' > "$K/sext" &&
+openssl req $ec -subj /CN=localhost -keyout "$K/srv.key" -out "$K/srv.csr" >> "$K/log" 2>&1 &&
+openssl x509 -req -in "$K/srv.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" -CAcreateserial -days 2 \
+  -extfile "$K/sext" -out "$K/srv.pem" >> "$K/log" 2>&1 &&
+openssl pkcs12 -export -in "$K/srv.pem" -inkey "$K/srv.key" -certfile "$K/ca.pem" \
+  -passout pass:pfx-secret -out "$K/srv.p12" >> "$K/log" 2>&1 ||
+  notok "server PKCS#12 bundle made with openssl"
+X=$(free_port)
+H2_TLS_PASSWORD=pfx-secret start_h2 pfx "$DOC" --bind 127.0.0.1 --port "$X" --tls-pfx "$K/srv.p12"
+wait_port "$X" || notok "--tls-pfx server starts"
+check "--tls-pfx: curl trusting only the CA is served" sh -c \
+  "$C --cacert $K/ca.pem -o $TMP/p1 https://localhost:$X/small.txt && cmp $TMP/p1 $DOC/small.txt"
+check "--tls-pfx with a wrong password: exit 1, message names the file" sh -c \
+  "H2_TLS_PASSWORD=nope $H2 serve --bind 127.0.0.1 --port 0 --tls-pfx $K/srv.p12 > $TMP/e4 2>&1; test \$? = 1 && grep -q 'srv.p12' $TMP/e4 && grep -q 'password' $TMP/e4"
+check "--tls-pfx with --tls-cert: usage error" sh -c \
+  "$H2 serve --port 0 --tls-pfx $K/srv.p12 --tls-cert $K/srv.pem --tls-key $K/srv.key > $TMP/e5 2>&1; test \$? = 2"
 [ "$FAILS" = 0 ]
