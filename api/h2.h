@@ -101,10 +101,29 @@ typedef struct h2_settings {
   uint32_t max_frame_size;         /* 16384 .. 2^24-1, default 16384 */
   uint32_t max_header_list_size;   /* default 65535 */
   uint32_t enable_connect_protocol;/* 0 or 1, default 0 (RFC 8441) */
+  /* Which of the fields above are given (H2_HAS_* bits; Node's settings
+   * object has only the properties set). Read by h2_settings_pack, set by
+   * h2_settings_unpack; h2_settings_default and the settings the session
+   * reports (callbacks, h2_session_local_settings ...) have every bit.
+   * Every other function uses all seven fields whatever |present| says. */
+  uint32_t present;
 } h2_settings;
 
-/* h2_settings_default fills |s| with the defaults above (Node's
- * getDefaultSettings). */
+/* Bits of h2_settings.present: 1 << the setting's RFC 9113 identifier. */
+#define H2_HAS_HEADER_TABLE_SIZE (1u << 0x1)
+#define H2_HAS_ENABLE_PUSH (1u << 0x2)
+#define H2_HAS_MAX_CONCURRENT_STREAMS (1u << 0x3)
+#define H2_HAS_INITIAL_WINDOW_SIZE (1u << 0x4)
+#define H2_HAS_MAX_FRAME_SIZE (1u << 0x5)
+#define H2_HAS_MAX_HEADER_LIST_SIZE (1u << 0x6)
+#define H2_HAS_ENABLE_CONNECT_PROTOCOL (1u << 0x8)
+#define H2_HAS_ALL_SETTINGS                                                          \
+  (H2_HAS_HEADER_TABLE_SIZE | H2_HAS_ENABLE_PUSH | H2_HAS_MAX_CONCURRENT_STREAMS |   \
+   H2_HAS_INITIAL_WINDOW_SIZE | H2_HAS_MAX_FRAME_SIZE | H2_HAS_MAX_HEADER_LIST_SIZE | \
+   H2_HAS_ENABLE_CONNECT_PROTOCOL)
+
+/* h2_settings_default fills |s| with the defaults above, |present| with
+ * H2_HAS_ALL_SETTINGS (Node's getDefaultSettings). */
 void h2_settings_default(h2_settings *s);
 
 /* h2_settings_validate checks every field against its range and returns 0,
@@ -112,15 +131,26 @@ void h2_settings_default(h2_settings *s);
  * (h2_last_error_message). */
 int h2_settings_validate(const h2_settings *s);
 
-/* h2_settings_pack writes all seven settings as a SETTINGS payload (6 octets
- * each, Node's getPackedSettings) into |out| (capacity |cap|, 42 is enough).
- * Returns the length, or H2_ERR_BUF_TOO_SMALL / H2_ERR_INVALID_ARG. */
+/* h2_settings_pack (Node's getPackedSettings) writes the settings whose
+ * bit is in s->present, each checked against its range (the others are
+ * not read), as a SETTINGS payload into |out| (capacity |cap|; 42 is
+ * enough): 6 octets each (16-bit identifier, 32-bit value, network
+ * order), in Node's order, which is the identifiers' (1, 2, 3, 4, 5, 6,
+ * 8). {enable_push = 0, present = H2_HAS_ENABLE_PUSH} gives the 6 octets
+ * 00 02 00 00 00 00; present 0 gives nothing. Returns the length written,
+ * H2_ERR_BUF_TOO_SMALL (nothing written) or H2_ERR_INVALID_ARG (a given
+ * value out of range, message set). */
 int h2_settings_pack(uint8_t *out, size_t cap, const h2_settings *s);
 
-/* h2_settings_unpack applies a packed SETTINGS payload to |s| (start from
- * h2_settings_default for Node's getUnpackedSettings). Unknown ids are
- * ignored. Returns 0, H2_ERR_FRAME_SIZE (length not a multiple of 6) or
- * H2_ERR_INVALID_ARG (a value out of range). */
+/* h2_settings_unpack (Node's getUnpackedSettings) reads a packed SETTINGS
+ * payload: the value of each known identifier it holds goes into its field
+ * of |s| (a later entry for the same identifier wins), the other fields
+ * keep what they held (start from h2_settings_default), and s->present is
+ * set to the H2_HAS_* bits of the identifiers seen, exactly (0 for an
+ * empty payload). Unknown identifiers are skipped. The values read are
+ * checked against their ranges. Returns 0; H2_ERR_FRAME_SIZE (length not
+ * a multiple of 6) or H2_ERR_INVALID_ARG (a value out of range, message
+ * set), |s| then unchanged. */
 int h2_settings_unpack(h2_settings *s, const uint8_t *in, size_t len);
 
 /* ---- Options ---------------------------------------------------------------- */

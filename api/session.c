@@ -19,6 +19,7 @@ static void to_settings(h2_settings *out, const h2_conn_settings *in) {
   out->max_frame_size = in->max_frame_size;
   out->max_header_list_size = in->max_header_list_size;
   out->enable_connect_protocol = in->enable_connect_protocol;
+  out->present = H2_HAS_ALL_SETTINGS;
 }
 
 /* Session time starts at 0 when the session is attached to its loop: the

@@ -27,21 +27,25 @@ void h2_settings_default(h2_settings *s) {
   s->max_frame_size = 16384;
   s->max_header_list_size = 65535;
   s->enable_connect_protocol = 0;
+  s->present = H2_HAS_ALL_SETTINGS;
 }
 
-int h2_settings_validate(const h2_settings *s) {
-  if (s->enable_push > 1)
+/* Checks the fields whose H2_HAS_* bit is in |mask|. */
+static int validate_some(const h2_settings *s, uint32_t mask) {
+  if ((mask & H2_HAS_ENABLE_PUSH) && s->enable_push > 1)
     return h2_api_fail("settings.enablePush must be 0 or 1 (got %u)", s->enable_push);
-  if (s->initial_window_size > 0x7fffffffu)
+  if ((mask & H2_HAS_INITIAL_WINDOW_SIZE) && s->initial_window_size > 0x7fffffffu)
     return h2_api_fail("settings.initialWindowSize must be 0..2147483647 (got %u)",
                        s->initial_window_size);
-  if (s->max_frame_size < 16384 || s->max_frame_size > 16777215)
+  if ((mask & H2_HAS_MAX_FRAME_SIZE) && (s->max_frame_size < 16384 || s->max_frame_size > 16777215))
     return h2_api_fail("settings.maxFrameSize must be 16384..16777215 (got %u)", s->max_frame_size);
-  if (s->enable_connect_protocol > 1)
+  if ((mask & H2_HAS_ENABLE_CONNECT_PROTOCOL) && s->enable_connect_protocol > 1)
     return h2_api_fail("settings.enableConnectProtocol must be 0 or 1 (got %u)",
                        s->enable_connect_protocol);
   return 0;
 }
+
+int h2_settings_validate(const h2_settings *s) { return validate_some(s, H2_HAS_ALL_SETTINGS); }
 
 static void put_setting(uint8_t *p, uint16_t id, uint32_t v) {
   p[0] = (uint8_t)(id >> 8);
@@ -52,40 +56,53 @@ static void put_setting(uint8_t *p, uint16_t id, uint32_t v) {
   p[5] = (uint8_t)v;
 }
 
+/* The seven settings in Node's packing order (their identifiers'). */
+static const uint16_t pack_ids[7] = {0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x8};
+
+static uint32_t *field(h2_settings *s, uint16_t id) {
+  switch (id) {
+    case 0x1: return &s->header_table_size;
+    case 0x2: return &s->enable_push;
+    case 0x3: return &s->max_concurrent_streams;
+    case 0x4: return &s->initial_window_size;
+    case 0x5: return &s->max_frame_size;
+    case 0x6: return &s->max_header_list_size;
+    case 0x8: return &s->enable_connect_protocol;
+    default: return NULL;
+  }
+}
+
 int h2_settings_pack(uint8_t *out, size_t cap, const h2_settings *s) {
-  int rc = h2_settings_validate(s);
+  uint32_t mask = s->present & H2_HAS_ALL_SETTINGS;
+  int rc = validate_some(s, mask);
   if (rc) return rc;
-  if (cap < 42) return H2_ERR_BUF_TOO_SMALL;
-  put_setting(out + 0, 0x1, s->header_table_size);
-  put_setting(out + 6, 0x2, s->enable_push);
-  put_setting(out + 12, 0x3, s->max_concurrent_streams);
-  put_setting(out + 18, 0x4, s->initial_window_size);
-  put_setting(out + 24, 0x5, s->max_frame_size);
-  put_setting(out + 30, 0x6, s->max_header_list_size);
-  put_setting(out + 36, 0x8, s->enable_connect_protocol);
-  return 42;
+  size_t need = 6 * (size_t)__builtin_popcount(mask);
+  if (cap < need) return H2_ERR_BUF_TOO_SMALL;
+  size_t o = 0;
+  h2_settings copy = *s;
+  for (size_t i = 0; i < 7; i++) {
+    if (!(mask & (1u << pack_ids[i]))) continue;
+    put_setting(out + o, pack_ids[i], *field(&copy, pack_ids[i]));
+    o += 6;
+  }
+  return (int)o;
 }
 
 int h2_settings_unpack(h2_settings *s, const uint8_t *in, size_t len) {
   if (len % 6) return h2_api_fail("packed settings length %zu is not a multiple of 6", len),
                       H2_ERR_FRAME_SIZE;
   h2_settings t = *s;
+  t.present = 0;
   for (size_t i = 0; i < len; i += 6) {
     uint16_t id = (uint16_t)(in[i] << 8 | in[i + 1]);
     uint32_t v = (uint32_t)in[i + 2] << 24 | (uint32_t)in[i + 3] << 16 |
                  (uint32_t)in[i + 4] << 8 | in[i + 5];
-    switch (id) {
-      case 0x1: t.header_table_size = v; break;
-      case 0x2: t.enable_push = v; break;
-      case 0x3: t.max_concurrent_streams = v; break;
-      case 0x4: t.initial_window_size = v; break;
-      case 0x5: t.max_frame_size = v; break;
-      case 0x6: t.max_header_list_size = v; break;
-      case 0x8: t.enable_connect_protocol = v; break;
-      default: break; /* unknown ids are ignored (RFC 9113 §6.5.2) */
-    }
+    uint32_t *f = field(&t, id);
+    if (!f) continue; /* unknown ids are ignored (RFC 9113 §6.5.2) */
+    *f = v;
+    t.present |= 1u << id;
   }
-  int rc = h2_settings_validate(&t);
+  int rc = validate_some(&t, t.present);
   if (rc) return rc;
   *s = t;
   return 0;

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -92,12 +93,107 @@ static void test_pack_unpack(void **state) {
   /* Unknown ids are ignored; a bad length or value is refused unchanged. */
   const uint8_t unknown[6] = {0x00, 0x99, 0x00, 0x00, 0x00, 0x05};
   assert_int_equal(h2_settings_unpack(&t, unknown, 6), 0);
+  assert_int_equal(t.present, 0); /* no known id seen; the values stay */
+  t.present = H2_HAS_ALL_SETTINGS;
   assert_memory_equal(&s, &t, sizeof s);
   assert_int_equal(h2_settings_unpack(&t, unknown, 5), H2_ERR_FRAME_SIZE);
   const uint8_t bad[6] = {0x00, 0x05, 0x00, 0x00, 0x00, 0x01}; /* maxFrameSize 1 */
   assert_int_equal(h2_settings_unpack(&t, bad, 6), H2_ERR_INVALID_ARG);
   assert_memory_equal(&s, &t, sizeof s);
   assert_int_equal(h2_settings_pack(buf, 41, &s), H2_ERR_BUF_TOO_SMALL);
+}
+
+static void hex(char *out, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", p[i]);
+  out[2 * n] = '\0';
+}
+
+/* Node's getPackedSettings / getUnpackedSettings vectors, as Node 20
+ * produces them: only the given settings, in identifier order. */
+static void test_pack_node_vectors(void **state) {
+  (void)state;
+  uint8_t buf[64];
+  char text[200];
+  h2_settings s, t;
+  /* getPackedSettings({enablePush: false}) is base64 AAIAAAAA. The other
+   * fields are not given, so not read: garbage there does not matter. */
+  memset(&s, 0xee, sizeof s);
+  s.enable_push = 0;
+  s.present = H2_HAS_ENABLE_PUSH;
+  assert_int_equal(h2_settings_pack(buf, sizeof buf, &s), 6);
+  const uint8_t aaiaaaaa[6] = {0x00, 0x02, 0x00, 0x00, 0x00, 0x00};
+  assert_memory_equal(buf, aaiaaaaa, 6);
+  assert_int_equal(h2_settings_pack(buf, 5, &s), H2_ERR_BUF_TOO_SMALL);
+  /* getPackedSettings({}) is empty. */
+  s.present = 0;
+  assert_int_equal(h2_settings_pack(buf, 0, &s), 0);
+  /* All seven, given in any order, go out in identifier order. */
+  h2_settings_default(&s);
+  s.header_table_size = 1;
+  s.enable_push = 1;
+  s.max_concurrent_streams = 3;
+  s.initial_window_size = 4;
+  s.max_frame_size = 16385;
+  s.max_header_list_size = 6;
+  s.enable_connect_protocol = 1;
+  int n = h2_settings_pack(buf, sizeof buf, &s);
+  assert_int_equal(n, 42);
+  hex(text, buf, (size_t)n);
+  assert_string_equal(text, "000100000001000200000001000300000003000400000004"
+                            "000500004001000600000006000800000001");
+  /* Two of them: maxFrameSize then maxHeaderListSize. */
+  s.present = H2_HAS_MAX_HEADER_LIST_SIZE | H2_HAS_MAX_FRAME_SIZE;
+  n = h2_settings_pack(buf, sizeof buf, &s);
+  assert_int_equal(n, 12);
+  hex(text, buf, (size_t)n);
+  assert_string_equal(text, "000500004001000600000006");
+  /* A given value out of range is refused; the same value not given is not read. */
+  s.max_frame_size = 1;
+  assert_int_equal(h2_settings_pack(buf, sizeof buf, &s), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "maxFrameSize"));
+  s.present = H2_HAS_ENABLE_PUSH;
+  assert_int_equal(h2_settings_pack(buf, sizeof buf, &s), 6);
+
+  /* getUnpackedSettings(AAIAAAAA) is {enablePush: false}: present says so. */
+  h2_settings_default(&t);
+  assert_int_equal(h2_settings_unpack(&t, aaiaaaaa, 6), 0);
+  assert_int_equal(t.present, H2_HAS_ENABLE_PUSH);
+  assert_int_equal(t.enable_push, 0);
+  assert_int_equal(t.max_frame_size, 16384); /* not seen: kept */
+  /* maxConcurrentStreams 5 and an unknown id 9: only the known one. */
+  const uint8_t two[12] = {0, 3, 0, 0, 0, 5, 0, 9, 0, 0, 0, 1};
+  h2_settings_default(&t);
+  assert_int_equal(h2_settings_unpack(&t, two, 12), 0);
+  assert_int_equal(t.present, H2_HAS_MAX_CONCURRENT_STREAMS);
+  assert_int_equal(t.max_concurrent_streams, 5);
+  /* Empty: nothing present. */
+  h2_settings_default(&t);
+  assert_int_equal(h2_settings_unpack(&t, two, 0), 0);
+  assert_int_equal(t.present, 0);
+  /* The exact inverse: pack(unpack(x)) == x for every subset of the seven. */
+  h2_settings_default(&s);
+  s.header_table_size = 11;
+  s.enable_push = 0;
+  s.max_concurrent_streams = 33;
+  s.initial_window_size = 44;
+  s.max_frame_size = 55555;
+  s.max_header_list_size = 66;
+  s.enable_connect_protocol = 1;
+  for (uint32_t sub = 0; sub < 128; sub++) {
+    static const unsigned ids[7] = {1, 2, 3, 4, 5, 6, 8};
+    uint32_t mask = 0;
+    for (int i = 0; i < 7; i++)
+      if (sub & (1u << i)) mask |= 1u << ids[i];
+    s.present = mask;
+    n = h2_settings_pack(buf, sizeof buf, &s);
+    assert_int_equal(n, 6 * __builtin_popcount(sub));
+    h2_settings_default(&t);
+    assert_int_equal(h2_settings_unpack(&t, buf, (size_t)n), 0);
+    assert_int_equal(t.present, mask);
+    uint8_t again[64];
+    assert_int_equal(h2_settings_pack(again, sizeof again, &t), n);
+    assert_memory_equal(again, buf, (size_t)n);
+  }
 }
 
 struct url_case { int line; const char *url; int ok; int tls; const char *host; unsigned port; };
@@ -155,6 +251,7 @@ int main(void) {
     cmocka_unit_test(test_defaults),
     cmocka_unit_test(test_validation_messages),
     cmocka_unit_test(test_pack_unpack),
+    cmocka_unit_test(test_pack_node_vectors),
     cmocka_unit_test(test_authority),
     cmocka_unit_test(test_header_find),
   };
