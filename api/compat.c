@@ -183,7 +183,7 @@ static void c_aborted(h2_stream *st, void *u) {
 static void c_timeout(h2_stream *st, void *u) {
   h2_res *res = u;
   if (res->cbs.on_timeout) res->cbs.on_timeout(res, res->user);
-  else h2_stream_close(st, 0x8 /* CANCEL */);
+  else h2_stream_close(st, H2_CODE_CANCEL);
 }
 
 static void c_close(h2_stream *st, uint32_t code, void *u) {
@@ -229,7 +229,7 @@ int h2_compat_dispatch(h2_stream *st, const h2_header *hdrs, size_t n, unsigned 
   if (!copy) {
     free(req);
     free(res);
-    h2_stream_close(st, 0x2 /* INTERNAL_ERROR */);
+    h2_stream_close(st, H2_CODE_INTERNAL_ERROR);
     return H2_ERR_NOMEM;
   }
   req->st = st;
@@ -290,7 +290,7 @@ void h2_compat_on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, si
                          unsigned flags, void *user) {
   const h2_compat_handler *h = user;
   if (!h2_session_is_server(s) || !h || !h->fn) {
-    h2_stream_close(st, 0x8 /* CANCEL */);
+    h2_stream_close(st, H2_CODE_CANCEL);
     return;
   }
   h2_compat_dispatch_handler(st, hdrs, n, flags, h);
@@ -396,7 +396,7 @@ void h2_req_destroy(h2_req *req, uint32_t code) {
   h2_res *res = req->res;
   if (res->closed) return;
   enter(res);
-  h2_stream_close(req->st, code ? code : 0x8 /* CANCEL */);
+  h2_stream_close(req->st, code ? code : H2_CODE_CANCEL);
   leave(res);
 }
 
@@ -610,7 +610,7 @@ static void try_trailers(h2_res *res) {
   int rc = h2_stream_send_trailers(res->st, res->tr, res->ntr);
   if (rc == H2_ERR_WOULD_BLOCK) return; /* data still held: retried on the next release */
   res->trailers_pending = 0;
-  if (rc < 0) h2_stream_close(res->st, 0x2 /* INTERNAL_ERROR */);
+  if (rc < 0) h2_stream_close(res->st, H2_CODE_INTERNAL_ERROR);
 }
 
 static void cw_done(h2_stream *st, int err, void *u) {

@@ -233,7 +233,7 @@ static int respond_fd(h2_stream *st, int fd, int own, const char *path, const h2
   if (rc) goto fail;
   rc = h2_stream_set_source_ex(st, file_read, file_release, f);
   if (rc) {
-    h2_stream_close(st, 0x2 /* INTERNAL_ERROR */);
+    h2_stream_close(st, H2_CODE_INTERNAL_ERROR);
     goto fail;
   }
   /* The file is the whole body: later h2_stream_write / end_with calls

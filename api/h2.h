@@ -82,6 +82,17 @@ typedef h2_hpack_field h2_header;
 #define H2_HDR(n, v) ((h2_header){(n), sizeof(n) - 1, (v), __builtin_strlen(v), 0})
 
 
+/* Names of the pseudo-headers and a few common fields (Node's
+ * http2.constants.HTTP2_HEADER_*), lower-case C strings. */
+#define H2_HEADER_METHOD ":method"
+#define H2_HEADER_PATH ":path"
+#define H2_HEADER_SCHEME ":scheme"
+#define H2_HEADER_AUTHORITY ":authority"
+#define H2_HEADER_STATUS ":status"
+#define H2_HEADER_PROTOCOL ":protocol"
+#define H2_HEADER_CONTENT_TYPE "content-type"
+#define H2_HEADER_CONTENT_LENGTH "content-length"
+
 /* h2_header_find returns the first header named |name| (lower-case, NUL-
  * terminated) in |hdrs|, or NULL. */
 const h2_header *h2_header_find(const h2_header *hdrs, size_t n, const char *name);

@@ -63,6 +63,27 @@ typedef enum h2_err {
   H2_ERR_HPACK_FIELD_TOO_LONG = -211,  /* one field's name+value over the limit */
 } h2_err;
 
+/* RFC 9113 §7 error codes as they go on the wire, positive (Node's
+ * http2.constants.NGHTTP2_NO_ERROR ...): the |code| of h2_stream_close,
+ * h2_session_goaway, h2_session_destroy, the rst_code of on_close, the
+ * error_code of on_goaway. h2_err_rfc_name names them. */
+enum {
+  H2_CODE_NO_ERROR = 0x0,
+  H2_CODE_PROTOCOL_ERROR = 0x1,
+  H2_CODE_INTERNAL_ERROR = 0x2,
+  H2_CODE_FLOW_CONTROL_ERROR = 0x3,
+  H2_CODE_SETTINGS_TIMEOUT = 0x4,
+  H2_CODE_STREAM_CLOSED = 0x5,
+  H2_CODE_FRAME_SIZE_ERROR = 0x6,
+  H2_CODE_REFUSED_STREAM = 0x7,
+  H2_CODE_CANCEL = 0x8,
+  H2_CODE_COMPRESSION_ERROR = 0x9,
+  H2_CODE_CONNECT_ERROR = 0xa,
+  H2_CODE_ENHANCE_YOUR_CALM = 0xb,
+  H2_CODE_INADEQUATE_SECURITY = 0xc,
+  H2_CODE_HTTP_1_1_REQUIRED = 0xd,
+};
+
 /* h2_strerror returns a static, human-readable message for |err| (any int; an
  * unknown code gets a generic message). Never returns NULL. */
 const char *h2_strerror(int err);

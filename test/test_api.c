@@ -308,10 +308,11 @@ static void test_ping_settings_goaway(void **state) {
   s.max_frame_size = 1; /* invalid */
   assert_int_equal(h2_session_settings(p.c, &s), H2_ERR_INVALID_ARG);
 
-  assert_int_equal(h2_session_goaway(p.s, 0xb, UINT32_MAX, (const uint8_t *)"calm", 4), 0);
+  assert_int_equal(
+      h2_session_goaway(p.s, H2_CODE_ENHANCE_YOUR_CALM, UINT32_MAX, (const uint8_t *)"calm", 4), 0);
   pump(&p);
   assert_int_equal(p.cl.goaways, 1);
-  assert_int_equal(p.cl.goaway_code, 0xb);
+  assert_int_equal(p.cl.goaway_code, H2_CODE_ENHANCE_YOUR_CALM);
   free_pair(&p);
 }
 
@@ -325,12 +326,12 @@ static void test_reset_and_info(void **state) {
   h2_stream_on(st, &client_stream_cbs, NULL);
   pump(&p);
   assert_int_equal(p.sl.streams, 1);
-  h2_stream_close(st, 0x8); /* CANCEL */
+  h2_stream_close(st, H2_CODE_CANCEL);
   pump(&p);
   assert_int_equal(p.cl.closes, 1);
-  assert_int_equal(p.cl.last_rst, 0x8);
+  assert_int_equal(p.cl.last_rst, H2_CODE_CANCEL);
   assert_int_equal(p.sl.closes, 1);
-  assert_int_equal(p.sl.last_rst, 0x8);
+  assert_int_equal(p.sl.last_rst, H2_CODE_CANCEL);
   assert_int_equal(p.sl.aborted, 1);
   free_pair(&p);
 
@@ -598,9 +599,9 @@ static void test_session_and_stream_timeouts(void **state) {
   h2_session_tick(p.c, p.now);
   pump(&p);
   assert_int_equal(p.cl.closes, 1);
-  assert_int_equal(p.cl.last_rst, 0x8);
+  assert_int_equal(p.cl.last_rst, H2_CODE_CANCEL);
   assert_int_equal(p.sl.closes, 1);
-  assert_int_equal(p.sl.last_rst, 0x8);
+  assert_int_equal(p.sl.last_rst, H2_CODE_CANCEL);
   p.now += 100000;
   h2_session_tick(p.c, p.now);
   pump(&p);
@@ -876,16 +877,16 @@ static void test_request_queue(void **state) {
     assert_int_equal(h2_session_request(p.c, &q[i], h, 1, H2_END_STREAM, NULL), 0);
     h2_stream_on(q[i], &client_stream_cbs, NULL);
   }
-  h2_stream_close(q[1], 0x8);
+  h2_stream_close(q[1], H2_CODE_CANCEL);
   assert_int_equal(p.cl.closes, 1);
-  assert_int_equal(p.cl.last_rst, 0x8);
+  assert_int_equal(p.cl.last_rst, H2_CODE_CANCEL);
   pump(&p);
   assert_int_equal(p.sl.streams, 1);
   assert_int_equal(h2_session_goaway(p.s, 0, UINT32_MAX, NULL, 0), 0);
   pump(&p);
   assert_int_equal(p.cl.goaways, 1);
   assert_int_equal(p.cl.closes, 2);
-  assert_int_equal(p.cl.last_rst, 0x7); /* REFUSED_STREAM: never sent, safe to retry */
+  assert_int_equal(p.cl.last_rst, H2_CODE_REFUSED_STREAM); /* never sent, safe to retry */
   free_pair(&p);
 }
 
@@ -916,11 +917,11 @@ static void test_invalid_frames_limit(void **state) {
     pump(&p);
     if (limited) {
       assert_int_equal(p.cl.goaways, 1);
-      assert_int_equal(p.cl.goaway_code, 0xb); /* ENHANCE_YOUR_CALM */
+      assert_int_equal(p.cl.goaway_code, H2_CODE_ENHANCE_YOUR_CALM);
     } else {
       assert_int_equal(p.cl.goaways, 0);
       assert_int_equal(p.cl.closes, 6); /* each stream reset, the session lives */
-      assert_int_equal(p.cl.last_rst, 0x5); /* STREAM_CLOSED */
+      assert_int_equal(p.cl.last_rst, H2_CODE_STREAM_CLOSED);
     }
     free_pair(&p);
   }
@@ -955,7 +956,7 @@ static void test_option_limits(void **state) {
   assert_int_equal(p.sl.streams, 0);
   assert_int_equal(p.cl.responses, 0);
   assert_int_equal(p.cl.closes, 1);
-  assert_int_equal(p.cl.last_rst, 0xb); /* ENHANCE_YOUR_CALM on that stream only */
+  assert_int_equal(p.cl.last_rst, H2_CODE_ENHANCE_YOUR_CALM); /* on that stream only */
   assert_int_equal(p.cl.goaways, 0);
   free_pair(&p);
 

@@ -531,8 +531,8 @@ static void h_hang(h2_req *req, h2_res *res) {
   h2_res_on(res, &res_cbs, NULL);
   if (strcmp(h2_req_url(req), "/now") == 0) {
     /* destroyed inside the handler: the objects stay usable until close */
-    h2_req_destroy(req, 0x2);
-    h2_req_destroy(req, 0x2);
+    h2_req_destroy(req, H2_CODE_INTERNAL_ERROR);
+    h2_req_destroy(req, H2_CODE_INTERNAL_ERROR);
     (void)h2_res_write(res, (const uint8_t *)"x", 1);
     (void)h2_res_end(res, NULL, 0);
     return;
@@ -549,7 +549,7 @@ static void test_abort(void **state) {
   pump(C, S);
   assert_non_null(srv.res);
   assert_string_equal((char *)cli.body, "partial");
-  h2_stream_close(st, 0x8);
+  h2_stream_close(st, H2_CODE_CANCEL);
   pump(C, S);
   assert_int_equal(srv.aborted, 1);
   assert_int_equal(srv.finishes, 0);
@@ -563,13 +563,13 @@ static void test_abort(void **state) {
   assert_non_null(srv.req);
   h2_req_destroy(srv.req, 0);
   pump(C, S);
-  assert_int_equal(cli.rst, 0x8);
+  assert_int_equal(cli.rst, H2_CODE_CANCEL);
   assert_null(srv.req);
   int closes = srv.req_closes;
   h2_header now[] = {H2_HDR(":path", "/now")};
   request(now, 1, H2_END_STREAM);
   pump(C, S);
-  assert_int_equal(cli.rst, 0x2);
+  assert_int_equal(cli.rst, H2_CODE_INTERNAL_ERROR);
   assert_int_equal(srv.req_closes, closes + 1);
   assert_null(srv.req);
   assert_null(srv.res);

@@ -379,7 +379,7 @@ static void test_client_server_loops(void **state) {
   h2_session_destroy(cs, 0);
   assert_true(api_run_until(ls, lcl, &a.session_closes, 1, 3000));
   assert_int_equal(a.closes, before + 1);
-  assert_int_equal(a.last_code, 0x8);
+  assert_int_equal(a.last_code, H2_CODE_CANCEL);
   uint64_t end = api_mono_ms() + 3000;
   while (h2_server_num_sessions(srv) > 0 && api_mono_ms() < end) {
     h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);

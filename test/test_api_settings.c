@@ -196,6 +196,39 @@ static void test_pack_node_vectors(void **state) {
   }
 }
 
+/* H2_CODE_* are the RFC 9113 wire codes (Node's NGHTTP2_* constants):
+ * the negation of the matching h2_err, named by h2_err_rfc_name. */
+static void test_code_constants(void **state) {
+  (void)state;
+  static const struct { uint32_t code; int err; const char *name; } c[] = {
+      {H2_CODE_NO_ERROR, 0, "NO_ERROR"},
+      {H2_CODE_PROTOCOL_ERROR, H2_ERR_PROTOCOL, "PROTOCOL_ERROR"},
+      {H2_CODE_INTERNAL_ERROR, H2_ERR_INTERNAL, "INTERNAL_ERROR"},
+      {H2_CODE_FLOW_CONTROL_ERROR, H2_ERR_FLOW_CONTROL, "FLOW_CONTROL_ERROR"},
+      {H2_CODE_SETTINGS_TIMEOUT, H2_ERR_SETTINGS_TIMEOUT, "SETTINGS_TIMEOUT"},
+      {H2_CODE_STREAM_CLOSED, H2_ERR_STREAM_CLOSED, "STREAM_CLOSED"},
+      {H2_CODE_FRAME_SIZE_ERROR, H2_ERR_FRAME_SIZE, "FRAME_SIZE_ERROR"},
+      {H2_CODE_REFUSED_STREAM, H2_ERR_REFUSED_STREAM, "REFUSED_STREAM"},
+      {H2_CODE_CANCEL, H2_ERR_CANCEL, "CANCEL"},
+      {H2_CODE_COMPRESSION_ERROR, H2_ERR_COMPRESSION, "COMPRESSION_ERROR"},
+      {H2_CODE_CONNECT_ERROR, H2_ERR_CONNECT, "CONNECT_ERROR"},
+      {H2_CODE_ENHANCE_YOUR_CALM, H2_ERR_ENHANCE_YOUR_CALM, "ENHANCE_YOUR_CALM"},
+      {H2_CODE_INADEQUATE_SECURITY, H2_ERR_INADEQUATE_SECURITY, "INADEQUATE_SECURITY"},
+      {H2_CODE_HTTP_1_1_REQUIRED, H2_ERR_HTTP_1_1_REQUIRED, "HTTP_1_1_REQUIRED"},
+  };
+  for (uint32_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+    assert_int_equal(c[i].code, i); /* 0x0 .. 0xd in order */
+    assert_int_equal(c[i].code, h2_err_rfc_code(c[i].err));
+    assert_string_equal(h2_err_rfc_name(c[i].code), c[i].name);
+  }
+  h2_header h[] = {H2_HDR(H2_HEADER_STATUS, "200"), H2_HDR(H2_HEADER_CONTENT_TYPE, "text/plain")};
+  assert_int_equal(h[0].name_len, 7);
+  assert_ptr_equal(h2_header_find(h, 2, "content-type"), &h[1]);
+  assert_string_equal(H2_HEADER_METHOD H2_HEADER_PATH H2_HEADER_SCHEME H2_HEADER_AUTHORITY
+                          H2_HEADER_PROTOCOL H2_HEADER_CONTENT_LENGTH,
+                      ":method:path:scheme:authority:protocolcontent-length");
+}
+
 struct url_case { int line; const char *url; int ok; int tls; const char *host; unsigned port; };
 static const struct url_case url_cases[] = {
   {__LINE__, "https://example.com", 1, 1, "example.com", 443},
@@ -252,6 +285,7 @@ int main(void) {
     cmocka_unit_test(test_validation_messages),
     cmocka_unit_test(test_pack_unpack),
     cmocka_unit_test(test_pack_node_vectors),
+    cmocka_unit_test(test_code_constants),
     cmocka_unit_test(test_authority),
     cmocka_unit_test(test_header_find),
   };

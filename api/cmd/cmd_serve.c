@@ -236,7 +236,7 @@ static void send_result(req *r, h2_serve_result *res) {
       return;
     }
     log_req(r);
-    if (rc == H2_FILE_CANCELLED) h2_stream_close(r->st, 0x2 /* INTERNAL_ERROR */);
+    if (rc == H2_FILE_CANCELLED) h2_stream_close(r->st, H2_CODE_INTERNAL_ERROR);
     return;
   }
   if (body == H2_SERVE_BODY_NONE) {
@@ -296,7 +296,7 @@ static int send_fresh(serve_ctx *ctx, h2_stream *st, const h2_header *m, const h
     /* The request object only carries the log line (and a reset's). */
     req *r = req_new();
     if (!r) {
-      h2_stream_close(st, 0x2);
+      h2_stream_close(st, H2_CODE_INTERNAL_ERROR);
       return 1;
     }
     r->ctx = ctx;
@@ -359,7 +359,7 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
   if (ifr) { q.if_range = ifr->value; q.if_range_len = ifr->value_len; }
   req *r = req_new();
   if (!r) {
-    h2_stream_close(st, 0x2);
+    h2_stream_close(st, H2_CODE_INTERNAL_ERROR);
     return;
   }
   r->ctx = ctx;
@@ -382,7 +382,7 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
     r->up = malloc(sizeof *r->up);
     if (!r->up) {
       h2_stream_on(st, &cbs, r);
-      h2_stream_close(st, 0x2);
+      h2_stream_close(st, H2_CODE_INTERNAL_ERROR);
       return;
     }
     r->up->bytes = 0;
