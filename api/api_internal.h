@@ -9,10 +9,33 @@
 int h2_api_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* h2_parse_authority splits "[scheme://][user@]host[:port][/...]" into
- * |*tls| (1 for https or no scheme, 0 for http), |host| (NUL-terminated,
- * IPv6 without brackets) and |*port| (default 443 / 80). Returns 0 or
+ * |*tls| (1 for https, 0 for http, |default_tls| without a scheme: Node's
+ * options.protocol), |host| (NUL-terminated, IPv6 without brackets) and
+ * |*port| (default 443 / 80 by that scheme). Returns 0 or
  * H2_ERR_INVALID_ARG with a message (h2_last_error_message). */
-int h2_parse_authority(const char *url, int *tls, char *host, size_t host_cap, uint16_t *port);
+int h2_parse_authority(const char *url, int default_tls, int *tls, char *host, size_t host_cap,
+                       uint16_t *port);
+
+/* What one ORIGIN or ALTSVC frame the API sends may hold: the payload
+ * octets (the smallest SETTINGS_MAX_FRAME_SIZE a peer may have) and, for
+ * ORIGIN, the entries. */
+#define H2_ORIGIN_FRAME_MAX_BYTES 16384
+#define H2_ORIGIN_FRAME_MAX_ENTRIES 256
+
+/* h2_origin_from_url_ writes the ASCII serialization of the origin of
+ * |url| (an http:// or https:// URL of visible ASCII characters;
+ * user-info, path, query and fragment dropped; scheme and host lower-cased,
+ * the default port dropped) into |out| (|cap| octets, NUL-terminated).
+ * Returns its length, or H2_ERR_INVALID_ARG with a message that starts
+ * with |what|. */
+int h2_origin_from_url_(const char *what, const char *url, char *out, size_t cap);
+
+/* h2_origins_prepare_ derives the origins of the |n| URLs of |urls| into
+ * |buf| (|cap| octets), pointing o[i] at each and setting l[i] to its
+ * length (arrays of n entries), and checks that they fit one ORIGIN frame
+ * (H2_ORIGIN_FRAME_MAX_*). Returns 0 or H2_ERR_INVALID_ARG (message). */
+int h2_origins_prepare_(const char *what, const char *const *urls, size_t n, char *buf,
+                        size_t cap, const char **o, size_t *l);
 
 /* h2_pool: a per-thread free list of fixed-size objects (pool.c). */
 typedef struct h2_pool {

@@ -89,7 +89,10 @@ int h2_connect(h2_session **out, h2_loop *loop, const char *authority, const h2_
   int tls;
   char host[256];
   uint16_t port;
-  int rc = h2_parse_authority(authority, &tls, host, sizeof host, &port);
+  int rc = opts ? h2_options_validate(opts) : 0;
+  if (rc) return rc;
+  int default_tls = !(opts && opts->protocol && !strcmp(opts->protocol, "http:"));
+  rc = h2_parse_authority(authority, default_tls, &tls, host, sizeof host, &port);
   if (rc) return rc;
   h2_loop_addr addrs[CONNECT_MAX_ADDRS];
   char hp[300];

@@ -223,6 +223,30 @@ typedef struct h2_options {
   int insecure;
   const char *ca_file;
 
+  /* Client only (Node's `protocol`): the scheme h2_connect uses for an
+   * authority without one: "https:" (NULL, the default: TLS) or "http:"
+   * (h2c prior knowledge); anything else is refused by
+   * h2_options_validate. A scheme in the URL wins. */
+  const char *protocol;
+
+  /* Server only (Node's `origins`; clients ignore them): |num_origins|
+   * URLs whose origins (derived as h2_session_origin does: http/https,
+   * visible ASCII, "https://example.com/x" -> "https://example.com") make
+   * up an ORIGIN frame (RFC 8336) queued right after the server's SETTINGS
+   * on every server session, TLS and h2c alike, as Node does (a client,
+   * Node's or ours, ignores ORIGIN on h2c). h2_options_validate checks
+   * them (at most 256, one frame); h2_server_new keeps a copy,
+   * h2_session_new reads them during the call. */
+  const char *const *origins;
+  size_t num_origins;
+
+  /* h2_session_new only: the caller's transport is encrypted (TLS), as
+   * Node's session.encrypted for a TLS socket: h2_session_encrypted
+   * returns 1, h2_session_alpn_protocol "h2", a client's requests default
+   * to :scheme https, and a client honours ORIGIN frames (on_origin, its
+   * origin set), which it ignores on h2c. */
+  int encrypted;
+
   /* Allocator for everything the session's engine allocates (NULL: libc
    * malloc behind a per-thread cache of freed blocks up to 1,032 bytes, at most
    * 8 MiB per thread, which spares busy connections malloc's slow path). */
@@ -294,7 +318,14 @@ typedef struct h2_session_callbacks {
    * the frame was stream-scoped (|stream_id| > 0). */
   void (*on_altsvc)(h2_session *s, const char *alt, size_t alt_len, const char *origin,
                     size_t origin_len, uint32_t stream_id, void *user);
-  /* 'origin' (client): an ORIGIN frame (RFC 8336) with |n| origins. */
+  /* 'origin' (client, TLS sessions only, as Node): an ORIGIN frame (RFC
+   * 8336) on stream 0 with |n| entries: every entry of the frame, as
+   * received (not NUL-terminated; |lens| gives their lengths; malformed
+   * ones included, which the origin set skips). The arrays are valid
+   * during the call. A frame of more than 64 entries needs one allocation
+   * of 16 octets per entry (the frame holds at least 2 per entry); if it
+   * fails, on_origin is not called for that frame (the set is updated all
+   * the same). On h2c the frame is ignored: no call, no origin set. */
   void (*on_origin)(h2_session *s, const char *const *origins, const size_t *lens, size_t n,
                     void *user);
 } h2_session_callbacks;
@@ -412,7 +443,8 @@ size_t h2_server_num_sessions(const h2_server *srv);
 
 /* h2_connect starts a client session to |authority| ("https://host[:port]"
  * or "http://host[:port]"; user-info, path, query and fragment ignored;
- * without a scheme https is assumed). http:// uses h2c prior knowledge.
+ * without a scheme, h2_options.protocol says which: "https:" by default,
+ * or "http:"). http uses h2c prior knowledge.
  * Name resolution is synchronous (getaddrinfo); connecting, the TLS
  * handshake and the preface are asynchronous: on_connect fires when done.
  * The addresses of the name (at most 8) are tried in the resolver's order,
@@ -472,13 +504,34 @@ int h2_session_ping(h2_session *s, const uint8_t *payload, h2_ping_cb cb, void *
 int h2_session_goaway(h2_session *s, uint32_t code, uint32_t last_stream_id,
                       const uint8_t *opaque, size_t opaque_len);
 
-/* h2_session_altsvc (server) sends an ALTSVC frame advertising |alt| (an
- * Alt-Svc field value, e.g. "h2=\":8443\"; ma=60"): for |origin| on stream 0
- * when |stream_id| is 0, else scoped to that stream (|origin| NULL). */
+/* h2_session_altsvc (server; Node's altsvc(alt, originOrStream)) sends an
+ * ALTSVC frame (RFC 7838) advertising |alt| (an Alt-Svc field value, e.g.
+ * "h2=\":8443\"; ma=60", or "clear"; its syntax is not checked, as in
+ * Node), either for an origin on stream 0 (|stream_id| 0) or scoped to a
+ * stream (|origin| NULL or ""); one of the two, never both. |origin| is a
+ * URL whose origin is sent (as h2_session_origin derives it:
+ * "https://Example.com:443/x" sends "https://example.com"); |stream_id|
+ * must name a stream of |s| that is open (not idle, not closed). |alt| may
+ * hold tab, space and visible ASCII but '\\' (Node's ERR_INVALID_CHAR);
+ * 2 + origin + alt octets must fit one frame (16384, Node's
+ * ERR_HTTP2_ALTSVC_LENGTH). Returns 0, H2_ERR_STATE (a client, or the
+ * session is gone), H2_ERR_INVALID_ARG (each rule above, with a message
+ * naming it: h2_last_error_message), H2_ERR_NOMEM. */
 int h2_session_altsvc(h2_session *s, const char *alt, const char *origin, uint32_t stream_id);
 
-/* h2_session_origin (server) sends an ORIGIN frame listing |n| origins
- * ("https://example.com"). */
+/* h2_session_origin (server; Node's origin(...origins)) sends an ORIGIN
+ * frame (RFC 8336) with the origins of the |n| URLs of |origins|: each an
+ * http:// or https:// URL of visible ASCII characters (Node's
+ * ERR_INVALID_CHAR), whose origin is derived as Node's URL does it
+ * (user-info, path, query and fragment dropped, scheme and host
+ * lower-cased, the default port dropped: "https://user@Example.COM:443/a?b"
+ * sends "https://example.com"; a URL without one is Node's
+ * ERR_HTTP2_INVALID_ORIGIN). At most 256 origins, and 2 + length each
+ * within one frame of 16384 octets (Node's ERR_HTTP2_ORIGIN_LENGTH). |n| 0
+ * sends nothing and returns 0 (Node). The strings are read during the call
+ * only. Returns 0, H2_ERR_STATE (a client, or the session is gone),
+ * H2_ERR_INVALID_ARG (message: h2_last_error_message; nothing sent),
+ * H2_ERR_NOMEM. See also h2_options.origins. */
 int h2_session_origin(h2_session *s, const char *const *origins, size_t n);
 
 /* Bounds of a client's origin set: entries (the connection's own included)
@@ -490,12 +543,15 @@ int h2_session_origin(h2_session *s, const char *const *origins, size_t n);
  * §2.3) and points |*out| at its entries, NUL-terminated ASCII
  * serializations of origins (RFC 6454: "scheme://host[:port]", lower case,
  * default port omitted). The first entry is the origin of the connection
- * (from h2_connect's URL; "http://localhost" for h2_session_new sessions);
+ * (from h2_connect's URL; "https://localhost" for h2_session_new sessions);
  * the others are added, once each, from ORIGIN frames the server sent on
  * stream 0, in order of arrival (entries that are not such origins are
  * skipped). Until an ORIGIN frame arrives the set holds the first entry
  * only; the RFC then lets the client treat any origin the connection is
- * authoritative for (certificate) as in the set. The array and strings
+ * authoritative for (certificate) as in the set. Only TLS sessions have
+ * one (Node's originSet is undefined on h2c): unencrypted sessions (h2c,
+ * h2_session_new without h2_options.encrypted) return 0 and ignore ORIGIN
+ * frames. The array and strings
  * belong to |s| and stay valid until |s| processes more input (loop
  * events, h2_session_feed) or is freed; inside on_origin they already
  * include that frame's origins. Server sessions: returns 0, |*out| NULL.
@@ -549,7 +605,7 @@ void h2_session_remote_settings(const h2_session *s, h2_settings *out);
 int h2_session_is_server(const h2_session *s);
 int h2_session_closed(const h2_session *s);     /* close() or destroy() began */
 int h2_session_connecting(const h2_session *s);
-int h2_session_encrypted(const h2_session *s);
+int h2_session_encrypted(const h2_session *s); /* TLS (or h2_options.encrypted) */
 int h2_session_pending_settings_ack(const h2_session *s);
 const char *h2_session_alpn_protocol(const h2_session *s); /* "h2", "h2c", NULL */
 
@@ -664,7 +720,8 @@ typedef struct h2_session_transport {
 } h2_session_transport;
 
 /* h2_session_new creates a session that runs over the caller's transport:
- * |is_server| selects the role. The client preface / server SETTINGS are
+ * |is_server| selects the role; the transport counts as h2c unless
+ * |opts|->encrypted (then https, ALPN "h2", and ORIGIN frames count). The client preface / server SETTINGS are
  * queued at once. on_connect fires right away (the transport is up). |tr|
  * (copied) may be NULL. Free with h2_session_free. */
 int h2_session_new(h2_session **out, int is_server, const h2_options *opts,

@@ -4,9 +4,12 @@
  * §6.2: scheme "://" host [":" port]) and kept normalized (scheme and host
  * lower-cased, a default port dropped, no leading zeros), so the set holds
  * each origin once. Bounded by H2_ORIGIN_SET_MAX_ENTRIES and
- * H2_ORIGIN_SET_MAX_BYTES; what does not fit is dropped. */
+ * H2_ORIGIN_SET_MAX_BYTES; what does not fit is dropped. Also the
+ * checks of the origins a server sends (h2_session_origin, the origins
+ * option, h2_session_altsvc): origins derived from http(s) URLs. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "session_internal.h"
 
@@ -85,6 +88,70 @@ static size_t parse_origin(const uint8_t *p, size_t len, char *out, size_t cap) 
   return o;
 }
 
+int h2_origin_from_url_(const char *what, const char *url, char *out, size_t cap) {
+  if (!url) return h2_api_fail("%s: NULL origin", what);
+  size_t len = strlen(url);
+  for (size_t i = 0; i < len; i++) {
+    uint8_t c = (uint8_t)url[i];
+    if (c <= 0x20 || c >= 0x7f) /* Node's ERR_INVALID_CHAR */
+      return h2_api_fail("%s: '%.200s' has a character that is not visible ASCII (at %zu)", what,
+                         url, i);
+  }
+  const char *sep = strstr(url, "://");
+  size_t sl = sep ? (size_t)(sep - url) : 0;
+  if (!sep || !((sl == 4 && !strncasecmp(url, "http", 4)) || (sl == 5 && !strncasecmp(url, "https", 5))))
+    return h2_api_fail("%s: '%.200s' is not an http:// or https:// URL", what, url);
+  const char *auth = sep + 3;
+  size_t alen = strcspn(auth, "/?#");
+  const char *at = memchr(auth, '@', alen);
+  while (at) { /* user-info is not part of the origin */
+    alen -= (size_t)(at + 1 - auth);
+    auth = at + 1;
+    at = memchr(auth, '@', alen);
+  }
+  char tmp[H2_ORIGIN_FRAME_MAX_BYTES];
+  if (sl + 3 + alen >= sizeof tmp) return h2_api_fail("%s: '%.200s' is too long", what, url);
+  memcpy(tmp, url, sl + 3);
+  memcpy(tmp + sl + 3, auth, alen);
+  size_t olen = parse_origin((const uint8_t *)tmp, sl + 3 + alen, out, cap);
+  if (olen == 0)
+    return h2_api_fail("%s: no valid origin in '%.200s' (or it is too long)", what, url);
+  return (int)olen;
+}
+
+int h2_origins_prepare_(const char *what, const char *const *urls, size_t n, char *buf,
+                        size_t cap, const char **o, size_t *l) {
+  if (n > H2_ORIGIN_FRAME_MAX_ENTRIES)
+    return h2_api_fail("%s: %zu origins, at most %d fit one ORIGIN frame", what, n,
+                       H2_ORIGIN_FRAME_MAX_ENTRIES);
+  if (n && !urls) return h2_api_fail("%s: NULL list", what);
+  size_t used = 0, payload = 0;
+  char one[H2_ORIGIN_FRAME_MAX_BYTES];
+  for (size_t i = 0; i < n; i++) {
+    int r = h2_origin_from_url_(what, urls[i], one, sizeof one);
+    if (r < 0) return r;
+    payload += 2 + (size_t)r;
+    if (payload > H2_ORIGIN_FRAME_MAX_BYTES) /* Node's ERR_HTTP2_ORIGIN_LENGTH */
+      return h2_api_fail("%s: the origins need more than the %d octets of one frame", what,
+                         H2_ORIGIN_FRAME_MAX_BYTES);
+    if ((size_t)r + 1 > cap - used) return h2_api_fail("%s: no room for the origins", what);
+    memcpy(buf + used, one, (size_t)r + 1);
+    o[i] = buf + used;
+    l[i] = (size_t)r;
+    used += (size_t)r + 1;
+  }
+  return 0;
+}
+
+int h2_session_submit_origins_(h2_session *s, const char *const *urls, size_t n) {
+  char buf[H2_ORIGIN_FRAME_MAX_BYTES];
+  const char *o[H2_ORIGIN_FRAME_MAX_ENTRIES];
+  size_t l[H2_ORIGIN_FRAME_MAX_ENTRIES];
+  int rc = h2_origins_prepare_("origin", urls, n, buf, sizeof buf, o, l);
+  if (rc) return rc;
+  return h2_conn_submit_origin(s->conn, o, l, n);
+}
+
 /* Adds |p|/|len| when it parses and is new; silently dropped otherwise. */
 static void add(struct h2_origin_set *set, const uint8_t *p, size_t len) {
   if (set->n == H2_ORIGIN_SET_MAX_ENTRIES) return;
@@ -117,13 +184,42 @@ static struct h2_origin_set *get_set(h2_session *s) {
 }
 
 void h2_session_on_origin_frame_(h2_session *s, const h2_frame *f) {
-  /* RFC 8336 §2.1: ignored on a stream and by servers. */
-  if (s->is_server || f->type != H2_FRAME_ORIGIN || f->ignore || f->hdr.stream_id != 0) return;
+  /* RFC 8336 §2.1: ignored on a stream and by servers; Node honours it on
+   * TLS sessions only (no 'origin' event, no origin set on h2c). */
+  if (s->is_server || f->type != H2_FRAME_ORIGIN || f->ignore || f->hdr.stream_id != 0 ||
+      !h2_session_encrypted(s))
+    return;
   struct h2_origin_set *set = get_set(s);
-  if (!set) return;
   h2_cbs it, one;
+  if (set) {
+    h2_cbs_init(&it, f->u.origin.payload, f->u.origin.payload_len);
+    while (h2_frame_origin_next(&it, &one)) add(set, h2_cbs_data(&one), h2_cbs_len(&one));
+  }
+  if (!s->cbs->on_origin) return;
+  /* Every entry of the frame, as received (after the set was updated, so
+   * the callback sees the new set). Up to 64 on the stack; more (a frame
+   * of n entries holds at least 2n octets) in one block of 16n octets. */
+  const char *so[64];
+  size_t sl[64], cap = 0;
   h2_cbs_init(&it, f->u.origin.payload, f->u.origin.payload_len);
-  while (h2_frame_origin_next(&it, &one)) add(set, h2_cbs_data(&one), h2_cbs_len(&one));
+  while (h2_frame_origin_next(&it, &one)) cap++;
+  const char **o = so;
+  size_t *l = sl;
+  void *block = NULL;
+  if (cap > 64) {
+    block = malloc(cap * (sizeof *o + sizeof *l));
+    if (!block) return; /* documented: no on_origin for this frame */
+    o = block;
+    l = (size_t *)(o + cap);
+  }
+  size_t n = 0;
+  h2_cbs_init(&it, f->u.origin.payload, f->u.origin.payload_len);
+  while (n < cap && h2_frame_origin_next(&it, &one)) {
+    o[n] = (const char *)h2_cbs_data(&one);
+    l[n++] = h2_cbs_len(&one);
+  }
+  s->cbs->on_origin(s, o, l, n, s->user);
+  free(block);
 }
 
 void h2_session_origins_free_(h2_session *s) {
@@ -133,7 +229,7 @@ void h2_session_origins_free_(h2_session *s) {
 
 size_t h2_session_origin_set(h2_session *s, const char *const **out) {
   *out = NULL;
-  if (!s || s->is_server) return 0;
+  if (!s || s->is_server || !h2_session_encrypted(s)) return 0;
   struct h2_origin_set *set = get_set(s);
   if (!set) return 0;
   *out = set->list;

@@ -43,7 +43,29 @@ struct h2_server {
   int freed;            /* h2_server_free done; freed by the last cbs user */
   size_t cbs_users;     /* sessions pointing to cbs.session (until freed) */
   void (*done)(h2_server *srv, void *user);
+  char **origins_copy;  /* opts.origins points here (copy_origins) */
 };
+
+/* The origins option is kept as its derived origins, in one block: the
+ * pointer array, then the strings. */
+static int copy_origins(h2_server *srv) {
+  char buf[H2_ORIGIN_FRAME_MAX_BYTES];
+  const char *o[H2_ORIGIN_FRAME_MAX_ENTRIES];
+  size_t l[H2_ORIGIN_FRAME_MAX_ENTRIES], n = srv->opts.num_origins, bytes = 0;
+  if (h2_origins_prepare_("origins", srv->opts.origins, n, buf, sizeof buf, o, l)) return -1;
+  for (size_t i = 0; i < n; i++) bytes += l[i] + 1;
+  char **list = malloc(n * sizeof *list + bytes);
+  if (!list) return -1;
+  char *p = (char *)(list + n);
+  for (size_t i = 0; i < n; i++) {
+    memcpy(p, o[i], l[i] + 1);
+    list[i] = p;
+    p += l[i] + 1;
+  }
+  srv->origins_copy = list;
+  srv->opts.origins = (const char *const *)list;
+  return 0;
+}
 
 int h2_server_new(h2_server **out, h2_loop *loop, const h2_options *opts,
                   const h2_server_callbacks *cbs, void *user) {
@@ -57,11 +79,20 @@ int h2_server_new(h2_server **out, h2_loop *loop, const h2_options *opts,
   if (opts) {
     srv->opts = *opts;
     srv->has_opts = 1;
+    if (opts->num_origins && copy_origins(srv) != 0) {
+      free(srv);
+      return H2_ERR_NOMEM;
+    }
   }
   if (cbs) srv->cbs = *cbs;
   srv->user = user;
   *out = srv;
   return 0;
+}
+
+static void server_struct_free(h2_server *srv) {
+  free(srv->origins_copy);
+  free(srv);
 }
 
 static void report(h2_server *srv, int err, const char *msg) {
@@ -265,11 +296,11 @@ void h2_server_free(h2_server *srv) {
   }
   /* Sessions still closing use srv->cbs.session: the last one frees srv. */
   srv->freed = 1;
-  if (srv->cbs_users == 0) free(srv);
+  if (srv->cbs_users == 0) server_struct_free(srv);
 }
 
 void h2_server_cbs_unref_(h2_server *srv) {
-  if (--srv->cbs_users == 0 && srv->freed) free(srv);
+  if (--srv->cbs_users == 0 && srv->freed) server_struct_free(srv);
 }
 
 void h2_server_set_timeout(h2_server *srv, uint64_t ms) { srv->timeout_ms = ms; }

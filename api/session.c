@@ -186,20 +186,8 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
                          (const char *)ev->u.altsvc.origin, ev->u.altsvc.origin_len, ev->stream_id,
                          s->user);
       break;
-    case H2_CONN_EV_ORIGIN:
-      h2_session_on_origin_frame_(s, ev->u.origin.frame); /* before on_origin: it sees the new set */
-      if (s->cbs->on_origin) {
-        const char *o[32];
-        size_t l[32], n = 0;
-        h2_cbs it, one;
-        const h2_frame *f = ev->u.origin.frame;
-        h2_cbs_init(&it, f->u.origin.payload, f->u.origin.payload_len);
-        while (n < 32 && h2_frame_origin_next(&it, &one)) {
-          o[n] = (const char *)h2_cbs_data(&one);
-          l[n++] = h2_cbs_len(&one);
-        }
-        s->cbs->on_origin(s, o, l, n, s->user);
-      }
+    case H2_CONN_EV_ORIGIN: /* set, then on_origin (TLS clients only) */
+      h2_session_on_origin_frame_(s, ev->u.origin.frame);
       break;
     case H2_CONN_EV_CONN_ERROR:
       if (!s->errored) {
@@ -435,6 +423,16 @@ int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
     }
     h2_conn_set_trace(s->conn, 1); /* frames are counted from its events */
   }
+  /* Node's `origins`: the first ORIGIN frame, right after our SETTINGS. */
+  if (is_server && opts->num_origins) {
+    int rc = h2_session_submit_origins_(s, opts->origins, opts->num_origins);
+    if (rc) {
+      h2_metrics_session_free_(s);
+      h2_conn_free(s->conn);
+      s->conn = NULL;
+      return rc;
+    }
+  }
   return 0;
 }
 
@@ -448,7 +446,7 @@ int h2_session_new(h2_session **out, int is_server, const h2_options *opts,
     return rc;
   }
   if (tr) s->tr = *tr;
-  snprintf(s->scheme, sizeof s->scheme, "http");
+  snprintf(s->scheme, sizeof s->scheme, "%s", opts && opts->encrypted ? "https" : "http");
   *out = s;
   if (s->cbs->on_connect) s->cbs->on_connect(s, s->user);
   return 0;
@@ -697,20 +695,44 @@ int h2_session_goaway(h2_session *s, uint32_t code, uint32_t last_stream_id,
 
 int h2_session_altsvc(h2_session *s, const char *alt, const char *origin, uint32_t stream_id) {
   if (!s->conn || !s->is_server) return H2_ERR_STATE;
-  if (!alt || (stream_id == 0 && !origin) || (stream_id && origin && *origin))
-    return h2_api_fail("altsvc: give an origin for stream 0, or a stream id without origin");
-  int rc = h2_conn_submit_altsvc(s->conn, stream_id, origin ? origin : "", origin ? strlen(origin) : 0,
-                                 alt, strlen(alt));
+  if (!alt) return h2_api_fail("altsvc: alt is NULL");
+  /* Node's ERR_INVALID_CHAR: tab, space and visible ASCII but backslash. */
+  size_t alen = strlen(alt);
+  for (size_t i = 0; i < alen; i++) {
+    uint8_t c = (uint8_t)alt[i];
+    if (c != '\t' && (c < 0x20 || c > 0x7e || c == '\\'))
+      return h2_api_fail("altsvc: alt has a character other than tab, space and visible ASCII "
+                         "but '\\' (at %zu)", i);
+  }
+  int has_origin = origin && *origin;
+  if (stream_id && has_origin)
+    return h2_api_fail("altsvc: give an origin (stream 0) or a stream id, not both");
+  char o[H2_ORIGIN_FRAME_MAX_BYTES];
+  size_t olen = 0;
+  if (stream_id) {
+    /* Node: the id of an active stream. */
+    h2_stream_state state =
+        stream_id > 0x7fffffffu ? H2_STREAM_IDLE : h2_conn_stream_state(s->conn, stream_id);
+    if (state == H2_STREAM_IDLE || state == H2_STREAM_CLOSED)
+      return h2_api_fail("altsvc: stream %u is not an open stream", stream_id);
+  } else {
+    if (!has_origin) return h2_api_fail("altsvc: give an origin (stream 0) or a stream id");
+    int r = h2_origin_from_url_("altsvc", origin, o, sizeof o); /* ERR_HTTP2_ALTSVC_INVALID_ORIGIN */
+    if (r < 0) return r;
+    olen = (size_t)r;
+  }
+  if (2 + olen + alen > H2_ORIGIN_FRAME_MAX_BYTES) /* Node's ERR_HTTP2_ALTSVC_LENGTH */
+    return h2_api_fail("altsvc: origin and alt need %zu octets, more than one frame's %d",
+                       2 + olen + alen, H2_ORIGIN_FRAME_MAX_BYTES);
+  int rc = h2_conn_submit_altsvc(s->conn, stream_id, o, olen, alt, alen);
   if (rc == 0) h2_session_schedule_flush_(s);
   return rc;
 }
 
 int h2_session_origin(h2_session *s, const char *const *origins, size_t n) {
   if (!s->conn || !s->is_server) return H2_ERR_STATE;
-  size_t lens[64];
-  if (n > 64) return h2_api_fail("origin: at most 64 origins per frame");
-  for (size_t i = 0; i < n; i++) lens[i] = strlen(origins[i]);
-  int rc = h2_conn_submit_origin(s->conn, origins, lens, n);
+  if (n == 0) return 0; /* Node: nothing to send */
+  int rc = h2_session_submit_origins_(s, origins, n);
   if (rc == 0) h2_session_schedule_flush_(s);
   return rc;
 }
@@ -795,12 +817,16 @@ void h2_session_remote_settings(const h2_session *s, h2_settings *out) {
 int h2_session_is_server(const h2_session *s) { return s->is_server; }
 int h2_session_closed(const h2_session *s) { return s->closed; }
 int h2_session_connecting(const h2_session *s) { return s->connecting; }
-int h2_session_encrypted(const h2_session *s) { return s->xp ? h2_xport_encrypted(s->xp) : 0; }
+/* A transport-less session is encrypted when h2_options.encrypted said so
+ * (its scheme is then https). */
+int h2_session_encrypted(const h2_session *s) {
+  return s->xp ? h2_xport_encrypted(s->xp) : !s->loop && !strcmp(s->scheme, "https");
+}
 int h2_session_pending_settings_ack(const h2_session *s) {
   return s->conn ? h2_conn_next_deadline(s->conn) != UINT64_MAX : 0;
 }
 const char *h2_session_alpn_protocol(const h2_session *s) {
-  if (!s->xp) return s->loop ? NULL : "h2c";
+  if (!s->xp) return s->loop ? NULL : h2_session_encrypted(s) ? "h2" : "h2c";
   return h2_xport_encrypted(s->xp) ? "h2" : "h2c";
 }
 void *h2_session_user(const h2_session *s) { return s->user; }

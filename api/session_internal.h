@@ -169,7 +169,12 @@ void h2_session_attach_(h2_session *s, h2_loop *loop, h2_xport *xp);
 extern const h2_xport_events h2_session_xport_events_;
 
 /* origin.c */
+/* h2_session_on_origin_frame_: a client on TLS adds the frame's origins to
+ * its set, then calls on_origin with every entry. */
 void h2_session_on_origin_frame_(h2_session *s, const h2_frame *f);
+/* h2_session_submit_origins_ queues an ORIGIN frame with the origins of
+ * |urls| (checked as h2_origins_prepare_ does). */
+int h2_session_submit_origins_(h2_session *s, const char *const *urls, size_t n);
 void h2_session_origins_free_(h2_session *s);
 
 /* stream.c */

@@ -127,6 +127,15 @@ int h2_options_validate(const h2_options *o) {
     return h2_api_fail("paddingStrategy must be one of H2_PADDING_* (got %d)", o->padding_strategy);
   if (o->padding_strategy == H2_PADDING_CALLBACK && !o->select_padding)
     return h2_api_fail("paddingStrategy H2_PADDING_CALLBACK needs select_padding");
+  if (o->protocol && strcmp(o->protocol, "https:") && strcmp(o->protocol, "http:"))
+    return h2_api_fail("protocol must be \"https:\" or \"http:\" (got \"%.40s\")", o->protocol);
+  if (o->num_origins) {
+    char buf[H2_ORIGIN_FRAME_MAX_BYTES];
+    const char *ov[H2_ORIGIN_FRAME_MAX_ENTRIES];
+    size_t lv[H2_ORIGIN_FRAME_MAX_ENTRIES];
+    int rc = h2_origins_prepare_("origins", o->origins, o->num_origins, buf, sizeof buf, ov, lv);
+    if (rc) return rc;
+  }
   if (o->max_send_header_block_length && o->max_send_header_block_length < 64)
     return h2_api_fail("maxSendHeaderBlockLength must be at least 64 (got %u)",
                        o->max_send_header_block_length);

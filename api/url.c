@@ -4,10 +4,11 @@
 
 #include "api_internal.h"
 
-int h2_parse_authority(const char *url, int *tls, char *host, size_t host_cap, uint16_t *port) {
+int h2_parse_authority(const char *url, int default_tls, int *tls, char *host, size_t host_cap,
+                       uint16_t *port) {
   const char *p = url;
-  *tls = 1;
-  if (!strncmp(p, "https://", 8)) p += 8;
+  *tls = default_tls != 0;
+  if (!strncmp(p, "https://", 8)) { p += 8; *tls = 1; }
   else if (!strncmp(p, "http://", 7)) { p += 7; *tls = 0; }
   else if (strstr(p, "://")) return h2_api_fail("unsupported URL scheme in '%s' (use http:// or https://)", url);
   const char *end = p + strcspn(p, "/?#");

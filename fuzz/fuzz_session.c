@@ -11,7 +11,8 @@
  * in on_stream (server), 0x10 frame trace on, 0x20 sent headers kept,
  * 0x40 (server) requests go through Node's compatibility API (h2_compat.h):
  * the stream ops then act on the h2_req / h2_res of the request, and a
- * request's on_close must come after its response's.
+ * request's on_close must come after its response's; 0x80 the transport
+ * counts as TLS (h2_options.encrypted: a client keeps an origin set).
  *
  * Checked (violations trap): a stream's on_close comes once and nothing
  * comes after it; every write with a callback gets it exactly once; a
@@ -357,6 +358,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   h2_options_default(&o);
   o.enable_metrics = (cfg & 2) != 0;
   o.keep_sent_headers = (cfg & 0x20) != 0;
+  o.encrypted = (cfg & 0x80) != 0; /* a client honours ORIGIN on TLS only */
   if (cfg & 4) {
     o.has_settings = 1;
     h2_settings_default(&o.settings);

@@ -809,7 +809,10 @@ int h2_conn_submit_altsvc(h2_conn *c, uint32_t id, const char *origin, size_t ol
   int r = usable(c);
   if (r) return r;
   if (c->role != H2_CONN_SERVER) return H2_ERR_STATE;
-  if ((olen && !origin) || (vlen && !value) || olen > 65535 || vlen > 16000) return H2_ERR_INVALID_ARG;
+  /* One frame within the smallest MAX_FRAME_SIZE a peer can have. */
+  if ((olen && !origin) || (vlen && !value) || olen > H2_MIN_MAX_FRAME_SIZE ||
+      vlen > H2_MIN_MAX_FRAME_SIZE || 2 + olen + vlen > H2_MIN_MAX_FRAME_SIZE)
+    return H2_ERR_INVALID_ARG;
   h2_cbb b;
   if (h2c_out_begin(c, &b, H2_FRAME_HEADER_LEN + 2 + olen + vlen)) return H2_ERR_NOMEM;
   r = h2_frame_write_altsvc(&b, id, (const uint8_t *)origin, olen, (const uint8_t *)value, vlen);
@@ -829,7 +832,7 @@ int h2_conn_submit_origin(h2_conn *c, const char *const *origins, const size_t *
     h2_cbs_init(&list[i], (const uint8_t *)origins[i], lens[i]);
     total += 2 + lens[i];
   }
-  if (total > 16000) return H2_ERR_INVALID_ARG;
+  if (total > H2_MIN_MAX_FRAME_SIZE) return H2_ERR_INVALID_ARG; /* one frame a peer accepts */
   h2_cbb b;
   if (h2c_out_begin(c, &b, H2_FRAME_HEADER_LEN + total)) return H2_ERR_NOMEM;
   r = h2_frame_write_origin(&b, list, num);

@@ -585,12 +585,15 @@ int32_t h2_conn_submit_push_promise(h2_conn *conn, uint32_t assoc_stream_id,
                                     void *stream_user);
 
 /* h2_conn_submit_altsvc (server) sends ALTSVC on stream 0 with |origin| or
- * on |stream_id| > 0 with an empty origin (RFC 7838). */
+ * on |stream_id| > 0 with an empty origin (RFC 7838). H2_ERR_INVALID_ARG
+ * when the payload (2 + origin + value) exceeds 16384 octets, the smallest
+ * MAX_FRAME_SIZE. */
 int h2_conn_submit_altsvc(h2_conn *conn, uint32_t stream_id, const char *origin, size_t origin_len,
                           const char *value, size_t value_len);
 
 /* h2_conn_submit_origin (server) sends an ORIGIN frame (RFC 8336) listing
- * |num| origins. */
+ * |num| origins (at most 256, 16384 payload octets; else
+ * H2_ERR_INVALID_ARG). The origins are sent as given. */
 int h2_conn_submit_origin(h2_conn *conn, const char *const *origins, const size_t *lens,
                           size_t num);
 

@@ -492,7 +492,10 @@ static void test_push_altsvc_origin_source(void **state) {
   h2_session_callbacks cc = {.on_stream = client_on_stream, .on_altsvc = on_altsvc,
                              .on_origin = on_origin};
   h2_session_callbacks sc = {.on_stream = push_server_on_stream, .on_frame_error = on_frame_error};
-  assert_int_equal(h2_session_new(&p.c, 0, NULL, &cc, &p.cl, NULL), 0);
+  h2_options co;
+  h2_options_default(&co);
+  co.encrypted = 1; /* ORIGIN counts on TLS sessions only */
+  assert_int_equal(h2_session_new(&p.c, 0, &co, &cc, &p.cl, NULL), 0);
   assert_int_equal(h2_session_new(&p.s, 1, NULL, &sc, &p.sl, NULL), 0);
   pump(&p);
   assert_int_equal(h2_session_altsvc(p.s, "h2=\":443\"", "https://a.example", 0), 0);

@@ -207,10 +207,77 @@ static void test_connect_falls_back(void **state) {
   h2_loop_free(ls);
 }
 
+/* Node's options.protocol: "127.0.0.1:PORT" (no scheme) is h2c with
+ * "http:", TLS by default (which an h2c server answers with garbage: the
+ * handshake fails); anything but "http:"/"https:" is refused. */
+static void test_connect_protocol(void **state) {
+  (void)state;
+  h2_loop *ls, *lc;
+  assert_int_equal(h2_loop_new(&ls, NULL), 0);
+  assert_int_equal(h2_loop_new(&lc, NULL), 0);
+  h2_server_callbacks cbs;
+  memset(&cbs, 0, sizeof cbs);
+  cbs.session.on_stream = srv_on_stream;
+  h2_server *srv;
+  assert_int_equal(h2_server_new(&srv, ls, NULL, &cbs, NULL), 0);
+  int li = h2_server_listen(srv, "127.0.0.1", 0, NULL);
+  assert_true(li >= 0);
+  char url[64];
+  snprintf(url, sizeof url, "127.0.0.1:%u", h2_server_port(srv, li));
+  h2_session_callbacks cc;
+  memset(&cc, 0, sizeof cc);
+  cc.on_connect = c_connect;
+  cc.on_error = c_error;
+  cc.on_close = c_close;
+
+  h2_options o;
+  h2_options_default(&o);
+  o.protocol = "ftp:";
+  h2_session *cs = NULL;
+  assert_int_equal(h2_connect(&cs, lc, url, &o, &cc, NULL), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "protocol"));
+  assert_null(cs);
+
+  o.protocol = "http:";
+  cctx c;
+  memset(&c, 0, sizeof c);
+  assert_int_equal(h2_connect(&cs, lc, url, &o, &cc, &c), 0);
+  h2_stream *st;
+  h2_header h[] = {H2_HDR(H2_HEADER_PATH, "/")};
+  assert_int_equal(h2_session_request(cs, &st, h, 1, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st, &cs_cbs, &c);
+  assert_true(api_run_until(ls, lc, &c.closes, 1, 5000));
+  assert_int_equal(c.connects, 1);
+  assert_int_equal(c.responses, 1);
+  assert_int_equal(c.errors, 0);
+  assert_string_equal(h2_session_alpn_protocol(cs), "h2c");
+  h2_session_destroy(cs, H2_CODE_NO_ERROR);
+  assert_true(api_run_until(ls, lc, &c.session_closes, 1, 5000));
+
+  /* The default, "https:": TLS to the h2c port fails. */
+  cctx d;
+  memset(&d, 0, sizeof d);
+  o.protocol = NULL;
+  o.insecure = 1;
+  assert_int_equal(h2_connect(&cs, lc, url, &o, &cc, &d), 0);
+  assert_true(api_run_until(ls, lc, &d.session_closes, 1, 5000));
+  assert_int_equal(d.connects, 0);
+  assert_int_equal(d.errors, 1);
+
+  h2_server_free(srv);
+  for (int i = 0; i < 100 && (h2_loop_alive(ls) || h2_loop_alive(lc)); i++) {
+    h2_loop_run(ls, H2_LOOP_RUN_NOWAIT);
+    h2_loop_run(lc, H2_LOOP_RUN_NOWAIT);
+  }
+  h2_loop_free(lc);
+  h2_loop_free(ls);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_resolve_all),
     cmocka_unit_test(test_connect_falls_back),
+    cmocka_unit_test(test_connect_protocol),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

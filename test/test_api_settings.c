@@ -255,7 +255,7 @@ static void test_authority(void **state) {
     int tls = -1;
     char host[64] = "";
     uint16_t port = 0;
-    int rc = h2_parse_authority(c->url, &tls, host, sizeof host, &port);
+    int rc = h2_parse_authority(c->url, 1, &tls, host, sizeof host, &port);
     if (c->ok) {
       if (rc) fail_msg("line %d: %s rejected: %s", c->line, c->url, h2_last_error_message());
       if (tls != c->tls || strcmp(host, c->host) || port != c->port)
@@ -264,10 +264,28 @@ static void test_authority(void **state) {
       fail_msg("line %d: %s accepted", c->line, c->url);
     }
   }
+  /* Node's options.protocol "http:": a URL without a scheme is h2c, port 80
+   * unless given; a scheme in the URL wins. */
+  static const struct url_case h2c_cases[] = {
+    {__LINE__, "localhost:1234", 1, 0, "localhost", 1234},
+    {__LINE__, "example.com/x", 1, 0, "example.com", 80},
+    {__LINE__, "https://example.com", 1, 1, "example.com", 443},
+    {__LINE__, "http://example.com", 1, 0, "example.com", 80},
+  };
+  for (size_t i = 0; i < sizeof h2c_cases / sizeof h2c_cases[0]; i++) {
+    const struct url_case *c = &h2c_cases[i];
+    int tls = -1;
+    char host[64] = "";
+    uint16_t port = 0;
+    if (h2_parse_authority(c->url, 0, &tls, host, sizeof host, &port))
+      fail_msg("line %d: %s rejected: %s", c->line, c->url, h2_last_error_message());
+    if (tls != c->tls || strcmp(host, c->host) || port != c->port)
+      fail_msg("line %d: %s -> tls=%d host=%s port=%u", c->line, c->url, tls, host, port);
+  }
   char tiny[4];
   int tls;
   uint16_t port;
-  assert_int_equal(h2_parse_authority("http://longhost", &tls, tiny, sizeof tiny, &port),
+  assert_int_equal(h2_parse_authority("http://longhost", 1, &tls, tiny, sizeof tiny, &port),
                    H2_ERR_INVALID_ARG);
 }
 
