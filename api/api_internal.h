@@ -30,12 +30,22 @@ int h2_parse_authority(const char *url, int default_tls, int *tls, char *host, s
  * with |what|. */
 int h2_origin_from_url_(const char *what, const char *url, char *out, size_t cap);
 
-/* h2_origins_prepare_ derives the origins of the |n| URLs of |urls| into
- * |buf| (|cap| octets), pointing o[i] at each and setting l[i] to its
- * length (arrays of n entries), and checks that they fit one ORIGIN frame
- * (H2_ORIGIN_FRAME_MAX_*). Returns 0 or H2_ERR_INVALID_ARG (message). */
-int h2_origins_prepare_(const char *what, const char *const *urls, size_t n, char *buf,
-                        size_t cap, const char **o, size_t *l);
+/* The derived origins of one ORIGIN frame: about 20 KiB, so callers take
+ * it from the heap (h2_origins_prepare_), never the stack: a library call
+ * must not need tens of KiB of stack in an embedder's small-stack thread. */
+typedef struct h2_origin_list {
+  size_t n;
+  const char *o[H2_ORIGIN_FRAME_MAX_ENTRIES]; /* into buf, NUL-terminated */
+  size_t l[H2_ORIGIN_FRAME_MAX_ENTRIES];
+  char buf[H2_ORIGIN_FRAME_MAX_BYTES];
+} h2_origin_list;
+
+/* h2_origins_prepare_ derives the origins of the |n| URLs of |urls| into a
+ * new h2_origin_list (*out, free() it) and checks that they fit one ORIGIN
+ * frame (H2_ORIGIN_FRAME_MAX_*). Returns 0, H2_ERR_INVALID_ARG (message) or
+ * H2_ERR_NOMEM; *out is NULL on error. */
+int h2_origins_prepare_(const char *what, const char *const *urls, size_t n,
+                        h2_origin_list **out);
 
 /* h2_pool: a per-thread free list of fixed-size objects (pool.c). */
 typedef struct h2_pool {

@@ -109,47 +109,71 @@ int h2_origin_from_url_(const char *what, const char *url, char *out, size_t cap
     auth = at + 1;
     at = memchr(auth, '@', alen);
   }
-  char tmp[H2_ORIGIN_FRAME_MAX_BYTES];
-  if (sl + 3 + alen >= sizeof tmp) return h2_api_fail("%s: '%.200s' is too long", what, url);
+  if (sl + 3 + alen >= H2_ORIGIN_FRAME_MAX_BYTES)
+    return h2_api_fail("%s: '%.200s' is too long", what, url);
+  char *tmp = malloc(sl + 3 + alen); /* scheme://authority, without user-info */
+  if (!tmp) return H2_ERR_NOMEM;
   memcpy(tmp, url, sl + 3);
   memcpy(tmp + sl + 3, auth, alen);
   size_t olen = parse_origin((const uint8_t *)tmp, sl + 3 + alen, out, cap);
+  free(tmp);
   if (olen == 0)
     return h2_api_fail("%s: no valid origin in '%.200s' (or it is too long)", what, url);
   return (int)olen;
 }
 
-int h2_origins_prepare_(const char *what, const char *const *urls, size_t n, char *buf,
-                        size_t cap, const char **o, size_t *l) {
+int h2_origins_prepare_(const char *what, const char *const *urls, size_t n,
+                        h2_origin_list **out) {
+  *out = NULL;
   if (n > H2_ORIGIN_FRAME_MAX_ENTRIES)
     return h2_api_fail("%s: %zu origins, at most %d fit one ORIGIN frame", what, n,
                        H2_ORIGIN_FRAME_MAX_ENTRIES);
   if (n && !urls) return h2_api_fail("%s: NULL list", what);
+  h2_origin_list *w = malloc(sizeof *w);
+  char *one = malloc(H2_ORIGIN_FRAME_MAX_BYTES);
+  if (!w || !one) {
+    free(w);
+    free(one);
+    return H2_ERR_NOMEM;
+  }
   size_t used = 0, payload = 0;
-  char one[H2_ORIGIN_FRAME_MAX_BYTES];
-  for (size_t i = 0; i < n; i++) {
-    int r = h2_origin_from_url_(what, urls[i], one, sizeof one);
-    if (r < 0) return r;
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    int r = h2_origin_from_url_(what, urls[i], one, H2_ORIGIN_FRAME_MAX_BYTES);
+    if (r < 0) {
+      rc = r;
+      break;
+    }
     payload += 2 + (size_t)r;
     if (payload > H2_ORIGIN_FRAME_MAX_BYTES) /* Node's ERR_HTTP2_ORIGIN_LENGTH */
-      return h2_api_fail("%s: the origins need more than the %d octets of one frame", what,
-                         H2_ORIGIN_FRAME_MAX_BYTES);
-    if ((size_t)r + 1 > cap - used) return h2_api_fail("%s: no room for the origins", what);
-    memcpy(buf + used, one, (size_t)r + 1);
-    o[i] = buf + used;
-    l[i] = (size_t)r;
-    used += (size_t)r + 1;
+      rc = h2_api_fail("%s: the origins need more than the %d octets of one frame", what,
+                       H2_ORIGIN_FRAME_MAX_BYTES);
+    else if ((size_t)r + 1 > sizeof w->buf - used)
+      rc = h2_api_fail("%s: no room for the origins", what);
+    else {
+      memcpy(w->buf + used, one, (size_t)r + 1);
+      w->o[i] = w->buf + used;
+      w->l[i] = (size_t)r;
+      used += (size_t)r + 1;
+    }
   }
+  free(one);
+  if (rc) {
+    free(w);
+    return rc;
+  }
+  w->n = n;
+  *out = w;
   return 0;
 }
 
 int h2_session_submit_origins_(h2_session *s, const char *const *urls, size_t n) {
-  char buf[H2_ORIGIN_FRAME_MAX_BYTES];
-  const char *o[H2_ORIGIN_FRAME_MAX_ENTRIES];
-  size_t l[H2_ORIGIN_FRAME_MAX_ENTRIES];
-  int rc = h2_origins_prepare_("origin", urls, n, buf, sizeof buf, o, l);
+  h2_origin_list *w;
+  int rc = h2_origins_prepare_("origin", urls, n, &w);
   if (rc) return rc;
-  return h2_conn_submit_origin(s->conn, o, l, n);
+  rc = h2_conn_submit_origin(s->conn, w->o, w->l, n);
+  free(w);
+  return rc;
 }
 
 /* Adds |p|/|len| when it parses and is new; silently dropped otherwise. */

@@ -49,19 +49,22 @@ struct h2_server {
 /* The origins option is kept as its derived origins, in one block: the
  * pointer array, then the strings. */
 static int copy_origins(h2_server *srv) {
-  char buf[H2_ORIGIN_FRAME_MAX_BYTES];
-  const char *o[H2_ORIGIN_FRAME_MAX_ENTRIES];
-  size_t l[H2_ORIGIN_FRAME_MAX_ENTRIES], n = srv->opts.num_origins, bytes = 0;
-  if (h2_origins_prepare_("origins", srv->opts.origins, n, buf, sizeof buf, o, l)) return -1;
-  for (size_t i = 0; i < n; i++) bytes += l[i] + 1;
+  h2_origin_list *w;
+  size_t n = srv->opts.num_origins, bytes = 0;
+  if (h2_origins_prepare_("origins", srv->opts.origins, n, &w)) return -1;
+  for (size_t i = 0; i < n; i++) bytes += w->l[i] + 1;
   char **list = malloc(n * sizeof *list + bytes);
-  if (!list) return -1;
+  if (!list) {
+    free(w);
+    return -1;
+  }
   char *p = (char *)(list + n);
   for (size_t i = 0; i < n; i++) {
-    memcpy(p, o[i], l[i] + 1);
+    memcpy(p, w->o[i], w->l[i] + 1);
     list[i] = p;
-    p += l[i] + 1;
+    p += w->l[i] + 1;
   }
+  free(w);
   srv->origins_copy = list;
   srv->opts.origins = (const char *const *)list;
   return 0;

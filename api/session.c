@@ -707,7 +707,7 @@ int h2_session_altsvc(h2_session *s, const char *alt, const char *origin, uint32
   int has_origin = origin && *origin;
   if (stream_id && has_origin)
     return h2_api_fail("altsvc: give an origin (stream 0) or a stream id, not both");
-  char o[H2_ORIGIN_FRAME_MAX_BYTES];
+  char *o = NULL; /* the derived origin (heap: it may be 16 KiB) */
   size_t olen = 0;
   if (stream_id) {
     /* Node: the id of an active stream. */
@@ -717,14 +717,21 @@ int h2_session_altsvc(h2_session *s, const char *alt, const char *origin, uint32
       return h2_api_fail("altsvc: stream %u is not an open stream", stream_id);
   } else {
     if (!has_origin) return h2_api_fail("altsvc: give an origin (stream 0) or a stream id");
-    int r = h2_origin_from_url_("altsvc", origin, o, sizeof o); /* ERR_HTTP2_ALTSVC_INVALID_ORIGIN */
-    if (r < 0) return r;
+    if (!(o = malloc(H2_ORIGIN_FRAME_MAX_BYTES))) return H2_ERR_NOMEM;
+    int r = h2_origin_from_url_("altsvc", origin, o, H2_ORIGIN_FRAME_MAX_BYTES); /* ERR_HTTP2_ALTSVC_INVALID_ORIGIN */
+    if (r < 0) {
+      free(o);
+      return r;
+    }
     olen = (size_t)r;
   }
-  if (2 + olen + alen > H2_ORIGIN_FRAME_MAX_BYTES) /* Node's ERR_HTTP2_ALTSVC_LENGTH */
+  if (2 + olen + alen > H2_ORIGIN_FRAME_MAX_BYTES) { /* Node's ERR_HTTP2_ALTSVC_LENGTH */
+    free(o);
     return h2_api_fail("altsvc: origin and alt need %zu octets, more than one frame's %d",
                        2 + olen + alen, H2_ORIGIN_FRAME_MAX_BYTES);
-  int rc = h2_conn_submit_altsvc(s->conn, stream_id, o, olen, alt, alen);
+  }
+  int rc = h2_conn_submit_altsvc(s->conn, stream_id, o ? o : "", olen, alt, alen);
+  free(o);
   if (rc == 0) h2_session_schedule_flush_(s);
   return rc;
 }

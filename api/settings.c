@@ -2,6 +2,7 @@
  * clear messages, pack/unpack to the SETTINGS payload form. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -130,11 +131,10 @@ int h2_options_validate(const h2_options *o) {
   if (o->protocol && strcmp(o->protocol, "https:") && strcmp(o->protocol, "http:"))
     return h2_api_fail("protocol must be \"https:\" or \"http:\" (got \"%.40s\")", o->protocol);
   if (o->num_origins) {
-    char buf[H2_ORIGIN_FRAME_MAX_BYTES];
-    const char *ov[H2_ORIGIN_FRAME_MAX_ENTRIES];
-    size_t lv[H2_ORIGIN_FRAME_MAX_ENTRIES];
-    int rc = h2_origins_prepare_("origins", o->origins, o->num_origins, buf, sizeof buf, ov, lv);
+    h2_origin_list *w;
+    int rc = h2_origins_prepare_("origins", o->origins, o->num_origins, &w);
     if (rc) return rc;
+    free(w);
   }
   if (o->max_send_header_block_length && o->max_send_header_block_length < 64)
     return h2_api_fail("maxSendHeaderBlockLength must be at least 64 (got %u)",
