@@ -25,6 +25,9 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 else
 BUILD ?= build
 SANFLAGS :=
+# gcc's per-function stack report (.su beside each object), read by the
+# stack check in test/run.sh; not under the sanitizers (their frames differ).
+STACKFLAGS := -fstack-usage
 endif
 
 CC ?= cc
@@ -38,7 +41,7 @@ BSSL_LIB ?= /usr/lib/$(shell gcc -print-multiarch 2>/dev/null || echo x86_64-lin
 BSSL_LDFLAGS := -L$(BSSL_LIB) -Wl,-rpath,$(BSSL_LIB) -lssl -lcrypto
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
-BASE_CFLAGS := -std=c11 $(WARN) $(OPT) -g -fno-strict-aliasing -MMD -MP $(SANFLAGS)
+BASE_CFLAGS := -std=c11 $(WARN) $(OPT) -g -fno-strict-aliasing -MMD -MP $(STACKFLAGS) $(SANFLAGS)
 CORE_CFLAGS := $(BASE_CFLAGS) -Ihpack -Ih2core
 SYS_CFLAGS  := $(BASE_CFLAGS) -D_GNU_SOURCE -Ihpack -Ih2core -Ievloop -Itls -Iapi -Iapi/cmd -I$(BSSL_INC)
 LDLIBS_ALL  := $(BSSL_LDFLAGS) -lpthread -lm

@@ -54,6 +54,24 @@ if [ -z "$ONLY" ] || [ "$ONLY" = unit ]; then
     pass=$((pass + p)); fail=$((fail + f))
     [ "$f" = 0 ] || failed_names="$failed_names $name"
   done
+  # Stack frames of the libraries: every build writes gcc's -fstack-usage
+  # report (.su) beside each object. A library function must not need more
+  # than STACK_LIMIT octets of stack or an unbounded (dynamic) frame: an
+  # embedder may call it from a thread with a small stack.
+  STACK_LIMIT=${STACK_LIMIT:-16384}
+  su=$(ls "$BUILD"/obj/hpack/*.su "$BUILD"/obj/h2core/*.su "$BUILD"/obj/evloop/*.su \
+         "$BUILD"/obj/tls/*.su "$BUILD"/obj/api/*.su 2>/dev/null)
+  if [ -n "$su" ]; then
+    echo "== stack_check (library frames at most $STACK_LIMIT octets, none unbounded)"
+    big=$(cat $su | awk -F'\t' -v lim="$STACK_LIMIT" '$2 + 0 > lim || $3 == "dynamic" { print }')
+    if [ -z "$big" ]; then
+      echo "largest: $(cat $su | sort -t"$(printf '\t')" -k2 -n -r | head -n 1)"
+      count stack_check 0
+    else
+      echo "$big"
+      count stack_check 1
+    fi
+  fi
   if [ -x "$BUILD/libc_check" ]; then
     echo "== libc_check (libh2core.a links with libc only)"
     "$BUILD/libc_check"; count libc_check $?
