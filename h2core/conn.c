@@ -354,6 +354,16 @@ int h2c_conn_error(h2_conn *c, int err, const char *msg) {
   return c->fatal_err;
 }
 
+int h2c_not_sent_conn(h2_conn *c, uint8_t type, int err) {
+  h2_conn_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = H2_CONN_EV_FRAME_NOT_SENT;
+  ev.u.not_sent.frame_type = type;
+  ev.u.not_sent.err = err;
+  (void)h2c_emit_known(c, &ev);
+  return h2c_conn_error(c, err, "out of memory");
+}
+
 int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal) {
   h2_conn_event ev;
   memset(&ev, 0, sizeof ev);

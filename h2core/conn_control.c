@@ -80,7 +80,7 @@ int h2c_on_settings(h2_conn *c, const h2_frame *f) {
   if (r < 0) return r;
   update_prio_mode(c);
   r = h2c_send_settings_ack(c);
-  if (r) return h2c_conn_error(c, r, "out of memory");
+  if (r) return h2c_not_sent_conn(c, H2_FRAME_SETTINGS, r);
   h2_conn_event ev;
   memset(&ev, 0, sizeof ev);
   ev.type = H2_CONN_EV_SETTINGS;
@@ -107,7 +107,7 @@ int h2c_on_ping(h2_conn *c, const h2_frame *f) {
   if (!h2_ratelim_take(&c->rl, H2_RL_PING, 1, c->now)) return h2c_limit(c, H2_CONN_LIMIT_PING_RATE, 0, 1);
   if (!control_queue_ok(c)) return h2c_limit(c, H2_CONN_LIMIT_CONTROL_QUEUE, c->num_control, 1);
   int r = h2c_send_ping(c, H2_FLAG_ACK, f->u.ping.opaque);
-  if (r) return h2c_conn_error(c, r, "out of memory");
+  if (r) return h2c_not_sent_conn(c, H2_FRAME_PING, r);
   ev.type = H2_CONN_EV_PING;
   return h2c_emit(c, &ev);
 }

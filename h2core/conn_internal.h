@@ -298,6 +298,10 @@ h2c_rare *h2c_rare_get(h2_conn *c);
 void h2c_rare_release(h2_conn *c);
 int h2c_conn_error(h2_conn *c, int err, const char *msg);
 int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal);
+/* h2c_not_sent_conn reports a connection-level frame of |type| that could
+ * not be queued (H2_CONN_EV_FRAME_NOT_SENT, stream 0), then fails the
+ * connection with |err|. Returns the connection error. */
+int h2c_not_sent_conn(h2_conn *c, uint8_t type, int err);
 void *h2c_alloc(h2_conn *c, size_t n);
 void h2c_free(h2_conn *c, void *p);
 

@@ -193,6 +193,45 @@ static size_t choose_pad(h2_conn *c, uint32_t id, size_t len, size_t room) {
   return pad > max ? max : pad;
 }
 
+/* over_peer_list: 1 when the header list |f| exceeds the peer's
+ * SETTINGS_MAX_HEADER_LIST_SIZE (name + value + 32 per field, RFC 9113
+ * §6.5.2). */
+static int over_peer_list(const h2_conn *c, const h2_hpack_field *f, size_t n) {
+  uint32_t max = c->remote.max_header_list_size;
+  if (max == H2_CONN_UNLIMITED) return 0;
+  uint64_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    total += (uint64_t)f[i].name_len + f[i].value_len + 32;
+    if (total > max) return 1;
+  }
+  return 0;
+}
+
+/* trailers_not_sent: the trailers of |s| could not be encoded (|err|; the
+ * block is already dropped): H2_CONN_EV_FRAME_NOT_SENT, then RST_STREAM
+ * INTERNAL_ERROR unless the application reset the stream itself from the
+ * callback. Returns 0 or an error that ends the connection. */
+static int trailers_not_sent(h2_conn *c, h2_stream *s, int err) {
+  uint32_t id = s->id;
+  h2_conn_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = H2_CONN_EV_FRAME_NOT_SENT;
+  ev.stream_id = id;
+  ev.stream_user = s->user;
+  ev.u.not_sent.frame_type = H2_FRAME_HEADERS;
+  ev.u.not_sent.err = err;
+  ev.u.not_sent.rst_code = 0x2; /* INTERNAL_ERROR */
+  int r = h2c_emit_known(c, &ev);
+  if (r) return r;
+  s = h2c_stream(c, id);
+  if (!s || s->resetting) return 0;
+  r = h2c_send_rst(c, id, 0x2);
+  if (r) return r;
+  s->resetting = 1;
+  h2c_ready_update(c, s);
+  return 0;
+}
+
 /* DATA payloads up to this size are copied behind their frame header
  * instead of being referenced as their own output segment. */
 #define SMALL_DATA_COPY 256
@@ -308,12 +347,16 @@ static int produce_one(h2_conn *c, h2_stream *s) {
       return 0;
     }
   } else if (s->trailers) {
-    int r = h2c_send_header_block(c, id, H2_FRAME_HEADERS, 0, H2_FLAG_END_STREAM | H2_FLAG_END_HEADERS,
-                                  NULL, s->trailers, s->num_trailers);
+    /* The peer may have lowered its header list limit since the submit. */
+    int r = over_peer_list(c, s->trailers, s->num_trailers)
+                ? H2_ERR_LIMIT
+                : h2c_send_header_block(c, id, H2_FRAME_HEADERS, 0,
+                                        H2_FLAG_END_STREAM | H2_FLAG_END_HEADERS, NULL, s->trailers,
+                                        s->num_trailers);
     h2c_free(c, s->trailers);
     s->trailers = NULL;
     s->num_trailers = 0;
-    if (r) return r;
+    if (r) return trailers_not_sent(c, s, r);
     h2_prio_charge(c->prio, id, 0);
     s->end_sent_queued = 1;
     s->tx_phase = PHASE_TRAILERS;
@@ -415,6 +458,7 @@ int32_t h2_conn_submit_request(h2_conn *c, const h2_hpack_field *fields, size_t 
   h2_http_check chk;
   r = check_fields(c, H2_HTTP_REQUEST, fields, num_fields, end_stream, &chk);
   if (r) return r;
+  if (over_peer_list(c, fields, num_fields)) return H2_ERR_LIMIT;
   uint32_t id = c->next_local_id;
   h2_stream *s = h2c_stream_new(c, id, 1, H2_STREAM_OPEN);
   if (!s) return H2_ERR_NOMEM;
@@ -476,6 +520,7 @@ int h2_conn_submit_response(h2_conn *c, uint32_t id, const h2_hpack_field *field
   r = check_fields(c, H2_HTTP_RESPONSE, fields, n, end_stream, &chk);
   if (r) return r;
   if (c->cfg.validate_http && h2_http_check_is_info(&chk)) return H2_ERR_INVALID_ARG;
+  if (over_peer_list(c, fields, n)) return H2_ERR_LIMIT;
   if (s->state == H2_STREAM_RESERVED_LOCAL && c->remote.max_concurrent_streams != H2_CONN_UNLIMITED &&
       c->num_local >= c->remote.max_concurrent_streams)
     return H2_ERR_REFUSED_STREAM;
@@ -509,6 +554,7 @@ int h2_conn_submit_info(h2_conn *c, uint32_t id, const h2_hpack_field *fields, s
   r = check_fields(c, H2_HTTP_RESPONSE, fields, n, 0, &chk);
   if (r) return r;
   if (c->cfg.validate_http && !h2_http_check_is_info(&chk)) return H2_ERR_INVALID_ARG;
+  if (over_peer_list(c, fields, n)) return H2_ERR_LIMIT;
   r = h2c_send_header_block(c, id, H2_FRAME_HEADERS, 0, H2_FLAG_END_HEADERS, NULL, fields, n);
   if (r) return r;
   s->tx_phase = PHASE_INFO;
@@ -523,6 +569,7 @@ int h2_conn_submit_trailers(h2_conn *c, uint32_t id, const h2_hpack_field *field
   h2_http_check chk;
   r = check_fields(c, H2_HTTP_TRAILERS, fields, n, 1, &chk);
   if (r) return r;
+  if (over_peer_list(c, fields, n)) return H2_ERR_LIMIT;
   size_t bytes = n * sizeof(h2_hpack_field);
   for (size_t i = 0; i < n; i++) {
     if (fields[i].name_len > (1u << 24) || fields[i].value_len > (1u << 24)) return H2_ERR_INVALID_ARG;
@@ -788,6 +835,7 @@ int32_t h2_conn_submit_push_promise(h2_conn *c, uint32_t assoc, const h2_hpack_f
   h2_http_check chk;
   r = check_fields(c, H2_HTTP_PUSH_REQUEST, fields, n, 1, &chk);
   if (r) return r;
+  if (over_peer_list(c, fields, n)) return H2_ERR_LIMIT;
   uint32_t id = c->next_local_id;
   h2_stream *s = h2c_stream_new(c, id, 1, H2_STREAM_RESERVED_LOCAL);
   if (!s) return H2_ERR_NOMEM;

@@ -267,6 +267,22 @@ typedef enum h2_conn_event_type {
   H2_CONN_EV_ALTSVC,
   /* ORIGIN received (u.origin); client only. */
   H2_CONN_EV_ORIGIN,
+  /* A frame could not be sent (u.not_sent: its type and the reason; Node's
+   * 'frameError'). DATA frames are never reported: a DATA frame that
+   * cannot be produced ends the connection (CONN_ERROR). Two cases:
+   *   stream_id > 0, from h2_conn_output: the trailers of h2_conn_submit_
+   *     trailers, encoded when their turn comes, no longer fit the peer's
+   *     SETTINGS_MAX_HEADER_LIST_SIZE (lowered since the submit:
+   *     H2_ERR_LIMIT) or could not be encoded (H2_ERR_NOMEM). The block is
+   *     dropped and, unless the application resets the stream from the
+   *     callback, the engine resets it with RST_STREAM u.not_sent.rst_code
+   *     (INTERNAL_ERROR): STREAM_RESET (remote 0) and STREAM_CLOSED follow
+   *     once that is written.
+   *   stream_id 0, from h2_conn_recv: a SETTINGS ACK or PING ACK the peer
+   *     is owed could not be queued (H2_ERR_NOMEM); the connection error
+   *     (CONN_ERROR, GOAWAY INTERNAL_ERROR if it can be queued) follows at
+   *     once. */
+  H2_CONN_EV_FRAME_NOT_SENT,
 } h2_conn_event_type;
 
 /* Header block categories (u.headers.category). */
@@ -363,6 +379,12 @@ typedef struct h2_conn_event {
     struct {
       const h2_frame *frame; /* iterate with h2_frame_origin_next */
     } origin;
+    struct {
+      uint8_t frame_type; /* H2_FRAME_HEADERS, H2_FRAME_SETTINGS, H2_FRAME_PING */
+      int err;            /* negative h2_err: why */
+      uint32_t rst_code;  /* stream_id > 0: the RST_STREAM code the engine
+                             resets the stream with (INTERNAL_ERROR); 0 */
+    } not_sent;
   } u;
 } h2_conn_event;
 
@@ -465,6 +487,13 @@ uint64_t h2_conn_next_deadline(const h2_conn *conn);
 #define H2_CONN_DATA_END_STREAM 0x1 /* END_STREAM on the last DATA frame */
 #define H2_CONN_DATA_COPY 0x2       /* copy |data| now (else referenced) */
 
+/* Header blocks we send are held to the peer's SETTINGS_MAX_HEADER_LIST_SIZE
+ * (RFC 9113 §6.5.2: the sum over the fields of name + value + 32 octets):
+ * the submit calls below refuse a larger list with H2_ERR_LIMIT and change
+ * nothing. Trailers are checked again when they are encoded (see
+ * H2_CONN_EV_FRAME_NOT_SENT). Until the peer's SETTINGS arrive there is no
+ * limit. */
+
 /* h2_conn_submit_request (client) opens a new stream with the request
  * |fields| (:method, :scheme, :authority, :path first; validated like
  * received ones, H2_ERR_INVALID_ARG if malformed; the fields are encoded at
@@ -473,15 +502,16 @@ uint64_t h2_conn_next_deadline(const h2_conn *conn);
  * stored as the stream's user pointer. Returns the new stream id (> 0) or:
  * H2_ERR_STATE (server, or GOAWAY sent/received), H2_ERR_REFUSED_STREAM
  * (the peer's MAX_CONCURRENT_STREAMS is reached: retry after a stream
- * closes), H2_ERR_LIMIT (stream ids exhausted, memory limit),
- * H2_ERR_NOMEM. */
+ * closes), H2_ERR_LIMIT (stream ids exhausted, memory limit, the peer's
+ * header list limit), H2_ERR_NOMEM. */
 int32_t h2_conn_submit_request(h2_conn *conn, const h2_hpack_field *fields, size_t num_fields,
                                const h2_frame_prio *prio, int end_stream, void *stream_user);
 
 /* h2_conn_submit_response (server) sends the final response HEADERS
  * (:status >= 200 first) on the peer-opened |stream_id|. H2_ERR_NOT_FOUND
  * (no such stream), H2_ERR_STATE (already responded / our side ended),
- * H2_ERR_INVALID_ARG (malformed fields), H2_ERR_NOMEM. */
+ * H2_ERR_INVALID_ARG (malformed fields), H2_ERR_LIMIT (over the peer's
+ * header list limit), H2_ERR_NOMEM. */
 int h2_conn_submit_response(h2_conn *conn, uint32_t stream_id, const h2_hpack_field *fields,
                             size_t num_fields, int end_stream);
 
@@ -491,7 +521,9 @@ int h2_conn_submit_info(h2_conn *conn, uint32_t stream_id, const h2_hpack_field 
                         size_t num_fields);
 
 /* h2_conn_submit_trailers sends trailers (no pseudo-headers) with
- * END_STREAM after the queued DATA. Errors as submit_response. */
+ * END_STREAM after the queued DATA (the fields are copied; they are encoded
+ * when their turn comes, and H2_CONN_EV_FRAME_NOT_SENT reports a block that
+ * cannot be encoded then). Errors as submit_response. */
 int h2_conn_submit_trailers(h2_conn *conn, uint32_t stream_id, const h2_hpack_field *fields,
                             size_t num_fields);
 
@@ -579,7 +611,8 @@ int h2_conn_submit_priority_update(h2_conn *conn, uint32_t stream_id, const char
  * promised (even) stream id, now reserved (local); send its response with
  * h2_conn_submit_response. Errors: H2_ERR_STATE (the peer disabled push,
  * we are a client, |assoc_stream_id| is itself pushed or not open),
- * H2_ERR_INVALID_ARG, H2_ERR_REFUSED_STREAM (peer's concurrency limit). */
+ * H2_ERR_INVALID_ARG, H2_ERR_REFUSED_STREAM (peer's concurrency limit),
+ * H2_ERR_LIMIT (stream ids, memory, the peer's header list limit). */
 int32_t h2_conn_submit_push_promise(h2_conn *conn, uint32_t assoc_stream_id,
                                     const h2_hpack_field *fields, size_t num_fields,
                                     void *stream_user);

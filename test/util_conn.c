@@ -307,6 +307,10 @@ int tc_cb(h2_conn *c, const h2_conn_event *ev, void *user) {
     case H2_CONN_EV_PRIORITY: printfb(b, "PRIORITY s=%u\n", ev->stream_id); break;
     case H2_CONN_EV_ALTSVC: printfb(b, "ALTSVC s=%u\n", ev->stream_id); break;
     case H2_CONN_EV_ORIGIN: printfb(b, "ORIGIN\n"); break;
+    case H2_CONN_EV_FRAME_NOT_SENT:
+      printfb(b, "NOT_SENT s=%u type=%u err=%d rst=%u\n", ev->stream_id, ev->u.not_sent.frame_type,
+              ev->u.not_sent.err, ev->u.not_sent.rst_code);
+      break;
     default: break;
   }
   return 0;
