@@ -228,11 +228,65 @@ static int before_settings_full(const h2_session *s) {
   return h2_conn_num_streams(s->conn, 1) >= max;
 }
 
+/* 1 when the peer's MAX_CONCURRENT_STREAMS lets one more request open. */
+static int peer_has_room(const h2_session *s) {
+  uint32_t max = h2_conn_remote_settings(s->conn)->max_concurrent_streams;
+  return max == H2_CONN_UNLIMITED || h2_conn_num_streams(s->conn, 1) < max;
+}
+
+void h2_stream_queue_ready_(h2_stream *st) {
+  h2_session *s = st->s;
+  st->ready_queued = 1;
+  st->ready_next = NULL;
+  if (s->ready_tail) s->ready_tail->ready_next = st;
+  else s->ready_head = st;
+  s->ready_tail = st;
+}
+
+void h2_stream_unqueue_ready_(h2_stream *st) {
+  if (!st->ready_queued) return;
+  h2_session *s = st->s;
+  h2_stream **pp = &s->ready_head, *prev = NULL;
+  while (*pp && *pp != st) {
+    prev = *pp;
+    pp = &(*pp)->ready_next;
+  }
+  if (*pp) {
+    *pp = st->ready_next;
+    if (s->ready_tail == st) s->ready_tail = prev;
+  }
+  st->ready_queued = 0;
+  st->ready_next = NULL;
+}
+
+void h2_session_fire_ready_(h2_session *s) {
+  /* One at a time from the head: a callback may close or open streams
+   * (which changes the queue) or start a nested flush. */
+  while (s->ready_head && !s->engine_depth) {
+    h2_stream *st = s->ready_head;
+    s->ready_head = st->ready_next;
+    if (!s->ready_head) s->ready_tail = NULL;
+    st->ready_queued = 0;
+    st->ready_next = NULL;
+    if (st->closed || st->rst_sent || !st->cbs.on_ready) continue;
+    st->outstanding++; /* alive through the callback, even if it closes */
+    st->cbs.on_ready(st, st->user);
+    h2_stream_unhold_(st);
+  }
+}
+
 void h2_session_start_pending_(h2_session *s) {
   while (s->pend_head && s->conn) {
     h2_stream *st = s->pend_head;
     h2_pending_req *p = st->pend;
     if (!s->closed && before_settings_full(s)) return;
+    if (!s->closed && peer_has_room(s) && h2_check_send_size_(s, p->f, p->n) != 0) {
+      /* Its turn, but the peer lowered its header list limit while it
+       * waited: it cannot be sent (on_frame_error, then closed). */
+      h2_stream_drop_pending_(st);
+      h2_stream_frame_error_(st, H2_FRAME_HEADERS, H2_ERR_LIMIT);
+      continue;
+    }
     int32_t id = s->closed ? H2_ERR_STATE
                            : h2_conn_submit_request(s->conn, p->f, p->n, p->has_prio ? &p->prio : NULL,
                                                     p->end, st);
@@ -245,6 +299,7 @@ void h2_session_start_pending_(h2_session *s) {
     }
     st->id = (uint32_t)id;
     st->headers_sent = 1;
+    h2_stream_queue_ready_(st);
     h2_stream_writable_(st); /* writes made while it waited */
     h2_session_schedule_flush_(s);
   }
@@ -278,7 +333,9 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
     if (user_f[i].name_len == 7 && !memcmp(user_f[i].name, ":method", 7)) continue;
     f[k++] = user_f[i];
   }
-  int rc = h2_check_send_size_(s, f, k, 0);
+  /* Too large a request is refused here: no stream exists yet, so there
+   * is nothing to report on_frame_error about. */
+  int rc = h2_check_send_size_(s, f, k);
   if (rc) return rc;
   h2_stream *st = h2_stream_new_(s, 0);
   if (!st) return H2_ERR_NOMEM;
@@ -320,6 +377,7 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
   if (kept) h2_sent_attach_(st, H2_SENT_HEADERS, kept);
   st->id = (uint32_t)id;
   st->headers_sent = id > 0;
+  if (id > 0) h2_stream_queue_ready_(st); /* on_ready once the caller has set it */
   st->wait_trailers = (flags & H2_WAIT_FOR_TRAILERS) != 0;
   if (end) {
     st->local_ended = 1;

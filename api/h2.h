@@ -178,11 +178,14 @@ typedef struct h2_options {
   uint32_t max_header_list_pairs;          /* 0 = 128; min 4 */
   uint32_t max_outstanding_pings;          /* 0 = 10 */
   uint32_t max_send_header_block_length;   /* 0 = 64 KiB: an outbound header
-                                              list larger than this (names +
-                                              values + 32 per field, an upper
-                                              bound of its HPACK size) is
-                                              refused (H2_ERR_LIMIT) and
-                                              reported with on_frame_error */
+                                              list larger than this, or than
+                                              the peer's MAX_HEADER_LIST_SIZE
+                                              (names + values + 32 per field,
+                                              an upper bound of its HPACK
+                                              size), is refused (H2_ERR_LIMIT):
+                                              on a stream, on_frame_error and
+                                              the stream is closed (see
+                                              h2_stream_callbacks) */
   uint32_t peer_max_concurrent_streams;    /* 0 = 100: client requests in
                                               flight before the peer's first
                                               SETTINGS (more wait) */
@@ -302,8 +305,20 @@ typedef struct h2_session_callbacks {
    * once the streams it may still finish are done. */
   void (*on_goaway)(h2_session *s, uint32_t error_code, uint32_t last_stream_id,
                     const uint8_t *opaque, size_t opaque_len, void *user);
-  /* 'frameError': a frame could not be sent (stream_id 0: the session goes
-   * down right after). */
+  /* 'frameError': a frame could not be sent. |type| is its frame type
+   * (H2_FRAME_HEADERS = 1, ...), |err| the reason (negative h2_err),
+   * |stream_id| the stream it belonged to:
+   *   > 0: the stream's own on_frame_error ran just before this one, and
+   *        the stream is then closed (see h2_stream_callbacks.on_frame_error).
+   *   0:   a frame of the connection itself (a SETTINGS or PING ACK the
+   *        engine could not queue: H2_ERR_NOMEM). As in Node, the session
+   *        is destroyed right after: on_error (the connection error,
+   *        GOAWAY INTERNAL_ERROR when it can still be written), its streams'
+   *        on_close, then on_close (a session over the caller's transport:
+   *        once h2_session_pending has nothing more to hand out).
+   * Calls that refuse a header block before any stream exists for it
+   * (h2_session_request, h2_stream_push: H2_ERR_LIMIT) report nothing
+   * here: the return value says it, and no stream or session changes. */
   void (*on_frame_error)(h2_session *s, unsigned type, int err, uint32_t stream_id,
                          void *user);
   /* 'timeout': no activity for the h2_session_set_timeout period. */
@@ -361,6 +376,33 @@ typedef struct h2_stream_callbacks {
   void (*on_aborted)(h2_stream *st, void *user);
   /* 'timeout': no activity for the h2_stream_set_timeout period. */
   void (*on_timeout)(h2_stream *st, void *user);
+  /* 'ready' (client requests only): the request got its stream id
+   * (h2_stream_id is non-zero from now on). Runs once, never from inside
+   * h2_session_request (callbacks are set after it returns): a request
+   * that opens at once gets it when the session next writes (for a
+   * session still connecting: after on_connect), before its HEADERS
+   * reach the transport; a request that had to wait (the peer's
+   * MAX_CONCURRENT_STREAMS, or peer_max_concurrent_streams before its
+   * SETTINGS) gets it when a stream closes or SETTINGS make room and it
+   * opens, after the writes made while it waited were queued. A request
+   * closed or reset before then, or one that never opens (REFUSED_STREAM),
+   * gets no on_ready. Node emits 'ready' from request() itself when the
+   * session is connected, where no listener can see it yet. */
+  void (*on_ready)(h2_stream *st, void *user);
+  /* 'frameError': a frame of this stream could not be sent: |type| (1 =
+   * HEADERS), |err| (H2_ERR_LIMIT: the header list, name + value + 32 per
+   * field, is over maxSendHeaderBlockLength or the peer's
+   * SETTINGS_MAX_HEADER_LIST_SIZE; H2_ERR_NOMEM: trailers the engine could
+   * not encode), |stream_id| (0 for a request still waiting for its id).
+   * Reported both synchronously, from inside the h2_stream_respond /
+   * h2_stream_additional_headers / h2_stream_send_trailers call that then
+   * returns the error, and from output (trailers that no longer fit a
+   * limit the peer lowered after they were queued). The session's
+   * on_frame_error follows (not for a stream without an id), then the
+   * stream is closed: RST_STREAM INTERNAL_ERROR (2) if it has an id, and
+   * on_close with rst_code 2 (unless a callback closed it first with its
+   * own code). Nothing of the refused block is sent. */
+  void (*on_frame_error)(h2_stream *st, unsigned type, int err, uint32_t stream_id, void *user);
   /* 'error': the stream failed (RST from the peer with a non-zero code,
    * frame error, ...). on_close follows. */
   void (*on_error)(h2_stream *st, int err, void *user);
@@ -478,9 +520,15 @@ typedef struct h2_priority {
  * session is up). When the peer's MAX_CONCURRENT_STREAMS is reached the
  * request waits (h2_stream_id 0; writes, end and priority are kept) and
  * opens, in order, as streams close; if it can never open (GOAWAY, close)
- * it closes with REFUSED_STREAM (7), safe to retry. Returns 0, H2_ERR_STATE
- * (not a client session, or closing), H2_ERR_INVALID_ARG (bad header),
- * H2_ERR_LIMIT (stream ids exhausted), H2_ERR_NOMEM. */
+ * it closes with REFUSED_STREAM (7), safe to retry. The stream's on_ready
+ * tells when it has its id. Returns 0, H2_ERR_STATE (not a client session,
+ * or closing), H2_ERR_INVALID_ARG (bad header), H2_ERR_LIMIT (stream ids
+ * exhausted, or the header list is over maxSendHeaderBlockLength or the
+ * peer's SETTINGS_MAX_HEADER_LIST_SIZE: no stream is made and no
+ * on_frame_error runs; Node would return a stream and report 'frameError'
+ * on it), H2_ERR_NOMEM. A waiting request whose headers stop fitting
+ * because the peer lowered its limit gets its stream's on_frame_error
+ * (stream_id 0) and closes with INTERNAL_ERROR. */
 int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, size_t n,
                        unsigned flags, const h2_priority *prio);
 
@@ -760,11 +808,15 @@ void h2_stream_on(h2_stream *st, const h2_stream_callbacks *cbs, void *user);
 
 /* h2_stream_respond (server) sends the response headers (:status required,
  * numeric, 200..599). |flags|: H2_END_STREAM (no body), H2_WAIT_FOR_TRAILERS.
- * Returns 0, H2_ERR_STATE (already responded / closed), H2_ERR_INVALID_ARG. */
+ * Returns 0, H2_ERR_STATE (already responded / closed), H2_ERR_INVALID_ARG,
+ * H2_ERR_LIMIT (the header list is over maxSendHeaderBlockLength or the
+ * peer's SETTINGS_MAX_HEADER_LIST_SIZE: nothing is sent, on_frame_error
+ * ran and the stream is being reset with INTERNAL_ERROR). */
 int h2_stream_respond(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags);
 
 /* h2_stream_additional_headers (server) sends an informational 1xx block
- * before the response. */
+ * before the response. Errors as h2_stream_respond (H2_ERR_LIMIT: frame
+ * error, the stream is reset). */
 int h2_stream_additional_headers(h2_stream *st, const h2_header *hdrs, size_t n);
 
 /* h2_stream_write queues |len| bytes (not copied: keep them valid until |cb|
@@ -811,7 +863,13 @@ int h2_stream_set_source_ex(h2_stream *st, h2_source_read_fn read, void (*releas
 int h2_stream_end(h2_stream *st);
 
 /* h2_stream_send_trailers sends trailers (no pseudo-headers) with
- * END_STREAM after the queued data. */
+ * END_STREAM after the queued data. Returns 0, H2_ERR_STATE,
+ * H2_ERR_INVALID_ARG, H2_ERR_WOULD_BLOCK (writes are still held: call it
+ * again after on_drain), H2_ERR_LIMIT (the block is over
+ * maxSendHeaderBlockLength or the peer's SETTINGS_MAX_HEADER_LIST_SIZE:
+ * on_frame_error ran and the stream is being reset with INTERNAL_ERROR;
+ * a block that only stops fitting when its turn comes is reported the
+ * same way, from output). */
 int h2_stream_send_trailers(h2_stream *st, const h2_header *hdrs, size_t n);
 
 /* h2_stream_close resets the stream with RST_STREAM |code| (Node's
@@ -836,7 +894,11 @@ int h2_stream_priority(h2_stream *st, const h2_priority *prio);
 
 /* h2_stream_push (server) promises a pushed stream with request headers
  * |hdrs| on |st| and returns it in |*out| (respond on it like on a
- * request). H2_ERR_STATE when the client disabled push or |st| is pushed. */
+ * request). H2_ERR_STATE when the client disabled push or |st| is pushed;
+ * H2_ERR_LIMIT when the promised request's header list is over
+ * maxSendHeaderBlockLength or the peer's SETTINGS_MAX_HEADER_LIST_SIZE
+ * (refused before the pushed stream exists: no on_frame_error, |st|
+ * untouched). */
 int h2_stream_push(h2_stream *st, h2_stream **out, const h2_header *hdrs, size_t n);
 
 /* h2_stream_pause stops automatic consumption of received data (the peer

@@ -189,6 +189,20 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
     case H2_CONN_EV_ORIGIN: /* set, then on_origin (TLS clients only) */
       h2_session_on_origin_frame_(s, ev->u.origin.frame);
       break;
+    case H2_CONN_EV_FRAME_NOT_SENT:
+      if (ev->stream_id == 0) {
+        /* A frame of the connection itself: the engine fails the
+         * connection right after (CONN_ERROR); the session is destroyed
+         * (Node's frameError on stream 0 shuts the session down). */
+        if (s->cbs->on_frame_error)
+          s->cbs->on_frame_error(s, ev->u.not_sent.frame_type, ev->u.not_sent.err, 0, s->user);
+        s->closed = 1;
+        s->destroyed = 1;
+        if (!s->destroy_code) s->destroy_code = 0x2;
+      } else if (st) {
+        h2_stream_frame_error_(st, ev->u.not_sent.frame_type, ev->u.not_sent.err);
+      }
+      break;
     case H2_CONN_EV_CONN_ERROR:
       if (!s->errored) {
         s->errored = 1;
@@ -213,6 +227,10 @@ static void arm_timer(h2_session *s);
 
 static void flush_loop(h2_session *s) {
   if (!s->conn || !s->xp || s->transport_gone || !h2_xport_is_open(s->xp)) return;
+  if (s->ready_head) {
+    h2_session_fire_ready_(s); /* before their HEADERS go out */
+    if (!s->conn || !s->xp || s->transport_gone || !h2_xport_is_open(s->xp)) return;
+  }
   h2_iov iov[MAX_IOV];
   struct iovec v[MAX_IOV];
   int rounds = 0;
@@ -584,6 +602,10 @@ const uint8_t *h2_session_pending(h2_session *s, size_t *len) {
   *len = 0;
   s->want_write_notified = 0;
   if (!s->conn || s->engine_depth) return NULL;
+  if (s->ready_head) {
+    h2_session_fire_ready_(s); /* before their HEADERS go out */
+    if (!s->conn) return NULL;
+  }
   h2_iov iov[1];
   s->engine_depth++;
   int n = h2_conn_output(s->conn, iov, 1, s->now);

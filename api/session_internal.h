@@ -36,7 +36,7 @@ struct h2_stream {
   unsigned paused : 1, headers_sent : 1, local_ended : 1, remote_ended : 1,
       wait_trailers : 1, end_after_headers : 1, aborted : 1, closed : 1, is_push : 1,
       end_pending : 1, trailers_sent : 1, want_trailers_fired : 1, rst_sent : 1,
-      close_pending : 1;
+      close_pending : 1, ready_queued : 1;
   uint32_t rst_code;
   size_t buffered;         /* bytes written and not yet released */
   int need_drain;
@@ -57,6 +57,7 @@ struct h2_stream {
    * MAX_CONCURRENT_STREAMS (id 0 until it starts) */
   struct h2_pending_req *pend;
   h2_stream *pend_next;
+  h2_stream *ready_next;   /* client: waiting for its on_ready (ready_queued) */
   uint16_t weight;         /* RFC 7540 weight last set either way; 0 = 16 */
   h2_smetrics_ *m;         /* with h2_options.enable_metrics only */
   h2_sent_ *sent;          /* with h2_options.keep_sent_headers only */
@@ -115,6 +116,7 @@ struct h2_session {
   /* state */
   h2_stream *streams;      /* live streams */
   h2_stream *pend_head, *pend_tail; /* client: requests waiting to start */
+  h2_stream *ready_head, *ready_tail; /* client: started, on_ready not yet run */
   uint32_t num_timed_streams; /* streams with a timeout set */
   uint32_t destroy_code;
   h2_ping_rec *pings;      /* H2_MAX_PINGS entries, allocated by the first ping */
@@ -183,6 +185,9 @@ void h2_stream_on_closed_(h2_stream *st, uint32_t code);
 void h2_stream_released_(h2_write_rec *w, int sent);
 void h2_stream_writable_(h2_stream *st);
 void h2_stream_maybe_free_(h2_stream *st);
+/* h2_stream_unhold_ ends a st->outstanding++ hold around a callback: a
+ * stream that closed meanwhile gets its on_close now. */
+void h2_stream_unhold_(h2_stream *st);
 /* h2_stream_discard_ drops a stream that never started (no callbacks): it
  * is unlinked from its session and freed. */
 void h2_stream_discard_(h2_stream *st);
@@ -199,9 +204,17 @@ int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t aren
 size_t h2_fields_bytes_(const h2_hpack_field *f, size_t n);
 void h2_fields_copy_(h2_hpack_field *out, char *bytes, const h2_hpack_field *f, size_t n);
 
-/* h2_check_send_size_ refuses (H2_ERR_LIMIT, on_frame_error) an outbound
- * header list above maxSendHeaderBlockLength. */
-int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n, uint32_t stream_id);
+/* h2_check_send_size_ returns 0, or H2_ERR_LIMIT (message set, nothing
+ * reported) for an outbound header list (name + value + 32 per field) above
+ * maxSendHeaderBlockLength or the peer's SETTINGS_MAX_HEADER_LIST_SIZE. */
+int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n);
+
+/* h2_stream_frame_error_: a frame of |type| for |st| could not be sent
+ * (|err|): the stream's on_frame_error, the session's (only when |st| has
+ * an id: 0 there means a connection-level frame), then the stream is
+ * closed with INTERNAL_ERROR (RST_STREAM when it has an id) unless a
+ * callback closed it. */
+void h2_stream_frame_error_(h2_stream *st, unsigned type, int err);
 
 /* client.c */
 /* h2_session_start_pending_ opens waiting requests while the peer allows
@@ -213,6 +226,15 @@ void h2_stream_drop_pending_(h2_stream *st);
 /* h2_stream_set_pending_prio_ replaces the priority a waiting request will
  * be opened with. */
 void h2_stream_set_pending_prio_(h2_stream *st, const h2_frame_prio *p);
+/* h2_stream_queue_ready_: the request |st| just got its id; its on_ready
+ * runs at the session's next flush (h2_session_fire_ready_).
+ * h2_stream_unqueue_ready_ forgets it (the stream closes first). */
+void h2_stream_queue_ready_(h2_stream *st);
+void h2_stream_unqueue_ready_(h2_stream *st);
+/* h2_session_fire_ready_ runs on_ready for the queued streams, in the
+ * order they got their ids; not while the engine is running (then the
+ * next flush does it). */
+void h2_session_fire_ready_(h2_session *s);
 
 /* server.c */
 void h2_server_session_gone_(h2_server *srv, h2_session *s);

@@ -54,6 +54,7 @@ static void unlink_stream(h2_stream *st) {
 
 void h2_stream_discard_(h2_stream *st) {
   st->closed = 1;
+  h2_stream_unqueue_ready_(st);
   unlink_stream(st);
   h2_metrics_stream_free_(st);
   h2_sent_free_(st);
@@ -95,6 +96,7 @@ void h2_stream_on_closed_(h2_stream *st, uint32_t code) {
   st->closed = 1;
   if (st->m) h2_metrics_stream_closed_(st);
   h2_stream_drop_pending_(st);
+  h2_stream_unqueue_ready_(st);
   st->rst_code = code;
   if (st->timeout_ms) {
     st->s->num_timed_streams--;
@@ -111,6 +113,11 @@ void h2_stream_on_closed_(h2_stream *st, uint32_t code) {
     return;
   }
   deliver_close(st);
+}
+
+void h2_stream_unhold_(h2_stream *st) {
+  st->outstanding--;
+  if (st->closed && st->close_pending && st->outstanding == 0) deliver_close(st);
 }
 
 void h2_stream_released_(h2_write_rec *w, int sent) {
@@ -312,15 +319,22 @@ int h2_stream_send_trailers(h2_stream *st, const h2_header *hdrs, size_t n) {
     st->end_pending = 0;
     return h2_stream_end(st);
   }
-  rc = h2_check_send_size_(st->s, f, (size_t)m, st->id);
-  if (rc) return rc;
+  rc = h2_check_send_size_(st->s, f, (size_t)m);
+  if (rc) {
+    h2_stream_frame_error_(st, H2_FRAME_HEADERS, rc);
+    return rc;
+  }
   submit_held(st);
   if (st->held || !st->id) return H2_ERR_WOULD_BLOCK;
   h2_sent_block_ *kept = NULL;
   if (st->s->keep_sent && (rc = h2_sent_prepare_(st, f, (size_t)m, &kept)) != 0) return rc;
   rc = h2_conn_submit_trailers(st->s->conn, st->id, f, (size_t)m);
-  if (rc) free(kept);
-  else if (kept) h2_sent_attach_(st, H2_SENT_TRAILERS, kept);
+  if (rc) {
+    free(kept);
+    if (rc == H2_ERR_LIMIT) h2_stream_frame_error_(st, H2_FRAME_HEADERS, rc);
+    return rc;
+  }
+  if (kept) h2_sent_attach_(st, H2_SENT_TRAILERS, kept);
   if (rc == 0) {
     st->trailers_sent = 1;
     st->local_ended = 1;
@@ -416,14 +430,28 @@ int h2_fields_prepare_(h2_hpack_field *out, size_t cap, char *arena, size_t aren
   return (int)k;
 }
 
-int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n, uint32_t stream_id) {
+int h2_check_send_size_(h2_session *s, const h2_hpack_field *f, size_t n) {
   size_t limit = s->max_send_header_block_length;
+  size_t peer = s->conn ? h2_conn_remote_settings(s->conn)->max_header_list_size : H2_CONN_UNLIMITED;
   size_t total = 0;
   for (size_t i = 0; i < n; i++) total += f[i].name_len + f[i].value_len + 32;
-  if (total <= limit) return 0;
-  if (s->cbs->on_frame_error) s->cbs->on_frame_error(s, H2_FRAME_HEADERS, H2_ERR_LIMIT, stream_id, s->user);
-  h2_api_fail("header block of %zu bytes exceeds maxSendHeaderBlockLength %zu", total, limit);
+  if (total <= limit && (peer == H2_CONN_UNLIMITED || total <= peer)) return 0;
+  if (total > limit)
+    h2_api_fail("header block of %zu bytes exceeds maxSendHeaderBlockLength %zu", total, limit);
+  else
+    h2_api_fail("header block of %zu bytes exceeds the peer's SETTINGS_MAX_HEADER_LIST_SIZE %zu",
+                total, peer);
   return H2_ERR_LIMIT;
+}
+
+void h2_stream_frame_error_(h2_stream *st, unsigned type, int err) {
+  h2_session *s = st->s;
+  uint32_t id = st->id;
+  st->outstanding++; /* alive through the callbacks, even if one closes it */
+  if (!st->closed && st->cbs.on_frame_error) st->cbs.on_frame_error(st, type, err, id, st->user);
+  if (id && s->cbs->on_frame_error) s->cbs->on_frame_error(s, type, err, id, s->user);
+  h2_stream_close(st, 0x2 /* INTERNAL_ERROR */);
+  h2_stream_unhold_(st);
 }
 
 int h2_stream_respond(h2_stream *st, const h2_header *hdrs, size_t n, unsigned flags) {
@@ -441,13 +469,17 @@ int h2_stream_respond(h2_stream *st, const h2_header *hdrs, size_t n, unsigned f
     count++;
   }
   int end = (flags & H2_END_STREAM) != 0;
-  int rc = h2_check_send_size_(st->s, fields, count, st->id);
-  if (rc) return rc;
+  int rc = h2_check_send_size_(st->s, fields, count);
+  if (rc) {
+    h2_stream_frame_error_(st, H2_FRAME_HEADERS, rc);
+    return rc;
+  }
   h2_sent_block_ *kept = NULL;
   if (st->s->keep_sent && (rc = h2_sent_prepare_(st, fields, count, &kept)) != 0) return rc;
   rc = h2_conn_submit_response(st->s->conn, st->id, fields, count, end);
   if (rc) {
     free(kept);
+    if (rc == H2_ERR_LIMIT) h2_stream_frame_error_(st, H2_FRAME_HEADERS, rc);
     return rc;
   }
   if (kept) h2_sent_attach_(st, H2_SENT_HEADERS, kept);
@@ -468,8 +500,11 @@ int h2_stream_additional_headers(h2_stream *st, const h2_header *hdrs, size_t n)
   char arena[ARENA];
   int m = h2_fields_prepare_(f, MAX_FIELDS, arena, sizeof arena, hdrs, n);
   if (m < 0) return m;
-  int rc = h2_check_send_size_(st->s, f, (size_t)m, st->id);
-  if (rc) return rc;
+  int rc = h2_check_send_size_(st->s, f, (size_t)m);
+  if (rc) {
+    h2_stream_frame_error_(st, H2_FRAME_HEADERS, rc);
+    return rc;
+  }
   h2_sent_block_ *kept = NULL;
   if (st->s->keep_sent && (rc = h2_sent_prepare_(st, f, (size_t)m, &kept)) != 0) return rc;
   rc = h2_conn_submit_info(st->s->conn, st->id, f, (size_t)m);
@@ -478,6 +513,7 @@ int h2_stream_additional_headers(h2_stream *st, const h2_header *hdrs, size_t n)
     h2_session_schedule_flush_(st->s);
   } else {
     free(kept);
+    if (rc == H2_ERR_LIMIT) h2_stream_frame_error_(st, H2_FRAME_HEADERS, rc);
   }
   return rc;
 }
@@ -529,7 +565,9 @@ int h2_stream_push(h2_stream *st, h2_stream **out, const h2_header *hdrs, size_t
   char arena[ARENA];
   int m = h2_fields_prepare_(f, MAX_FIELDS, arena, sizeof arena, hdrs, n);
   if (m < 0) return m;
-  int rc = h2_check_send_size_(st->s, f, (size_t)m, st->id);
+  /* Refused here, before the promised stream exists: nothing reported,
+   * |st| untouched. */
+  int rc = h2_check_send_size_(st->s, f, (size_t)m);
   if (rc) return rc;
   h2_stream *ns = h2_stream_new_(st->s, 0);
   if (!ns) return H2_ERR_NOMEM;
