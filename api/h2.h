@@ -864,8 +864,10 @@ int h2_stream_end(h2_stream *st);
 
 /* h2_stream_send_trailers sends trailers (no pseudo-headers) with
  * END_STREAM after the queued data. Returns 0, H2_ERR_STATE,
- * H2_ERR_INVALID_ARG, H2_ERR_WOULD_BLOCK (writes are still held: call it
- * again after on_drain), H2_ERR_LIMIT (the block is over
+ * H2_ERR_INVALID_ARG, H2_ERR_WOULD_BLOCK (earlier writes are still held
+ * back, or the request has no stream id yet (see on_ready): nothing was
+ * queued, call it again once they went out, e.g. from a write's
+ * completion callback), H2_ERR_LIMIT (the block is over
  * maxSendHeaderBlockLength or the peer's SETTINGS_MAX_HEADER_LIST_SIZE:
  * on_frame_error ran and the stream is being reset with INTERNAL_ERROR;
  * a block that only stops fitting when its turn comes is reported the
