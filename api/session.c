@@ -852,7 +852,7 @@ int h2_session_encrypted(const h2_session *s) {
   return s->xp ? h2_xport_encrypted(s->xp) : !s->loop && !strcmp(s->scheme, "https");
 }
 int h2_session_pending_settings_ack(const h2_session *s) {
-  return s->conn ? h2_conn_next_deadline(s->conn) != UINT64_MAX : 0;
+  return s->conn ? h2_conn_pending_settings(s->conn) != 0 : 0;
 }
 const char *h2_session_alpn_protocol(const h2_session *s) {
   if (!s->xp) return s->loop ? NULL : h2_session_encrypted(s) ? "h2" : "h2c";

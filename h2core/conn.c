@@ -104,6 +104,8 @@ void h2_conn_config_init(h2_conn_config *cfg, h2_conn_role role) {
   cfg->max_memory = 16u << 20;
   cfg->output_high_water = OUTPUT_HIGH_WATER_DEFAULT;
   cfg->settings_timeout_ms = 10000;
+  cfg->preface_timeout_ms = 10000;
+  cfg->header_block_timeout_ms = 10000;
   cfg->max_control_queue = 10000;
   cfg->max_settings_entries = 32;
   cfg->settings_burst = 100;
@@ -162,7 +164,7 @@ static int send_initial_settings(h2_conn *c, const h2_conn_settings *s) {
   h2c_rare *rare = h2c_rare_get(c);
   if (!rare) return H2_ERR_NOMEM;
   rare->pend[0] = *s;
-  rare->pend_sent_ms[0] = UINT64_MAX; /* set by the first call that brings a time */
+  rare->pend_sent_ms[0] = UINT64_MAX; /* set by the first h2_conn_output */
   c->num_pend = 1;
   return h2c_send_settings(c, e, n);
 }
@@ -188,7 +190,8 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
   h2_conn *c = h2_mem_malloc(mem, sizeof *c);
   if (!c) return NULL;
   memset(c, 0, sizeof *c);
-  c->role = role;
+  c->role = (uint8_t)role;
+  c->in_since = UINT64_MAX;
   c->cfg = (h2c_cfg){
       .send_queue_limit = cfg->send_queue_limit,
       .max_memory = cfg->max_memory,
@@ -197,6 +200,8 @@ h2_conn *h2_conn_new(h2_conn_role role, const h2_conn_config *cfg, const h2_mem 
       .header_padding_cb = cfg->header_padding_cb,
       .padding_user = cfg->padding_user,
       .settings_timeout_ms = cfg->settings_timeout_ms,
+      .preface_timeout_ms = cfg->preface_timeout_ms,
+      .header_block_timeout_ms = cfg->header_block_timeout_ms,
       .max_control_queue = cfg->max_control_queue,
       .max_settings_entries = cfg->max_settings_entries,
       .max_continuations = cfg->max_continuations,
@@ -329,12 +334,16 @@ int h2c_emit_known(h2_conn *c, h2_conn_event *ev) {
 }
 
 int h2c_conn_error(h2_conn *c, int err, const char *msg) {
+  return h2c_conn_fail(c, err, err < 0 ? h2_err_rfc_code(err) : 0x2, 1, msg);
+}
+
+int h2c_conn_fail(h2_conn *c, int err, uint32_t code, int goaway, const char *msg) {
   if (c->fatal) return c->fatal_err;
   c->fatal = 1;
   c->fatal_err = err < 0 ? err : H2_ERR_INTERNAL;
   c->in_state = IN_DEAD;
-  uint32_t code = h2_err_rfc_code(c->fatal_err);
-  if (c->goaway_sent != 2) {
+  if (!goaway) code = 0;
+  if (goaway && c->goaway_sent != 2) {
     c->goaway_sent = 2;
     c->goaway_sent_last = c->last_peer_id;
     size_t dl = msg ? strlen(msg) : 0;
@@ -379,7 +388,8 @@ int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal) {
 
 void h2c_touch(h2_conn *c, uint64_t now_ms) {
   if (now_ms > c->now) c->now = now_ms;
-  if (c->num_pend && c->rare->pend_sent_ms[0] == UINT64_MAX) c->rare->pend_sent_ms[0] = now_ms;
+  /* A server's preface clock starts at the first time it is given. */
+  if (c->in_since == UINT64_MAX && c->role == H2_CONN_SERVER) c->in_since = now_ms;
 }
 
 h2c_rare *h2c_rare_get(h2_conn *c) {
@@ -398,17 +408,61 @@ void h2c_rare_release(h2_conn *c) {
   c->rare = NULL;
 }
 
-uint64_t h2_conn_next_deadline(const h2_conn *c) {
+static uint64_t add_sat(uint64_t t, uint32_t ms) { return t > UINT64_MAX - 1 - ms ? UINT64_MAX - 1 : t + ms; }
+
+/* The input phases with a deadline, which never overlap (no HEADERS can
+ * come before the first SETTINGS): a server's preface (the client magic and
+ * its first SETTINGS frame, counted from the first now_ms), and a header
+ * block in progress (from the frame header of its HEADERS/PUSH_PROMISE until
+ * the frame with END_HEADERS has been processed). */
+#define PHASE_IN_NONE 0
+#define PHASE_IN_PREFACE 1
+#define PHASE_IN_HEADER_BLOCK 2
+static int input_phase(const h2_conn *c) {
+  if (c->fatal || c->eof || c->goaway_sent == 2 || c->in_since == UINT64_MAX) return PHASE_IN_NONE;
+  if (c->role == H2_CONN_SERVER && !c->got_remote_settings) return PHASE_IN_PREFACE;
+  if (c->expect_cont ||
+      (c->in_state == IN_PAYLOAD && (c->fh.type == H2_FRAME_HEADERS || c->fh.type == H2_FRAME_PUSH_PROMISE)))
+    return PHASE_IN_HEADER_BLOCK;
+  return PHASE_IN_NONE;
+}
+
+static uint64_t input_deadline(const h2_conn *c) {
+  switch (input_phase(c)) {
+    case PHASE_IN_PREFACE:
+      return c->cfg.preface_timeout_ms ? add_sat(c->in_since, c->cfg.preface_timeout_ms) : UINT64_MAX;
+    case PHASE_IN_HEADER_BLOCK:
+      return c->cfg.header_block_timeout_ms ? add_sat(c->in_since, c->cfg.header_block_timeout_ms) : UINT64_MAX;
+    default: return UINT64_MAX;
+  }
+}
+
+static uint64_t settings_deadline(const h2_conn *c) {
   if (!c->cfg.settings_timeout_ms || c->num_pend == 0 || c->fatal || c->rare->pend_sent_ms[0] == UINT64_MAX)
     return UINT64_MAX;
-  return c->rare->pend_sent_ms[0] + c->cfg.settings_timeout_ms;
+  return add_sat(c->rare->pend_sent_ms[0], c->cfg.settings_timeout_ms);
 }
+
+uint64_t h2_conn_next_deadline(const h2_conn *c) {
+  uint64_t s = settings_deadline(c), i = input_deadline(c);
+  return i < s ? i : s;
+}
+
+uint32_t h2_conn_pending_settings(const h2_conn *c) { return c->num_pend; }
 
 int h2_conn_timeout(h2_conn *c, uint64_t now_ms) {
   if (c->in_cb) return H2_ERR_STATE;
   h2c_touch(c, now_ms);
   if (c->fatal) return 0;
-  if (now_ms >= h2_conn_next_deadline(c))
+  if (now_ms >= input_deadline(c)) {
+    if (input_phase(c) == PHASE_IN_HEADER_BLOCK)
+      return h2c_conn_fail(c, H2_ERR_TIMEOUT, 0xb /* ENHANCE_YOUR_CALM */, 1, "header block not completed in time");
+    if (c->preface_got < H2_CLIENT_PREFACE_LEN) /* maybe no HTTP/2 peer at all: no GOAWAY (RFC 9113 3.4) */
+      return h2c_conn_fail(c, H2_ERR_TIMEOUT, 0, 0, "connection preface not received in time");
+    return h2c_conn_fail(c, H2_ERR_TIMEOUT, 0x1 /* PROTOCOL_ERROR */, 1,
+                         "connection preface SETTINGS not received in time");
+  }
+  if (now_ms >= settings_deadline(c))
     return h2c_conn_error(c, H2_ERR_SETTINGS_TIMEOUT, "SETTINGS not acknowledged in time");
   return 0;
 }

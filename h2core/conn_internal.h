@@ -168,6 +168,8 @@ typedef struct h2c_cfg {
   size_t (*header_padding_cb)(void *padding_user, uint32_t stream_id, size_t frag_len, size_t max_pad);
   void *padding_user;
   uint32_t settings_timeout_ms;
+  uint32_t preface_timeout_ms;
+  uint32_t header_block_timeout_ms;
   uint32_t max_control_queue;
   uint32_t max_settings_entries;
   uint32_t max_continuations;
@@ -196,8 +198,11 @@ struct h2_conn {
   h2_conn_event_cb cb;
   void *user;
   uint64_t now; /* last now_ms seen */
-  h2_conn_role role;
-  int in_cb;  /* nesting guard */
+  /* When the input phase with a deadline began (conn.c, input_deadline):
+   * the server's first now_ms for the preface, else the time the HEADERS
+   * or PUSH_PROMISE frame header of the header block in progress arrived;
+   * UINT64_MAX before the first now_ms. */
+  uint64_t in_since;
 
   /* settings */
   h2_conn_settings local;  /* acked */
@@ -252,9 +257,10 @@ struct h2_conn {
   uint8_t *obuf;
   size_t obuf_len, obuf_cap;
   h2_oseg *segs;
-  size_t seg_head, seg_count, seg_cap;
+  uint32_t seg_head, seg_count, seg_cap; /* segments: bounded by memory, far below 2^32 */
   uint32_t obuf_hint, seg_hint; /* first sizes (capacities before the last idle
                                  * release, at most OUT_HINT_MAX bytes) */
+  int fatal_err;
   size_t pending_bytes;
 
   /* pending SETTINGS and PINGs (NULL when none) */
@@ -269,9 +275,10 @@ struct h2_conn {
   /* goaway */
   uint32_t goaway_sent_last;
   uint32_t goaway_recv_last;
-  int fatal_err;
 
   /* flags and tiny counters, packed */
+  uint8_t role;             /* h2_conn_role */
+  uint8_t in_cb;            /* nesting guard */
   uint8_t trace;
   uint8_t num_pend;         /* in rare->pend (<= MAX_PENDING_SETTINGS) */
   uint8_t got_remote_settings;
@@ -297,6 +304,9 @@ h2c_rare *h2c_rare_get(h2_conn *c);
 /* h2c_rare_release frees c->rare when no SETTINGS or PING is pending. */
 void h2c_rare_release(h2_conn *c);
 int h2c_conn_error(h2_conn *c, int err, const char *msg);
+/* h2c_conn_fail: the connection error |err| with wire |code| in a GOAWAY
+ * (|goaway| 1), or without GOAWAY (|goaway| 0: the event's code is 0). */
+int h2c_conn_fail(h2_conn *c, int err, uint32_t code, int goaway, const char *msg);
 int h2c_limit(h2_conn *c, h2_conn_limit which, uint64_t value, int fatal);
 /* h2c_not_sent_conn reports a connection-level frame of |type| that could
  * not be queued (H2_CONN_EV_FRAME_NOT_SENT, stream 0), then fails the

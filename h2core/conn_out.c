@@ -32,11 +32,12 @@ static h2_oseg *seg_push(h2_conn *c) {
       c->seg_head = 0;
     }
     if (c->seg_count == c->seg_cap) {
-      size_t ncap = c->seg_cap ? c->seg_cap * 2 : c->seg_hint;
+      size_t ncap = c->seg_cap ? (size_t)c->seg_cap * 2 : c->seg_hint;
+      if (ncap > UINT32_MAX) return NULL;
       h2_oseg *ns = h2_mem_realloc(&c->mem, c->segs, ncap * sizeof *ns);
       if (!ns) return NULL;
       c->segs = ns;
-      c->seg_cap = ncap;
+      c->seg_cap = (uint32_t)ncap;
     }
   }
   h2_oseg *s = &c->segs[c->seg_head + c->seg_count++];
@@ -60,6 +61,7 @@ int h2c_out_ensure(h2_conn *c, size_t nsegs, size_t nbytes) {
   if (c->seg_cap - c->seg_count < nsegs) {
     size_t ncap = c->seg_cap ? c->seg_cap : c->seg_hint;
     while (ncap - c->seg_count < nsegs) ncap *= 2;
+    if (ncap > UINT32_MAX) return H2_ERR_NOMEM;
     if (c->seg_head > 0) {
       memmove(c->segs, c->segs + c->seg_head, c->seg_count * sizeof *c->segs);
       c->seg_head = 0;
@@ -67,7 +69,7 @@ int h2c_out_ensure(h2_conn *c, size_t nsegs, size_t nbytes) {
     h2_oseg *ns = h2_mem_realloc(&c->mem, c->segs, ncap * sizeof *ns);
     if (!ns) return H2_ERR_NOMEM;
     c->segs = ns;
-    c->seg_cap = ncap;
+    c->seg_cap = (uint32_t)ncap;
   }
   return 0;
 }
@@ -256,6 +258,11 @@ int h2_conn_output(h2_conn *c, h2_iov *iov, int max_iov, uint64_t now_ms) {
   if (c->in_cb) return H2_ERR_STATE;
   if (!iov || max_iov < 1) return H2_ERR_INVALID_ARG;
   h2c_touch(c, now_ms);
+  /* Our first SETTINGS (queued by h2_conn_new, which has no clock) counts
+   * as sent when it is first handed out: its ACK timeout starts here, not
+   * at an earlier h2_conn_recv or h2_conn_timeout (a TLS handshake may run
+   * between creation and the first output). */
+  if (c->num_pend && c->rare->pend_sent_ms[0] == UINT64_MAX) c->rare->pend_sent_ms[0] = now_ms;
   compact(c);
   if (c->pending_bytes < c->cfg.output_high_water && !c->eof) {
     int r = h2c_produce(c);

@@ -75,6 +75,8 @@ static int on_header(h2_conn *c) {
   if (!c->got_remote_settings && (c->fh.type != H2_FRAME_SETTINGS || (c->fh.flags & H2_FLAG_ACK)))
     return h2c_conn_error(c, H2_ERR_PROTOCOL, "first frame is not SETTINGS");
   if (c->fh.type == H2_FRAME_DATA) return h2c_data_begin(c);
+  /* A header block starts: its deadline runs from here (conn.c). */
+  if (c->fh.type == H2_FRAME_HEADERS || c->fh.type == H2_FRAME_PUSH_PROMISE) c->in_since = c->now;
   c->ibuf_got = 0;
   c->in_state = IN_PAYLOAD;
   if (c->fh.length == 0) {

@@ -150,8 +150,32 @@ typedef struct h2_conn_config {
   size_t output_high_water;
   /* settings_timeout_ms: our SETTINGS must be acked within this long, else
    * h2_conn_timeout ends the connection with SETTINGS_TIMEOUT (default
-   * 10000; 0 disables). */
+   * 10000; 0 disables). The clock starts when that SETTINGS frame is
+   * first handed out by h2_conn_output (the first one) or submitted. */
   uint32_t settings_timeout_ms;
+  /* Time limits against slow peers (slowloris), checked by h2_conn_timeout
+   * and reported by h2_conn_next_deadline; 0 disables each. The connection
+   * error is H2_CONN_EV_CONN_ERROR with err H2_ERR_TIMEOUT and a message
+   * saying which limit passed.
+   * preface_timeout_ms (server only; clients ignore it; default 10000): the
+   * client's connection preface and its first SETTINGS frame must have
+   * arrived within this long of the first |now_ms| the engine is given (by
+   * any call: a transport that wants a TLS handshake bounded too calls
+   * h2_conn_timeout(conn, now) when it accepts the connection). If the
+   * 24-octet client magic did not arrive in full, the peer may not speak
+   * HTTP/2 at all: no GOAWAY, the connection is closed (the event's
+   * error_code is 0, RFC 9113 3.4 lets the GOAWAY be omitted). If the magic
+   * came but the SETTINGS frame did not: GOAWAY PROTOCOL_ERROR (the preface
+   * is incomplete, which 3.4 makes a PROTOCOL_ERROR).
+   * header_block_timeout_ms (both roles; default 10000): a header block
+   * (HEADERS or PUSH_PROMISE and its CONTINUATION frames) must be complete
+   * within this long of the arrival of its first frame's header (a block in
+   * progress stalls every stream of the connection: nothing else may be
+   * sent until END_HEADERS, RFC 9113 6.10). Else GOAWAY ENHANCE_YOUR_CALM,
+   * the code of the other header-block limits (max_continuations,
+   * max_header_block). */
+  uint32_t preface_timeout_ms;
+  uint32_t header_block_timeout_ms;
 
   /* Abuse limits (defaults in brackets). */
   uint32_t max_control_queue;        /* [10000] queued control frames */
@@ -251,8 +275,9 @@ typedef enum h2_conn_event_type {
   H2_CONN_EV_FRAME_RECV,
   H2_CONN_EV_FRAME_SENT,
   /* A connection error (u.error). remote = 0: we detected it, GOAWAY with
-   * u.error.error_code is queued, the connection is going away and
-   * h2_conn_recv returns u.error.err. remote = 1: the peer sent GOAWAY with
+   * u.error.error_code is queued (error_code 0: no GOAWAY, which only a
+   * server whose peer never sent the whole client magic in time gets), the
+   * connection is going away and h2_conn_recv returns u.error.err. remote = 1: the peer sent GOAWAY with
    * a non-zero code (after H2_CONN_EV_GOAWAY); the peer will close. */
   H2_CONN_EV_CONN_ERROR,
   /* An abuse limit tripped (u.limit). */
@@ -473,13 +498,23 @@ size_t h2_conn_pending(const h2_conn *conn);
 
 /* ---- Time -------------------------------------------------------------- */
 
-/* h2_conn_timeout checks the deadlines at |now_ms| (SETTINGS ACK timeout:
- * connection error SETTINGS_TIMEOUT). Returns 0 or the connection error. */
+/* h2_conn_timeout checks the deadlines at |now_ms|: SETTINGS ACK timeout
+ * (connection error SETTINGS_TIMEOUT), the preface and header-block time
+ * limits (h2_conn_config.preface_timeout_ms / header_block_timeout_ms:
+ * connection error H2_ERR_TIMEOUT). Returns 0 or the connection error
+ * (H2_ERR_STATE when nested in the callback). Like every call with a time,
+ * it starts a server's preface clock if it is the first. */
 int h2_conn_timeout(h2_conn *conn, uint64_t now_ms);
 
 /* h2_conn_next_deadline returns the |now_ms| value at which h2_conn_timeout
- * has work to do, or UINT64_MAX when none. */
+ * has work to do, or UINT64_MAX when none. It moves as input arrives (a
+ * header block starts or ends, the preface completes): ask again after
+ * each h2_conn_recv / h2_conn_output. */
 uint64_t h2_conn_next_deadline(const h2_conn *conn);
+
+/* h2_conn_pending_settings returns how many of our SETTINGS frames await
+ * their ACK (0..8). */
+uint32_t h2_conn_pending_settings(const h2_conn *conn);
 
 /* ---- Submitting -------------------------------------------------------- */
 
