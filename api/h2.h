@@ -266,7 +266,39 @@ typedef struct h2_options {
    * every header block a stream sends (h2_stream_sent_headers ...), freed
    * with the stream. Off by default (it costs a copy per block). */
   int keep_sent_headers;
+
+  /* Time limits against slow peers (slowloris); 0 = the default, 10000 ms;
+   * H2_TIMEOUT_NONE disables. A peer that trickles bytes keeps the idle
+   * timeout (h2_session_set_timeout) from firing; these do not move.
+   * handshake_timeout_ms (server only; Node's tls.Server handshakeTimeout,
+   * but covering HTTP/2's own handshake too): from the accept, the TLS
+   * handshake (over TLS), the client's connection preface and its first
+   * SETTINGS frame must all have arrived within this long. Else the
+   * connection is closed: a TLS client still in its handshake is reported
+   * to the server's on_session_error and the session's on_error
+   * (H2_ERR_TIMEOUT, "TLS handshake not completed in time"); a client that
+   * did not send the whole 24-octet preface magic gets no GOAWAY (it may
+   * not speak HTTP/2); one whose SETTINGS frame did not arrive gets GOAWAY
+   * PROTOCOL_ERROR (RFC 9113 3.4: an incomplete preface). on_error gets
+   * H2_ERR_TIMEOUT and a message naming the limit. For a session over the
+   * application's own transport (h2_session_new) the clock starts at the
+   * first time the engine is given: h2_session_feed's or h2_session_tick's
+   * |now_ms|, or for an earlier h2_session_pending 0 (it uses the time of
+   * the last feed or tick): call h2_session_tick(s, now) first when the
+   * clock does not start near 0.
+   * headers_timeout_ms (both roles; Node's http.Server headersTimeout, per
+   * header block): a header block (HEADERS or PUSH_PROMISE and its
+   * CONTINUATION frames) must be complete within this long of its first
+   * frame header, else GOAWAY ENHANCE_YOUR_CALM and on_error (H2_ERR_TIMEOUT,
+   * "header block not completed in time"): while a block is open nothing
+   * else may arrive on the connection (RFC 9113 6.10). */
+  uint32_t handshake_timeout_ms;
+  uint32_t headers_timeout_ms;
 } h2_options;
+
+/* H2_TIMEOUT_NONE in h2_options.handshake_timeout_ms / headers_timeout_ms:
+ * no limit. */
+#define H2_TIMEOUT_NONE 0xffffffffu
 
 /* h2_options.padding_strategy values. */
 #define H2_PADDING_NONE 0
@@ -792,8 +824,10 @@ void h2_session_consumed(h2_session *s, size_t n);
  * 0 for a clean EOF). The session closes its streams and calls on_close. */
 void h2_session_transport_closed(h2_session *s, int err);
 
-/* h2_session_tick runs timers (session/stream timeouts, SETTINGS timeout)
- * at |now_ms|; call it now and then (once a second is enough). */
+/* h2_session_tick runs timers (session/stream timeouts, SETTINGS timeout,
+ * the handshake and header-block time limits of h2_options) at |now_ms|;
+ * call it now and then (once a second is enough; the time limits are then
+ * enforced to within that period). */
 void h2_session_tick(h2_session *s, uint64_t now_ms);
 
 /* h2_session_free frees a transport-less session (NULL is fine). Streams

@@ -164,6 +164,7 @@ static void new_session(h2_server *srv, listener *l, int fd) {
   srv->sessions = s;
   srv->num_sessions++;
   if (srv->timeout_ms) h2_session_set_timeout(s, srv->timeout_ms);
+  h2_session_start_clock_(s); /* the handshake time limit counts from the accept */
   if (srv->cbs.on_session) srv->cbs.on_session(srv, s, srv->user);
 }
 

@@ -204,13 +204,20 @@ static int on_event(h2_conn *conn, const h2_conn_event *ev, void *user) {
       }
       break;
     case H2_CONN_EV_CONN_ERROR:
+      /* A server whose transport is still connecting (TLS handshake) is
+       * aborted by run_timeouts, which reports it with a message that says
+       * so. */
+      if (s->connecting && s->loop) break;
       if (!s->errored) {
         s->errored = 1;
         if (s->cbs->on_error) {
           char msg[256];
-          snprintf(msg, sizeof msg, "%s %s: %s", ev->u.error.remote ? "peer sent" : "sent",
-                   h2_err_rfc_name(ev->u.error.error_code),
-                   ev->u.error.message ? ev->u.error.message : "");
+          if (!ev->u.error.remote && ev->u.error.error_code == 0) /* no GOAWAY was sent */
+            snprintf(msg, sizeof msg, "%s", ev->u.error.message ? ev->u.error.message : "");
+          else
+            snprintf(msg, sizeof msg, "%s %s: %s", ev->u.error.remote ? "peer sent" : "sent",
+                     h2_err_rfc_name(ev->u.error.error_code),
+                     ev->u.error.message ? ev->u.error.message : "");
           s->cbs->on_error(s, ev->u.error.err, msg, s->user);
         }
       }
@@ -299,6 +306,14 @@ static void run_timeouts(h2_session *s, uint64_t now) {
     s->engine_depth++;
     h2_conn_timeout(s->conn, now);
     s->engine_depth--;
+    /* The handshake time limit passed while the transport was still
+     * connecting (a server's TLS handshake): nothing to flush, close. */
+    if (s->connecting && s->xp && !h2_conn_want_read(s->conn)) {
+      h2_xport_abort(s->xp, H2_ERR_TIMEOUT,
+                     h2_xport_encrypted(s->xp) ? "TLS handshake not completed in time"
+                                               : "connection not established in time");
+      return;
+    }
   }
   for (h2_stream *st = s->streams, *next; st; st = next) {
     next = st->next;
@@ -371,6 +386,11 @@ static void fill_config(h2_conn_config *cfg, const h2_session *s, const h2_optio
   if (o->max_deflate_dynamic_table_size)
     cfg->hpack_encoder_table_limit = o->max_deflate_dynamic_table_size;
   cfg->auto_window_update = 0;
+  /* 0 is the engine's default (10 s); H2_TIMEOUT_NONE is the engine's 0. */
+  if (o->handshake_timeout_ms)
+    cfg->preface_timeout_ms = o->handshake_timeout_ms == H2_TIMEOUT_NONE ? 0 : o->handshake_timeout_ms;
+  if (o->headers_timeout_ms)
+    cfg->header_block_timeout_ms = o->headers_timeout_ms == H2_TIMEOUT_NONE ? 0 : o->headers_timeout_ms;
 }
 
 /* The engine's padding callback for H2_PADDING_CALLBACK (DATA and HEADERS). */
@@ -543,6 +563,14 @@ void h2_session_attach_(h2_session *s, h2_loop *loop, h2_xport *xp) {
   s->t0 = h2_loop_now(loop);
   h2_loop_defer_init(loop, &s->flush_defer, flush_defer_cb, s);
   h2_loop_timer_init(loop, &s->timer, timer_cb, s);
+}
+
+void h2_session_start_clock_(h2_session *s) {
+  if (!s->conn) return;
+  s->engine_depth++;
+  h2_conn_timeout(s->conn, h2_session_now_(s));
+  s->engine_depth--;
+  arm_timer(s);
 }
 
 /* Closes every stream still known, reports close, frees (loop mode). */

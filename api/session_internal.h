@@ -168,6 +168,9 @@ void h2_session_schedule_flush_(h2_session *s);
 int h2_session_init_(h2_session *s, int is_server, const h2_options *opts,
                      const h2_session_callbacks *cbs, void *user);
 void h2_session_attach_(h2_session *s, h2_loop *loop, h2_xport *xp);
+/* h2_session_start_clock_ starts the engine's clock now (a server's
+ * handshake time limit counts from here) and arms the session timer. */
+void h2_session_start_clock_(h2_session *s);
 extern const h2_xport_events h2_session_xport_events_;
 
 /* origin.c */
