@@ -402,9 +402,7 @@ static void on_stream(h2_session *s, h2_stream *st, const h2_header *hdrs, size_
   send_result(r, &res);
 }
 
-static void on_session_error(h2_server *srv, int err, const char *msg, void *user) {
-  (void)srv;
-  serve_ctx *ctx = user;
+static void log_conn_error(serve_ctx *ctx, int err, const char *msg) {
   if (ctx->quiet) return;
   uint64_t now = h2_loop_now(ctx->loop);
   if (ctx->err_log_ms && now - ctx->err_log_ms < 1000) {
@@ -419,6 +417,18 @@ static void on_session_error(h2_server *srv, int err, const char *msg, void *use
   fprintf(stderr, "h2 serve: connection: %s (%s)\n", msg, h2_strerror(err));
 }
 
+static void on_session_error(h2_server *srv, int err, const char *msg, void *user) {
+  (void)srv;
+  log_conn_error(user, err, msg);
+}
+
+/* Sessions' errors: only the slow-peer time limits are logged (a TLS
+ * handshake timeout comes through on_session_error). */
+static void on_error(h2_session *s, int err, const char *msg, void *user) {
+  (void)s;
+  if (err == H2_ERR_TIMEOUT) log_conn_error(user, err, msg);
+}
+
 static void usage(FILE *f) {
   fprintf(f,
           "usage: h2 serve [DIR] [--port N] [--bind ADDR] [--h2c]\n"
@@ -426,7 +436,7 @@ static void usage(FILE *f) {
           "                [--cert-out FILE]\n"
           "                [--tls-ca FILE [--tls-verify-client]]\n"
           "                [--h2c-port N] [--idle-timeout SECONDS] [--max-connections N]\n"
-          "                [--quiet]\n"
+          "                [--handshake-timeout SECONDS] [--header-timeout SECONDS] [--quiet]\n"
           "Serves DIR (default: the built-in demo site) over HTTP/2.\n"
           "  no mode flag     TLS (self-signed) on 8443 and h2c on 8080\n"
           "  --h2c            h2c (prior knowledge) on --port (default 8080)\n"
@@ -446,6 +456,12 @@ static void usage(FILE *f) {
           "  --idle-timeout S close connections idle for S seconds (default 120, 0 = never)\n"
           "  --max-connections N  drop new connections while N are open (default 10000,\n"
           "                   0 = no limit)\n"
+          "  --handshake-timeout S  close a connection whose TLS handshake, connection\n"
+          "                   preface and first SETTINGS have not all arrived S seconds\n"
+          "                   after it was accepted (default 10, 0 = never)\n"
+          "  --header-timeout S  end a connection (GOAWAY ENHANCE_YOUR_CALM) whose peer\n"
+          "                   has not finished a header block (HEADERS + CONTINUATION)\n"
+          "                   S seconds after it began (default 10, 0 = never)\n"
           "  --quiet          no per-request log lines\n");
 }
 
@@ -457,7 +473,7 @@ int h2_cmd_serve(int argc, char **argv) {
   const char *dir = NULL, *bind = NULL, *cert = NULL, *key = NULL, *cert_out = NULL, *pfx = NULL;
   const char *client_ca = NULL;
   int port = -1, h2c_port = -1, want_h2c = 0, self_signed = 0, quiet = 0, verify_client = 0;
-  long idle_s = 120, max_conns = 10000;
+  long idle_s = 120, max_conns = 10000, handshake_s = 10, header_s = 10;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -475,6 +491,16 @@ int h2_cmd_serve(int argc, char **argv) {
         fprintf(stderr, "h2 serve: --idle-timeout wants 0..86400 seconds\n");
         return 2;
       }
+      i++;
+    } else if ((!strcmp(a, "--handshake-timeout") || !strcmp(a, "--header-timeout")) && next) {
+      char *end;
+      long v = strtol(next, &end, 10);
+      if (*end || !*next || v < 0 || v > 86400) {
+        fprintf(stderr, "h2 serve: %s wants 0..86400 seconds\n", a);
+        return 2;
+      }
+      if (a[2] == 'h' && a[3] == 'a') handshake_s = v;
+      else header_s = v;
       i++;
     } else if (!strcmp(a, "--max-connections") && next) {
       char *end;
@@ -595,10 +621,13 @@ int h2_cmd_serve(int argc, char **argv) {
   opts.settings.max_concurrent_streams = 128;
   opts.settings.initial_window_size = 1 << 20;
   opts.connection_window_size = 16 << 20;
+  opts.handshake_timeout_ms = handshake_s ? (uint32_t)handshake_s * 1000 : H2_TIMEOUT_NONE;
+  opts.headers_timeout_ms = header_s ? (uint32_t)header_s * 1000 : H2_TIMEOUT_NONE;
   h2_server_callbacks cbs;
   memset(&cbs, 0, sizeof cbs);
   cbs.session.on_stream = on_stream;
   cbs.on_session_error = on_session_error;
+  cbs.session.on_error = on_error;
   if (h2_server_new(&ctx->srv, ctx->loop, &opts, &cbs, ctx)) {
     fprintf(stderr, "h2 serve: %s\n", h2_last_error_message());
     goto out;
