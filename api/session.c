@@ -304,11 +304,11 @@ static uint64_t next_deadline(h2_session *s) {
 static void run_timeouts(h2_session *s, uint64_t now) {
   if (s->conn && !s->engine_depth) {
     s->engine_depth++;
-    h2_conn_timeout(s->conn, now);
+    int tr = h2_conn_timeout(s->conn, now);
     s->engine_depth--;
     /* The handshake time limit passed while the transport was still
      * connecting (a server's TLS handshake): nothing to flush, close. */
-    if (s->connecting && s->xp && !h2_conn_want_read(s->conn)) {
+    if (tr == H2_ERR_TIMEOUT && s->connecting && s->xp) {
       h2_xport_abort(s->xp, H2_ERR_TIMEOUT,
                      h2_xport_encrypted(s->xp) ? "TLS handshake not completed in time"
                                                : "connection not established in time");
