@@ -872,7 +872,10 @@ int h2_stream_write(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb 
 int h2_stream_end_with(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb cb,
                        void *user);
 
-/* h2_stream_write_copy is h2_stream_write on a private copy of the bytes. */
+/* h2_stream_write_copy is h2_stream_write on a private copy of the bytes:
+ * the same return values and errors (H2_ERR_STATE after end/close, without
+ * a connection, or on a server stream, pushed ones included, before
+ * h2_stream_respond), and H2_ERR_NOMEM. */
 int h2_stream_write_copy(h2_stream *st, const uint8_t *data, size_t len);
 
 /* h2_stream_source pulls body bytes on demand (Node's respondWithFD): the

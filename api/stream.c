@@ -198,9 +198,18 @@ static int queue_write(h2_stream *st, h2_write_rec *w) {
   return 0;
 }
 
-int h2_stream_write(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb cb, void *user) {
+/* can_write: 0 when |st| takes body bytes now, else H2_ERR_STATE (ended,
+ * closed, no connection, or a server stream that has not responded: DATA
+ * may not go before the response HEADERS). */
+static int can_write(const h2_stream *st) {
   if (st->closed || st->local_ended || st->end_pending || !st->s->conn) return H2_ERR_STATE;
   if (!st->headers_sent && st->s->is_server) return H2_ERR_STATE;
+  return 0;
+}
+
+int h2_stream_write(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb cb, void *user) {
+  int ok = can_write(st);
+  if (ok) return ok;
   h2_write_rec *w = write_new(st);
   if (!w) return H2_ERR_NOMEM;
   w->st = st;
@@ -221,8 +230,8 @@ int h2_stream_write(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb 
 
 int h2_stream_end_with(h2_stream *st, const uint8_t *data, size_t len, h2_write_cb cb,
                        void *user) {
-  if (st->closed || st->local_ended || st->end_pending || !st->s->conn) return H2_ERR_STATE;
-  if (!st->headers_sent && st->s->is_server) return H2_ERR_STATE;
+  int ok = can_write(st);
+  if (ok) return ok;
   if (st->wait_trailers) {
     /* Trailers follow the data: the ordinary write, then end. */
     int rc = h2_stream_write(st, data, len, cb, user);
@@ -250,7 +259,8 @@ int h2_stream_end_with(h2_stream *st, const uint8_t *data, size_t len, h2_write_
 }
 
 int h2_stream_write_copy(h2_stream *st, const uint8_t *data, size_t len) {
-  if (st->closed || st->local_ended || st->end_pending) return H2_ERR_STATE;
+  int ok = can_write(st);
+  if (ok) return ok;
   uint8_t *copy = malloc(len ? len : 1);
   if (!copy) return H2_ERR_NOMEM;
   memcpy(copy, data, len);

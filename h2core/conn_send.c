@@ -607,8 +607,10 @@ int h2_conn_submit_data(h2_conn *c, uint32_t id, const uint8_t *data, size_t len
   h2_stream *s = h2c_stream(c, id);
   if (!s) return H2_ERR_NOT_FOUND;
   if (s->resetting || s->end_queued || s->end_sent_queued || s->trailers) return H2_ERR_STATE;
-  if (s->tx_phase < PHASE_HEADERS && s->state != H2_STREAM_RESERVED_LOCAL) return H2_ERR_STATE;
-  if (!can_send_state(s) && s->state != H2_STREAM_RESERVED_LOCAL) return H2_ERR_STATE;
+  /* DATA only after the final HEADERS were submitted (a pushed stream
+   * before its response, a stream after a 1xx only: refused), so DATA can
+   * never precede them on the wire. */
+  if (s->tx_phase < PHASE_HEADERS || !can_send_state(s)) return H2_ERR_STATE;
   if (s->queued >= c->cfg.send_queue_limit && len > 0) {
     s->want_writable = 1;
     return H2_ERR_WOULD_BLOCK;

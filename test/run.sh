@@ -24,7 +24,7 @@ ONLY=${ONLY:-}           # e.g. ONLY=unit, ONLY=valgrind, ONLY=interop, ONLY=fuz
 # Not here: test_api_server (its EMFILE test needs the descriptors valgrind
 # reserves) and test_tls_alloc (allocation-failure loops, minutes under
 # valgrind); both run under ASan with SANITIZE=1.
-VALGRIND_TESTS=${VALGRIND_TESTS:-"test_api test_api_frameerr test_api_deadline test_api_info test_api_extras test_api_connect test_api_compat test_api_file test_api_origin test_api_flush test_api_padding test_api_settings test_api_mem test_tls test_tls_peer test_tls_auth test_loop_tcp"}
+VALGRIND_TESTS=${VALGRIND_TESTS:-"test_api test_api_frameerr test_api_deadline test_api_state test_api_info test_api_extras test_api_connect test_api_compat test_api_file test_api_origin test_api_flush test_api_padding test_api_settings test_api_mem test_tls test_tls_peer test_tls_auth test_loop_tcp"}
 export BUILD
 export CMOCKA_MESSAGE_OUTPUT=stdout
 pass=0

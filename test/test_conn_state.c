@@ -479,6 +479,14 @@ static void test_push(void **state) {
   assert_int_equal(pid, 2);
   assert_int_equal(h2_conn_stream_state(d.srv, 2), H2_STREAM_RESERVED_LOCAL);
   assert_int_equal(h2_conn_submit_push_promise(d.srv, 2, preq, 4, NULL), H2_ERR_STATE); /* not on a pushed stream */
+  /* No DATA (nor END_STREAM) before the pushed response's HEADERS. */
+  assert_int_equal(h2_conn_submit_data(d.srv, 2, (const uint8_t *)"early", 5, 0, NULL), H2_ERR_STATE);
+  assert_int_equal(h2_conn_submit_data(d.srv, 2, NULL, 0, H2_CONN_DATA_END_STREAM, NULL), H2_ERR_STATE);
+  /* Nor on the request stream before its final response (1xx or not). */
+  assert_int_equal(h2_conn_submit_data(d.srv, 1, (const uint8_t *)"early", 5, 0, NULL), H2_ERR_STATE);
+  static const h2_hpack_field r103[] = {{":status", 7, "103", 3, 0}};
+  assert_int_equal(h2_conn_submit_info(d.srv, 1, r103, 1), 0);
+  assert_int_equal(h2_conn_submit_data(d.srv, 1, (const uint8_t *)"early", 5, 0, NULL), H2_ERR_STATE);
   assert_int_equal(h2_conn_submit_response(d.srv, 1, R200, 1, 1), 0);
   assert_int_equal(h2_conn_submit_response(d.srv, 2, R200, 1, 0), 0);
   assert_int_equal(h2_conn_stream_state(d.srv, 2), H2_STREAM_HALF_CLOSED_REMOTE);
