@@ -659,12 +659,20 @@ void h2_session_set_timeout(h2_session *s, uint64_t ms);
 void h2_session_ref(h2_session *s);
 void h2_session_unref(h2_session *s);
 
-/* Node's session.state and friends. */
+/* Node's session.state and friends. Windows are the connection's
+ * (stream 0); "received" counts DATA octets, padding included. */
 typedef struct h2_session_state {
-  int64_t effective_local_window_size;
-  int64_t effective_recv_data_length;
+  int64_t effective_local_window_size; /* the receive window the peer has
+                                          been granted in all: what it may
+                                          still send plus
+                                          effective_recv_data_length */
+  int64_t effective_recv_data_length;  /* received and not yet given back
+                                          to the peer by a WINDOW_UPDATE
+                                          (consumed or not: a WINDOW_UPDATE
+                                          goes out once half the window was
+                                          consumed) */
   uint32_t next_stream_id;
-  int64_t local_window_size;
+  int64_t local_window_size;           /* what the peer may still send */
   uint32_t last_proc_stream_id;
   int64_t remote_window_size;
   size_t outbound_queue_size;      /* bytes waiting to be sent */
@@ -684,8 +692,14 @@ void h2_session_remote_settings(const h2_session *s, h2_settings *out);
 /* Flags and accessors. */
 int h2_session_is_server(const h2_session *s);
 int h2_session_closed(const h2_session *s);     /* close() or destroy() began */
+int h2_session_destroyed(const h2_session *s);  /* destroy() began (Node's
+                                                   destroyed; not set by a
+                                                   graceful close) */
 int h2_session_connecting(const h2_session *s);
 int h2_session_encrypted(const h2_session *s); /* TLS (or h2_options.encrypted) */
+/* 1 while a SETTINGS frame of ours waits for its ACK: from creation (the
+ * initial SETTINGS) until the peer acks it, and after each
+ * h2_session_settings until that one is acked (Node's pendingSettingsAck). */
 int h2_session_pending_settings_ack(const h2_session *s);
 const char *h2_session_alpn_protocol(const h2_session *s); /* "h2", "h2c", NULL */
 

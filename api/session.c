@@ -849,7 +849,8 @@ void h2_session_get_state(const h2_session *s, h2_session_state *out) {
   memset(out, 0, sizeof *out);
   if (!s->conn) return;
   out->local_window_size = h2_conn_window(s->conn, 0, H2_CONN_WINDOW_RECV);
-  out->effective_local_window_size = out->local_window_size;
+  out->effective_local_window_size = h2_conn_effective_local_window(s->conn);
+  out->effective_recv_data_length = (int64_t)h2_conn_recv_unreturned(s->conn);
   out->remote_window_size = h2_conn_window(s->conn, 0, H2_CONN_WINDOW_SEND);
   out->next_stream_id = h2_conn_next_stream_id(s->conn);
   out->last_proc_stream_id = h2_conn_last_peer_stream_id(s->conn);
@@ -873,6 +874,7 @@ void h2_session_remote_settings(const h2_session *s, h2_settings *out) {
 
 int h2_session_is_server(const h2_session *s) { return s->is_server; }
 int h2_session_closed(const h2_session *s) { return s->closed; }
+int h2_session_destroyed(const h2_session *s) { return s->destroyed; }
 int h2_session_connecting(const h2_session *s) { return s->connecting; }
 /* A transport-less session is encrypted when h2_options.encrypted said so
  * (its scheme is then https). */

@@ -9,7 +9,9 @@
  * application has not consumed yet. The credit we may return is
  * target - recv_window - recv_unconsumed; a WINDOW_UPDATE goes out when it
  * reaches |window_update_threshold| percent of the target (batching).
- * Padding and data nobody will read are consumed at once. */
+ * Padding and data nobody will read are consumed at once. The connection
+ * also counts |recv_unreturned|: octets received that no WINDOW_UPDATE has
+ * given back yet (Node's effectiveRecvDataLength). */
 #include "conn_internal.h"
 
 static int64_t threshold(const h2_conn *c, int64_t target) {
@@ -27,6 +29,7 @@ static int conn_credit(h2_conn *c, int force) {
   int r = h2c_send_window_update(c, 0, (uint32_t)credit);
   if (r) return r;
   c->recv_window += credit;
+  c->recv_unreturned -= (uint64_t)credit < c->recv_unreturned ? (uint64_t)credit : c->recv_unreturned;
   return 0;
 }
 
@@ -52,6 +55,7 @@ int h2c_flow_recv(h2_conn *c, h2_stream *s, size_t len) {
     return h2c_conn_error(c, H2_ERR_FLOW_CONTROL, "DATA exceeds the connection window");
   c->recv_window -= (int64_t)len;
   c->recv_unconsumed += len;
+  c->recv_unreturned += len;
   if (!s) return 0;
   if ((int64_t)len > s->recv_window) return 1;
   s->recv_window -= (int64_t)len;
@@ -92,6 +96,12 @@ int h2_conn_consume(h2_conn *c, uint32_t id, size_t n) {
   h2_stream *s = h2c_stream(c, id);
   h2c_flow_consumed(c, s, n);
   return s || id == 0 ? 0 : H2_ERR_NOT_FOUND;
+}
+
+uint64_t h2_conn_recv_unreturned(const h2_conn *c) { return c->recv_unreturned; }
+
+int64_t h2_conn_effective_local_window(const h2_conn *c) {
+  return c->recv_window + (int64_t)c->recv_unreturned;
 }
 
 int h2_conn_set_local_window_size(h2_conn *c, uint32_t size) {

@@ -238,6 +238,8 @@ struct h2_conn {
   int64_t recv_window;
   int64_t recv_target;      /* our connection window size */
   uint64_t recv_unconsumed; /* connection bytes delivered, not consumed */
+  uint64_t recv_unreturned; /* connection bytes received, not yet given back
+                             * by a WINDOW_UPDATE (consumed or not) */
 
   /* input */
   uint8_t hdr_buf[H2_FRAME_HEADER_LEN];

@@ -700,6 +700,20 @@ void *h2_conn_stream_user(const h2_conn *conn, uint32_t stream_id);
  * for an unknown stream. */
 int64_t h2_conn_window(const h2_conn *conn, uint32_t stream_id, int which);
 
+/* h2_conn_recv_unreturned returns the DATA octets (padding included) the
+ * peer sent on the connection that no connection WINDOW_UPDATE of ours has
+ * given back yet, consumed or not (Node's effectiveRecvDataLength). A
+ * WINDOW_UPDATE counts once queued, before it is written. */
+uint64_t h2_conn_recv_unreturned(const h2_conn *conn);
+
+/* h2_conn_effective_local_window returns the connection receive window the
+ * peer has been granted in all: what it may still send (h2_conn_window
+ * with H2_CONN_WINDOW_RECV) plus h2_conn_recv_unreturned (Node's
+ * effectiveLocalWindowSize). It follows h2_conn_set_local_window_size only
+ * as far as WINDOW_UPDATEs tell the peer: a grown window at once, a
+ * shrunk one as data arrives and less is given back. */
+int64_t h2_conn_effective_local_window(const h2_conn *conn);
+
 /* h2_conn_stream_queued returns the DATA bytes queued on |stream_id| and not
  * yet framed (0 for unknown streams). */
 size_t h2_conn_stream_queued(const h2_conn *conn, uint32_t stream_id);

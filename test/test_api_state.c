@@ -72,6 +72,104 @@ static void make(h2_session **c, h2_session **s, const h2_options *co, const h2_
 
 static void pump(h2_session *c, h2_session *s) { api_pair_pump(c, s, NULL); }
 
+/* Node's effectiveRecvDataLength / effectiveLocalWindowSize: DATA the
+ * server holds unconsumed shows up, and drops once a WINDOW_UPDATE gives
+ * it back. */
+static void test_effective_window(void **state) {
+  (void)state;
+  h2_session *c, *s;
+  make(&c, &s, NULL, NULL);
+  h2_session_state st;
+  h2_session_get_state(s, &st);
+  assert_int_equal(st.effective_recv_data_length, 0);
+  assert_int_equal(st.effective_local_window_size, 65535);
+  h2_stream *rq;
+  h2_header h[] = {H2_HDR(":method", "POST")};
+  assert_int_equal(h2_session_request(c, &rq, h, 1, 0, NULL), 0);
+  pump(c, s);
+  assert_int_equal(sv.streams, 1);
+  h2_stream_pause(sv.last); /* the server keeps what arrives unconsumed */
+  static uint8_t body[40000];
+  assert_true(h2_stream_write_copy(rq, body, 20000) >= 0);
+  pump(c, s);
+  h2_session_get_state(s, &st);
+  assert_int_equal(st.effective_recv_data_length, 20000);
+  assert_int_equal(st.local_window_size, 65535 - 20000);
+  assert_int_equal(st.effective_local_window_size, 65535);
+  /* Consumed, but under half the window: no WINDOW_UPDATE yet, so still
+   * unreturned. */
+  h2_stream_consume(sv.last, 20000);
+  pump(c, s);
+  h2_session_get_state(s, &st);
+  assert_int_equal(st.effective_recv_data_length, 20000);
+  assert_true(h2_stream_write_copy(rq, body, 20000) >= 0);
+  pump(c, s);
+  h2_session_get_state(s, &st);
+  assert_int_equal(st.effective_recv_data_length, 40000);
+  assert_int_equal(st.local_window_size, 65535 - 40000);
+  /* 40000 consumed: past the threshold, the WINDOW_UPDATE returns it all. */
+  h2_stream_consume(sv.last, 40000);
+  pump(c, s);
+  h2_session_get_state(s, &st);
+  assert_int_equal(st.effective_recv_data_length, 0);
+  assert_int_equal(st.local_window_size, 65535);
+  assert_int_equal(st.effective_local_window_size, 65535);
+  h2_session_free(c);
+  h2_session_free(s);
+
+  /* A larger connection window is granted at once. */
+  h2_options o;
+  h2_options_default(&o);
+  o.connection_window_size = 1 << 20;
+  make(&c, NULL, &o, NULL);
+  h2_session_get_state(c, &st);
+  assert_int_equal(st.effective_local_window_size, 1 << 20);
+  assert_int_equal(st.local_window_size, 1 << 20);
+  h2_session_free(c);
+}
+
+/* pendingSettingsAck is true from creation (the initial SETTINGS) until
+ * the peer's ACK, and again for each h2_session_settings. */
+static void test_pending_settings_ack(void **state) {
+  (void)state;
+  h2_session *c, *s;
+  make(&c, &s, NULL, NULL);
+  assert_true(cl.connect_pending_ack); /* inside on_connect */
+  assert_true(h2_session_pending_settings_ack(c));
+  assert_true(h2_session_pending_settings_ack(s));
+  pump(c, s);
+  assert_false(h2_session_pending_settings_ack(c));
+  assert_false(h2_session_pending_settings_ack(s));
+  h2_settings set;
+  h2_settings_default(&set);
+  set.initial_window_size = 100000;
+  assert_int_equal(h2_session_settings(c, &set), 0);
+  assert_true(h2_session_pending_settings_ack(c));
+  pump(c, s);
+  assert_false(h2_session_pending_settings_ack(c));
+  h2_session_free(c);
+  h2_session_free(s);
+}
+
+/* Node's destroyed: only h2_session_destroy sets it; closed covers both. */
+static void test_destroyed(void **state) {
+  (void)state;
+  h2_session *c, *s;
+  make(&c, &s, NULL, NULL);
+  pump(c, s);
+  assert_false(h2_session_destroyed(c));
+  assert_false(h2_session_closed(c));
+  h2_session_close(c);
+  assert_true(h2_session_closed(c));
+  assert_false(h2_session_destroyed(c));
+  assert_false(h2_session_destroyed(s));
+  h2_session_destroy(s, 0);
+  assert_true(h2_session_destroyed(s));
+  assert_true(h2_session_closed(s));
+  h2_session_free(c);
+  h2_session_free(s);
+}
+
 /* A server stream takes no body before its response: write_copy refuses
  * like write, pushed streams included; after respond the body follows the
  * HEADERS. */
@@ -108,6 +206,9 @@ static void test_write_before_respond(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_effective_window),
+      cmocka_unit_test(test_pending_settings_ack),
+      cmocka_unit_test(test_destroyed),
       cmocka_unit_test(test_write_before_respond),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -198,6 +198,51 @@ static void test_set_local_window(void **state) {
   srv_free(&v);
 }
 
+/* Node's effectiveRecvDataLength / effectiveLocalWindowSize: received
+ * octets (padding included) count until a connection WINDOW_UPDATE gives
+ * them back, consumed or not; the effective window is what the peer was
+ * granted in all. */
+static void test_unreturned_and_effective(void **state) {
+  (void)state;
+  srv v;
+  srv_new(&v, NULL, NULL, 0);
+  free(srv_step(&v));
+  assert_int_equal(h2_conn_recv_unreturned(v.c), 0);
+  assert_int_equal(h2_conn_effective_local_window(v.c), 65535);
+  tc_headers(&v.s, 1, 0, 0, POST_REQ);
+  tc_data(&v.s, 1, 0, body, 16384, -1);
+  tc_data(&v.s, 1, 0, body, 16384, -1);
+  tc_data(&v.s, 1, 0, body, 7232, -1);
+  tc_data(&v.s, 1, 0, body, 49, 50); /* 100 octets, 51 of them padding */
+  free(srv_step(&v));
+  assert_int_equal(h2_conn_recv_unreturned(v.c), 40100);
+  assert_int_equal(h2_conn_window(v.c, 0, H2_CONN_WINDOW_RECV), 65535 - 40100);
+  assert_int_equal(h2_conn_effective_local_window(v.c), 65535);
+  /* Consumed below the threshold: nothing given back yet. */
+  assert_int_equal(h2_conn_consume(v.c, 1, 30000), 0);
+  free(srv_step(&v));
+  assert_int_equal(h2_conn_recv_unreturned(v.c), 40100);
+  assert_int_equal(h2_conn_consume(v.c, 1, 10049), 0);
+  char *t = srv_step(&v);
+  assert_non_null(strstr(t, "[WINDOW_UPDATE] stream=0 len=4 flags=none increment=40100"));
+  free(t);
+  assert_int_equal(h2_conn_recv_unreturned(v.c), 0);
+  assert_int_equal(h2_conn_effective_local_window(v.c), 65535);
+  /* A grown window is granted at once; a shrunk one only as less is
+   * given back. */
+  assert_int_equal(h2_conn_set_local_window_size(v.c, 1u << 20), 0);
+  free(srv_step(&v));
+  assert_int_equal(h2_conn_effective_local_window(v.c), 1 << 20);
+  assert_int_equal(h2_conn_set_local_window_size(v.c, 65535), 0);
+  tc_data(&v.s, 1, 0, body, 16384, -1);
+  free(srv_step(&v));
+  assert_int_equal(h2_conn_consume(v.c, 1, 16384), 0);
+  free(srv_step(&v));
+  assert_int_equal(h2_conn_recv_unreturned(v.c), 16384);
+  assert_int_equal(h2_conn_effective_local_window(v.c), 1 << 20);
+  srv_free(&v);
+}
+
 static void test_reset_stream_credits_connection(void **state) {
   (void)state;
   srv v;
@@ -342,6 +387,7 @@ int main(void) {
       cmocka_unit_test(test_recv_consume_and_threshold),
       cmocka_unit_test(test_padding_counts),
       cmocka_unit_test(test_set_local_window),
+      cmocka_unit_test(test_unreturned_and_effective),
       cmocka_unit_test(test_reset_stream_credits_connection),
       cmocka_unit_test(test_stream_flow_error),
       cmocka_unit_test(test_backpressure_and_release),

@@ -137,8 +137,17 @@ static void test_ping_rtt(void **state) {
 
 static void test_settings_in_flight(void **state) {
   (void)state;
+  /* The initial SETTINGS is unacked from h2_conn_new on, before any time
+   * was given. */
+  tc_rec r0 = {0};
+  h2_conn *lone = h2_conn_new(H2_CONN_SERVER, NULL, NULL, tc_cb, &r0);
+  assert_int_equal(h2_conn_pending_settings(lone), 1);
+  h2_conn_free(lone);
+  tc_rec_free(&r0);
   duo d;
   duo_new(&d, NULL, NULL);
+  assert_int_equal(h2_conn_pending_settings(d.cli), 0);
+  assert_int_equal(h2_conn_pending_settings(d.srv), 0);
   h2_frame_setting a = {H2_SETTINGS_INITIAL_WINDOW_SIZE, 1000};
   h2_frame_setting b = {H2_SETTINGS_MAX_CONCURRENT_STREAMS, 5};
   h2_frame_setting bad = {H2_SETTINGS_MAX_FRAME_SIZE, 10};
@@ -146,6 +155,7 @@ static void test_settings_in_flight(void **state) {
   assert_int_equal(h2_conn_submit_settings(d.cli, &a, 1, 0), 0);
   assert_int_equal(h2_conn_submit_settings(d.cli, &b, 1, 0), 0);
   assert_int_equal(h2_conn_local_settings(d.cli)->initial_window_size, 65535);
+  assert_int_equal(h2_conn_pending_settings(d.cli), 2);
   tc_pump(d.cli, d.srv, 0);
   assert_int_equal(h2_conn_remote_settings(d.srv)->initial_window_size, 1000);
   assert_int_equal(h2_conn_remote_settings(d.srv)->max_concurrent_streams, 5);
@@ -153,6 +163,7 @@ static void test_settings_in_flight(void **state) {
   tc_pump(d.srv, d.cli, 0);
   assert_int_equal(h2_conn_local_settings(d.cli)->initial_window_size, 1000);
   assert_int_equal(h2_conn_local_settings(d.cli)->max_concurrent_streams, 5);
+  assert_int_equal(h2_conn_pending_settings(d.cli), 0);
   const char *log = tc_log(&d.crec);
   size_t acks = 0;
   for (const char *p = log; (p = strstr(p, "SETTINGS_ACK")) != NULL; p++) acks++;
