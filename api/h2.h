@@ -174,9 +174,16 @@ typedef struct h2_options {
   h2_settings settings;
 
   uint32_t max_deflate_dynamic_table_size; /* encoder table cap; 0 = 4096 */
-  uint32_t max_session_memory_mb;          /* 0 = 10; min 1 */
+  uint32_t max_session_memory_mb;          /* 0 = 10 (Node's default;
+                                              H2_DEFAULT_SESSION_MEMORY_MB);
+                                              1..1048576: what the engine
+                                              may hold (HPACK tables, queued
+                                              frames, copies) */
   uint32_t max_header_list_pairs;          /* 0 = 128; min 4 */
-  uint32_t max_outstanding_pings;          /* 0 = 10 */
+  uint32_t max_outstanding_pings;          /* 0 = 10; 1..16
+                                              (H2_MAX_OUTSTANDING_PINGS):
+                                              larger values are refused by
+                                              h2_options_validate */
   uint32_t max_send_header_block_length;   /* 0 = 64 KiB: an outbound header
                                               list larger than this, or than
                                               the peer's MAX_HEADER_LIST_SIZE
@@ -194,7 +201,11 @@ typedef struct h2_options {
                                               budget refills at 33/s) before
                                               GOAWAY ENHANCE_YOUR_CALM */
   uint32_t max_session_rejected_streams;   /* server; 0 = 100 */
-  uint32_t max_reserved_remote_streams;    /* client; 0 = 200 */
+  uint32_t max_reserved_remote_streams;    /* client; 0 = 200 (Node's
+                                              default; H2_DEFAULT_MAX_RESERVED_
+                                              REMOTE_STREAMS): pushed streams
+                                              promised and not yet answered;
+                                              beyond, promises are refused */
 
   /* Per-stream write buffering above which h2_stream_write reports
    * back-pressure (returns 0). 0 = 64 KiB. */
@@ -300,6 +311,13 @@ typedef struct h2_options {
  * no limit. */
 #define H2_TIMEOUT_NONE 0xffffffffu
 
+/* Defaults of h2_options fields left 0 (Node's), and the cap of
+ * max_outstanding_pings (PINGs in flight are kept in a fixed table of
+ * this size, here and in the engine). */
+#define H2_DEFAULT_SESSION_MEMORY_MB 10
+#define H2_DEFAULT_MAX_RESERVED_REMOTE_STREAMS 200
+#define H2_MAX_OUTSTANDING_PINGS 16
+
 /* h2_options.padding_strategy values. */
 #define H2_PADDING_NONE 0
 #define H2_PADDING_MAX 1
@@ -310,7 +328,9 @@ typedef struct h2_options {
 void h2_options_default(h2_options *o);
 
 /* h2_options_validate checks |o| (including its settings) and returns 0 or
- * H2_ERR_INVALID_ARG with a message (h2_last_error_message). */
+ * H2_ERR_INVALID_ARG with a message (h2_last_error_message): values out of
+ * the ranges above (max_outstanding_pings over H2_MAX_OUTSTANDING_PINGS
+ * included) are refused, never cut down. */
 int h2_options_validate(const h2_options *o);
 
 /* h2_last_error_message returns the message of the last validation error of

@@ -375,14 +375,18 @@ static void fill_config(h2_conn_config *cfg, const h2_session *s, const h2_optio
     cfg->settings.enable_connect_protocol = o->settings.enable_connect_protocol;
   }
   if (o->connection_window_size) cfg->connection_window = o->connection_window_size;
-  if (o->max_session_memory_mb) cfg->max_memory = (size_t)o->max_session_memory_mb << 20;
+  /* Node's maxSessionMemory (10 MB) and maxReservedRemoteStreams (200)
+   * when not given, not the engine's own defaults. */
+  cfg->max_memory = (size_t)(o->max_session_memory_mb ? o->max_session_memory_mb
+                                                      : H2_DEFAULT_SESSION_MEMORY_MB) << 20;
   cfg->max_header_fields = o->max_header_list_pairs ? o->max_header_list_pairs : 128; /* Node */
   if (o->max_session_rejected_streams) cfg->max_refused_streams = o->max_session_rejected_streams;
   /* Invalid frames that cost the peer a stream error (RST_STREAM from us):
    * the engine's budget for them, beyond which the session ends with
    * GOAWAY ENHANCE_YOUR_CALM (it refills at local_rst_per_sec). */
   if (o->max_session_invalid_frames) cfg->local_rst_burst = o->max_session_invalid_frames;
-  if (o->max_reserved_remote_streams) cfg->max_reserved_streams = o->max_reserved_remote_streams;
+  cfg->max_reserved_streams = o->max_reserved_remote_streams ? o->max_reserved_remote_streams
+                                                             : H2_DEFAULT_MAX_RESERVED_REMOTE_STREAMS;
   if (o->max_deflate_dynamic_table_size)
     cfg->hpack_encoder_table_limit = o->max_deflate_dynamic_table_size;
   cfg->auto_window_update = 0;
@@ -713,9 +717,7 @@ int h2_session_settings(h2_session *s, const h2_settings *v) {
 
 int h2_session_ping(h2_session *s, const uint8_t *payload, h2_ping_cb cb, void *user) {
   if (!s->conn || s->destroyed) return H2_ERR_STATE;
-  uint32_t max = s->max_outstanding_pings;
-  if (max > H2_MAX_PINGS) max = H2_MAX_PINGS;
-  if (s->ping_count >= max) return H2_ERR_LIMIT;
+  if (s->ping_count >= s->max_outstanding_pings) return H2_ERR_LIMIT;
   if (!s->pings && !(s->pings = calloc(H2_MAX_PINGS, sizeof *s->pings))) return H2_ERR_NOMEM;
   h2_ping_rec p;
   p.cb = cb;

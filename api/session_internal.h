@@ -69,7 +69,7 @@ typedef struct h2_ping_rec {
   uint8_t payload[8];
 } h2_ping_rec;
 
-#define H2_MAX_PINGS 16
+#define H2_MAX_PINGS H2_MAX_OUTSTANDING_PINGS /* h2.h; also the engine's cap */
 _Static_assert(H2_MAX_PINGS <= 255, "ping_head and ping_count are one octet each");
 
 struct h2_session {

@@ -118,6 +118,10 @@ int h2_options_validate(const h2_options *o) {
   }
   if (o->max_header_list_pairs && o->max_header_list_pairs < 4)
     return h2_api_fail("maxHeaderListPairs must be at least 4 (got %u)", o->max_header_list_pairs);
+  if (o->max_outstanding_pings > H2_MAX_OUTSTANDING_PINGS)
+    return h2_api_fail("maxOutstandingPings must be 1..%d (got %u): h2 keeps at most %d PINGs "
+                       "in flight",
+                       H2_MAX_OUTSTANDING_PINGS, o->max_outstanding_pings, H2_MAX_OUTSTANDING_PINGS);
   if (o->max_session_memory_mb > 1u << 20)
     return h2_api_fail("maxSessionMemory must be 1..1048576 megabytes (got %u)",
                        o->max_session_memory_mb);

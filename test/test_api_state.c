@@ -170,6 +170,95 @@ static void test_destroyed(void **state) {
   h2_session_free(s);
 }
 
+/* maxOutstandingPings: up to H2_MAX_OUTSTANDING_PINGS works in full, more
+ * is refused with a message instead of being cut to the cap. */
+static void test_max_pings(void **state) {
+  (void)state;
+  h2_options o;
+  h2_options_default(&o);
+  o.max_outstanding_pings = H2_MAX_OUTSTANDING_PINGS + 1;
+  assert_int_equal(h2_options_validate(&o), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "maxOutstandingPings"));
+  assert_non_null(strstr(h2_last_error_message(), "17"));
+  h2_session *c;
+  assert_int_equal(h2_session_new(&c, 0, &o, NULL, NULL, NULL), H2_ERR_INVALID_ARG);
+  o.max_outstanding_pings = 1000;
+  assert_int_equal(h2_options_validate(&o), H2_ERR_INVALID_ARG);
+
+  o.max_outstanding_pings = H2_MAX_OUTSTANDING_PINGS;
+  assert_int_equal(h2_options_validate(&o), 0);
+  make(&c, NULL, &o, NULL);
+  for (int i = 0; i < H2_MAX_OUTSTANDING_PINGS; i++)
+    assert_int_equal(h2_session_ping(c, NULL, NULL, NULL), 0);
+  assert_int_equal(h2_session_ping(c, NULL, NULL, NULL), H2_ERR_LIMIT);
+  h2_session_free(c);
+
+  /* The default stays Node's 10. */
+  make(&c, NULL, NULL, NULL);
+  for (int i = 0; i < 10; i++) assert_int_equal(h2_session_ping(c, NULL, NULL, NULL), 0);
+  assert_int_equal(h2_session_ping(c, NULL, NULL, NULL), H2_ERR_LIMIT);
+  h2_session_free(c);
+}
+
+/* Requests never sent (no pump) stay in the engine: their streams and
+ * HEADERS. The count accepted before H2_ERR_LIMIT measures the session
+ * memory cap in steps much finer than a megabyte. */
+static int requests_until_limit(uint32_t memory_mb) {
+  h2_options o;
+  h2_options_default(&o);
+  o.max_session_memory_mb = memory_mb;
+  o.peer_max_concurrent_streams = 1000000; /* none wait in the API */
+  h2_session *c;
+  make(&c, NULL, &o, NULL);
+  h2_header h[] = {H2_HDR(":path", "/")};
+  int n = 0, rc = 0;
+  for (; n < 1000000; n++) {
+    h2_stream *st;
+    if ((rc = h2_session_request(c, &st, h, 1, H2_END_STREAM, NULL)) != 0) break;
+  }
+  assert_int_equal(rc, H2_ERR_LIMIT);
+  h2_session_free(c);
+  return n;
+}
+
+/* A server pushes |n| streams on one request; returns how many the client
+ * accepted (reserved, never answered). */
+static int pushes_accepted(uint32_t max_reserved, int n) {
+  h2_options o;
+  h2_options_default(&o);
+  o.max_reserved_remote_streams = max_reserved;
+  h2_session *c, *s;
+  make(&c, &s, &o, NULL);
+  h2_stream *rq;
+  assert_int_equal(h2_session_request(c, &rq, NULL, 0, H2_END_STREAM, NULL), 0);
+  pump(c, s);
+  assert_int_equal(sv.streams, 1);
+  h2_header ph[] = {H2_HDR(":method", "GET"), H2_HDR(":path", "/p"), H2_HDR(":scheme", "http"),
+                    H2_HDR(":authority", "localhost")};
+  for (int i = 0; i < n; i++) {
+    h2_stream *pushed;
+    assert_int_equal(h2_stream_push(sv.last, &pushed, ph, 4), 0);
+  }
+  pump(c, s);
+  int got = cl.pushes;
+  h2_session_free(c);
+  h2_session_free(s);
+  return got;
+}
+
+/* The defaults h2.h documents (Node's): maxSessionMemory 10 MB,
+ * maxReservedRemoteStreams 200. */
+static void test_option_defaults(void **state) {
+  (void)state;
+  int def = requests_until_limit(0), ten = requests_until_limit(10);
+  int sixteen = requests_until_limit(16);
+  assert_int_equal(def, ten);
+  assert_true(sixteen > def + def / 4);
+
+  assert_int_equal(pushes_accepted(0, 250), 200);
+  assert_int_equal(pushes_accepted(120, 250), 120);
+}
+
 /* A server stream takes no body before its response: write_copy refuses
  * like write, pushed streams included; after respond the body follows the
  * HEADERS. */
@@ -209,6 +298,8 @@ int main(void) {
       cmocka_unit_test(test_effective_window),
       cmocka_unit_test(test_pending_settings_ack),
       cmocka_unit_test(test_destroyed),
+      cmocka_unit_test(test_max_pings),
+      cmocka_unit_test(test_option_defaults),
       cmocka_unit_test(test_write_before_respond),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
