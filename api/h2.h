@@ -519,9 +519,20 @@ void h2_server_close(h2_server *srv, void (*done)(h2_server *srv, void *user));
  * (their on_close callbacks run), then frees |srv|. NULL is fine. */
 void h2_server_free(h2_server *srv);
 
-/* h2_server_set_timeout sets the inactivity timeout for new sessions (ms,
- * 0 = none; Node's server.setTimeout). */
+/* h2_server_set_timeout sets the inactivity timeout for new sessions on
+ * every listener (ms, 0 = none; Node's server.setTimeout). Sessions
+ * already live keep theirs. Until it is called, each listener has Node's
+ * default for its kind: 120000 (120 s) on a TLS listener (Node's
+ * createSecureServer), 0 (none) on an h2c one (createServer). */
 void h2_server_set_timeout(h2_server *srv, uint64_t ms);
+
+/* h2_server_get_timeout returns the inactivity timeout (ms, 0 = none) that
+ * sessions accepted on listener |index| (h2_server_listen's result) get:
+ * the value of h2_server_set_timeout if it was called, else the default of
+ * the listener's kind (120000 TLS, 0 h2c). With |index| -1: the value set,
+ * or 0 if h2_server_set_timeout was never called. An unknown |index|
+ * returns 0. */
+uint64_t h2_server_get_timeout(const h2_server *srv, int index);
 
 /* h2_server_set_max_connections caps the live sessions (Node's
  * server.maxConnections; 0, the default, means no cap): a connection

@@ -14,6 +14,9 @@
  * being watched for this long: a level-triggered readable listener whose
  * accept keeps failing would otherwise spin the loop. */
 #define ACCEPT_PAUSE_MS 100
+/* Node's default server timeouts: createSecureServer 120 s, createServer
+ * none. */
+#define TLS_TIMEOUT_DEFAULT_MS 120000
 
 typedef struct listener {
   h2_server *srv;
@@ -37,6 +40,7 @@ struct h2_server {
   h2_session *sessions;
   size_t num_sessions;
   uint64_t timeout_ms;
+  int timeout_set;      /* h2_server_set_timeout was called */
   size_t max_sessions;  /* 0 = no limit */
   int closing;
   int freeing;
@@ -163,7 +167,8 @@ static void new_session(h2_server *srv, listener *l, int fd) {
   if (srv->sessions) srv->sessions->srv_prev = s;
   srv->sessions = s;
   srv->num_sessions++;
-  if (srv->timeout_ms) h2_session_set_timeout(s, srv->timeout_ms);
+  uint64_t timeout = h2_server_get_timeout(srv, (int)(l - srv->lis));
+  if (timeout) h2_session_set_timeout(s, timeout);
   h2_session_start_clock_(s); /* the handshake time limit counts from the accept */
   if (srv->cbs.on_session) srv->cbs.on_session(srv, s, srv->user);
 }
@@ -307,6 +312,16 @@ void h2_server_cbs_unref_(h2_server *srv) {
   if (--srv->cbs_users == 0 && srv->freed) server_struct_free(srv);
 }
 
-void h2_server_set_timeout(h2_server *srv, uint64_t ms) { srv->timeout_ms = ms; }
+void h2_server_set_timeout(h2_server *srv, uint64_t ms) {
+  srv->timeout_ms = ms;
+  srv->timeout_set = 1;
+}
+
+uint64_t h2_server_get_timeout(const h2_server *srv, int index) {
+  if (index == -1) return srv->timeout_set ? srv->timeout_ms : 0;
+  if (index < 0 || index >= srv->num_lis) return 0;
+  if (srv->timeout_set) return srv->timeout_ms;
+  return srv->lis[index].tls ? TLS_TIMEOUT_DEFAULT_MS : 0;
+}
 void h2_server_set_max_connections(h2_server *srv, size_t max) { srv->max_sessions = max; }
 size_t h2_server_num_sessions(const h2_server *srv) { return srv->num_sessions; }

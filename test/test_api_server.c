@@ -451,6 +451,35 @@ static void test_tls_handshake_failure_reported(void **state) {
   h2_loop_free(loop);
 }
 
+/* The server timeout: Node's default per listener kind (TLS 120 s, h2c
+ * none) until h2_server_set_timeout sets one for all. */
+static void test_timeout_defaults(void **state) {
+  (void)state;
+  h2_loop *loop;
+  ctx c;
+  h2_server *srv = new_server(&loop, &c);
+  h2_tls_ctx *tls = h2_tls_ctx_new(H2_TLS_SERVER);
+  assert_non_null(tls);
+  assert_int_equal(h2_tls_ctx_add_self_signed(tls, "localhost"), 0);
+  int plain = h2_server_listen(srv, "127.0.0.1", 0, NULL);
+  int secure = h2_server_listen(srv, "127.0.0.1", 0, tls);
+  assert_true(plain >= 0 && secure >= 0);
+  assert_int_equal(h2_server_get_timeout(srv, plain), 0);
+  assert_int_equal(h2_server_get_timeout(srv, secure), 120000);
+  assert_int_equal(h2_server_get_timeout(srv, -1), 0);
+  assert_int_equal(h2_server_get_timeout(srv, 7), 0); /* no such listener */
+  h2_server_set_timeout(srv, 5000);
+  assert_int_equal(h2_server_get_timeout(srv, plain), 5000);
+  assert_int_equal(h2_server_get_timeout(srv, secure), 5000);
+  assert_int_equal(h2_server_get_timeout(srv, -1), 5000);
+  h2_server_set_timeout(srv, 0); /* none, on TLS too */
+  assert_int_equal(h2_server_get_timeout(srv, secure), 0);
+  h2_server_free(srv);
+  h2_tls_ctx_free(tls);
+  for (int i = 0; i < 20 && h2_loop_alive(loop); i++) h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+  h2_loop_free(loop);
+}
+
 /* h2_server_set_max_connections: with 2 sessions live a third connection is
  * closed at once and reported (H2_ERR_LIMIT); once one goes, a new one is
  * served again. */
@@ -520,6 +549,7 @@ int main(void) {
     cmocka_unit_test(test_client_server_loops),
     cmocka_unit_test(test_tls_handshake_failure_reported),
     cmocka_unit_test(test_max_connections),
+    cmocka_unit_test(test_timeout_defaults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
