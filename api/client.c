@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "http_check.h"
 #include "session_internal.h"
 
 #define MAX_FIELDS 128
@@ -305,6 +306,28 @@ void h2_session_start_pending_(h2_session *s) {
   }
 }
 
+/* check_request applies the engine's RFC 9113 §8 checks (http_check.h) to
+ * the request as it will be sent, at call time: a request that has to wait
+ * would otherwise fail only when it starts, as a REFUSED_STREAM close that
+ * invites a retry. :protocol (extended CONNECT) needs the peer's
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL already received (RFC 8441 §3), as the
+ * engine requires when the request starts. Returns 0 or H2_ERR_INVALID_ARG
+ * (message set). */
+static int check_request(const h2_session *s, const h2_hpack_field *f, size_t n, int end) {
+  int cp = (int)h2_conn_remote_settings(s->conn)->enable_connect_protocol;
+  h2_http_check chk;
+  h2_http_check_init(&chk, H2_HTTP_REQUEST, cp);
+  int rc = h2_http_check_fields(&chk, f, n);
+  if (rc == H2_ERR_INVALID_ARG) return h2_api_fail("request: a header field without name or value");
+  if (rc == 0) rc = h2_http_check_end(&chk, end);
+  if (rc == 0) return 0;
+  if (!cp && has_field(f, n, ":protocol"))
+    return h2_api_fail("request: :protocol (extended CONNECT) before the peer's "
+                       "SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (wait for on_remote_settings)");
+  return h2_api_fail("request headers are malformed (RFC 9113 section 8): %s",
+                     chk.why ? chk.why : "rule broken");
+}
+
 int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, size_t n,
                        unsigned flags, const h2_priority *prio) {
   if (s->is_server || !s->conn || s->closed) return H2_ERR_STATE;
@@ -312,7 +335,10 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
   char arena[4096];
   int m = h2_fields_prepare_(user_f, MAX_FIELDS, arena, sizeof arena, hdrs, n);
   if (m < 0) return m;
-  /* Pseudo-headers in order :method :scheme :authority :path, defaults added. */
+  /* Pseudo-headers in order :method :scheme :authority :path, defaults
+   * added, except to a CONNECT (§8.5: the caller names the :authority,
+   * there is no :scheme nor :path); an extended CONNECT (:protocol) is an
+   * ordinary request in that respect (RFC 8441 §4). */
   h2_hpack_field f[MAX_FIELDS + 4];
   size_t k = 0;
   int is_connect = 0;
@@ -321,21 +347,25 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
       f[k++] = user_f[i];
       is_connect = user_f[i].value_len == 7 && !memcmp(user_f[i].value, "CONNECT", 7);
     }
+  int defaults = !is_connect || has_field(user_f, (size_t)m, ":protocol");
   if (!k) f[k++] = (h2_hpack_field){":method", 7, "GET", 3, 0};
-  if (!is_connect && !has_field(user_f, (size_t)m, ":scheme"))
+  if (defaults && !has_field(user_f, (size_t)m, ":scheme"))
     f[k++] = (h2_hpack_field){":scheme", 7, s->scheme, strlen(s->scheme), 0};
-  if (!has_field(user_f, (size_t)m, ":authority"))
+  if (defaults && !has_field(user_f, (size_t)m, ":authority"))
     f[k++] = (h2_hpack_field){":authority", 10, h2_session_authority_(s),
                               strlen(h2_session_authority_(s)), 0};
-  if (!is_connect && !has_field(user_f, (size_t)m, ":path"))
+  if (defaults && !has_field(user_f, (size_t)m, ":path"))
     f[k++] = (h2_hpack_field){":path", 5, "/", 1, 0};
   for (int i = 0; i < m; i++) {
     if (user_f[i].name_len == 7 && !memcmp(user_f[i].name, ":method", 7)) continue;
     f[k++] = user_f[i];
   }
+  int end = (flags & H2_END_STREAM) != 0;
+  int rc = check_request(s, f, k, end);
+  if (rc) return rc;
   /* Too large a request is refused here: no stream exists yet, so there
    * is nothing to report on_frame_error about. */
-  int rc = h2_check_send_size_(s, f, k);
+  rc = h2_check_send_size_(s, f, k);
   if (rc) return rc;
   h2_stream *st = h2_stream_new_(s, 0);
   if (!st) return H2_ERR_NOMEM;
@@ -352,7 +382,6 @@ int h2_session_request(h2_session *s, h2_stream **out, const h2_header *hdrs, si
     pp = &p;
     st->weight = p.weight;
   }
-  int end = (flags & H2_END_STREAM) != 0;
   /* Behind requests already waiting, or no room under the peer's limit:
    * wait (Node queues such requests too). */
   int32_t id = s->pend_head || before_settings_full(s)

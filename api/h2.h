@@ -578,14 +578,22 @@ typedef struct h2_priority {
 } h2_priority;
 
 /* h2_session_request (client) opens a stream with |hdrs|; :method defaults
- * to GET, :path to /, :scheme and :authority to the session's. |prio| may
- * be NULL. The stream is returned in |*out| at once (Node: pending until the
+ * to GET, :path to /, :scheme and :authority to the session's. A CONNECT
+ * (RFC 9113 §8.5) gets no default: give :authority, and neither :scheme
+ * nor :path; an extended CONNECT (RFC 8441: with :protocol, once the
+ * peer's SETTINGS allow it) gets the defaults of any request. |prio| may
+ * be NULL. The headers are checked at once (RFC 9113 §8: names, values,
+ * pseudo-headers, connection-specific fields, the CONNECT rules), also when
+ * the request has to wait: a bad one fails the call with
+ * H2_ERR_INVALID_ARG and a message (h2_last_error_message), no stream.
+ * The stream is returned in |*out| at once (Node: pending until the
  * session is up). When the peer's MAX_CONCURRENT_STREAMS is reached the
  * request waits (h2_stream_id 0; writes, end and priority are kept) and
  * opens, in order, as streams close; if it can never open (GOAWAY, close)
  * it closes with REFUSED_STREAM (7), safe to retry. The stream's on_ready
  * tells when it has its id. Returns 0, H2_ERR_STATE (not a client session,
- * or closing), H2_ERR_INVALID_ARG (bad header), H2_ERR_LIMIT (stream ids
+ * or closing), H2_ERR_INVALID_ARG (bad header
+ * or priority; message set), H2_ERR_LIMIT (stream ids
  * exhausted, or the header list is over maxSendHeaderBlockLength or the
  * peer's SETTINGS_MAX_HEADER_LIST_SIZE: no stream is made and no
  * on_frame_error runs; Node would return a stream and report 'frameError'

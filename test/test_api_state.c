@@ -293,6 +293,86 @@ static void test_write_before_respond(void **state) {
   h2_session_free(s);
 }
 
+/* Request headers are checked when h2_session_request is called, also
+ * for a request that must wait for room under the peer's limit. */
+static void test_request_checked_at_call(void **state) {
+  (void)state;
+  h2_options o;
+  h2_options_default(&o);
+  o.peer_max_concurrent_streams = 1;
+  h2_session *c, *s;
+  make(&c, &s, &o, NULL);
+  h2_stream *first, *st;
+  assert_int_equal(h2_session_request(c, &first, NULL, 0, 0, NULL), 0);
+  assert_true(h2_stream_id(first) > 0);
+  /* This one would wait: a connection-specific field is still refused now. */
+  h2_header bad[] = {H2_HDR(":path", "/q"), H2_HDR("connection", "keep-alive")};
+  st = NULL;
+  assert_int_equal(h2_session_request(c, &st, bad, 2, H2_END_STREAM, NULL), H2_ERR_INVALID_ARG);
+  assert_null(st);
+  assert_non_null(strstr(h2_last_error_message(), "connection-specific"));
+  h2_header crlf[] = {H2_HDR("x-a", "b\r\nc")};
+  assert_int_equal(h2_session_request(c, &st, crlf, 1, H2_END_STREAM, NULL), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "field value"));
+  h2_header te[] = {H2_HDR("te", "gzip")};
+  assert_int_equal(h2_session_request(c, &st, te, 1, H2_END_STREAM, NULL), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "te"));
+  /* A good one waits, then starts: nothing was refused. */
+  h2_header good[] = {H2_HDR(":path", "/ok")};
+  assert_int_equal(h2_session_request(c, &st, good, 1, H2_END_STREAM, NULL), 0);
+  h2_stream_on(st, &client_stream, NULL);
+  assert_int_equal(h2_stream_id(st), 0);
+  pump(c, s);
+  assert_int_equal(cl.closes, 0);
+  assert_true(h2_stream_id(st) > 0); /* the server's limit (100) let it start */
+  h2_session_free(c);
+  h2_session_free(s);
+}
+
+/* CONNECT (RFC 9113 §8.5): the caller's :authority, no :scheme nor :path;
+ * extended CONNECT (RFC 8441) only once the server allowed it, and it gets
+ * the defaults of an ordinary request. */
+static void test_connect_requests(void **state) {
+  (void)state;
+  h2_options so;
+  h2_options_default(&so);
+  so.has_settings = 1;
+  h2_settings_default(&so.settings);
+  so.settings.enable_connect_protocol = 1;
+  h2_session *c, *s;
+  make(&c, &s, NULL, &so);
+  h2_stream *st = NULL;
+  h2_header no_auth[] = {H2_HDR(":method", "CONNECT")};
+  assert_int_equal(h2_session_request(c, &st, no_auth, 1, 0, NULL), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "CONNECT without :authority"));
+  h2_header with_path[] = {H2_HDR(":method", "CONNECT"), H2_HDR(":authority", "a.test:443"),
+                           H2_HDR(":path", "/")};
+  assert_int_equal(h2_session_request(c, &st, with_path, 3, 0, NULL), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "CONNECT with :scheme or :path"));
+  h2_header ws[] = {H2_HDR(":method", "CONNECT"), H2_HDR(":protocol", "websocket")};
+  assert_int_equal(h2_session_request(c, &st, ws, 2, 0, NULL), H2_ERR_INVALID_ARG);
+  assert_non_null(strstr(h2_last_error_message(), "SETTINGS_ENABLE_CONNECT_PROTOCOL"));
+  assert_null(st);
+
+  h2_header ok[] = {H2_HDR(":method", "CONNECT"), H2_HDR(":authority", "a.test:443")};
+  assert_int_equal(h2_session_request(c, &st, ok, 2, 0, NULL), 0);
+  pump(c, s);
+  assert_int_equal(sv.streams, 1);
+  assert_string_equal(sv.method, "CONNECT");
+  assert_true(sv.saw_authority);
+  assert_false(sv.saw_scheme);
+  assert_false(sv.saw_path);
+  /* The server's SETTINGS have arrived: extended CONNECT is allowed, with
+   * :scheme, :path and :authority filled in. */
+  assert_int_equal(h2_session_request(c, &st, ws, 2, 0, NULL), 0);
+  pump(c, s);
+  assert_int_equal(sv.streams, 2);
+  assert_string_equal(sv.protocol, "websocket");
+  assert_true(sv.saw_scheme && sv.saw_path && sv.saw_authority);
+  h2_session_free(c);
+  h2_session_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_effective_window),
@@ -301,6 +381,8 @@ int main(void) {
       cmocka_unit_test(test_max_pings),
       cmocka_unit_test(test_option_defaults),
       cmocka_unit_test(test_write_before_respond),
+      cmocka_unit_test(test_request_checked_at_call),
+      cmocka_unit_test(test_connect_requests),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
