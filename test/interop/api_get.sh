@@ -74,7 +74,9 @@ PYEOF
 check "progress bar on a terminal" sh -c "$PY $TMP/ptyrun.py $H2 get -o $TMP/pg1 $H/large.bin > $TMP/pty1.out && grep -q '100%' $TMP/pty1.out && cmp $TMP/pg1 $DOC/large.bin"
 check "no progress bar with -s on a terminal" sh -c "$PY $TMP/ptyrun.py $H2 get -s -o $TMP/pg2 $H/large.bin > $TMP/pty2.out && ! grep -q '%' $TMP/pty2.out && cmp $TMP/pg2 $DOC/large.bin"
 check "no progress bar when stderr is not a terminal" sh -c "$G -o $TMP/pg3 $H/large.bin 2> $TMP/pg3.err && test ! -s $TMP/pg3.err"
-check "no progress bar over a body shown on the terminal" sh -c "$PY $TMP/ptyrun.py $H2 get $H/medium.bin > $TMP/pty4.out && ! grep -q 'MiB' $TMP/pty4.out"
+# The body is random bytes and may hold "MiB" itself (about 2% of runs):
+# the terminal must show no more of them than the body has.
+check "no progress bar over a body shown on the terminal" sh -c "$PY $TMP/ptyrun.py $H2 get $H/medium.bin > $TMP/pty4.out && test \$(grep -a -o 'MiB' $TMP/pty4.out | wc -l) -eq \$(grep -a -o 'MiB' $DOC/medium.bin | wc -l)"
 
 # Conditionals by date with curl (If-None-Match is in api_curl.sh).
 check "If-Modified-Since at Last-Modified -> 304" sh -c "lm=\$($C -I $H/small.txt | sed -n 's/^last-modified: *//Ip' | tr -d '\r'); test -n \"\$lm\" &&
