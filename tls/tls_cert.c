@@ -61,6 +61,14 @@ static int read_file(h2_tls_ctx *ctx, const char *what, const char *path, char *
   return 0;
 }
 
+/* free_secret wipes and frees a buffer read_file returned that holds key
+ * material (NULL is fine). */
+static void free_secret(char *buf, size_t len) {
+  if (buf == NULL) return;
+  OPENSSL_cleanse(buf, len);
+  OPENSSL_free(buf);
+}
+
 /* install takes ownership of |leaf|, |chain| and |key| (on success and on
  * failure) and adds them as the next certificate of |ctx|. */
 static int install(h2_tls_ctx *ctx, X509 *leaf, STACK_OF(X509) *chain, EVP_PKEY *key) {
@@ -223,10 +231,7 @@ out:
   X509_free(leaf);
   sk_X509_pop_free(chain, X509_free);
   EVP_PKEY_free(key);
-  if (key_pem != NULL) {
-    OPENSSL_cleanse(key_pem, key_len);
-    OPENSSL_free(key_pem);
-  }
+  free_secret(key_pem, key_len);
   OPENSSL_free(cert_pem);
   return rc;
 }
@@ -304,10 +309,7 @@ out:
   X509_free(leaf);
   sk_X509_pop_free(certs, X509_free);
   EVP_PKEY_free(key);
-  if (der != NULL) {
-    OPENSSL_cleanse(der, len);
-    OPENSSL_free(der);
-  }
+  free_secret(der, len);
   return rc;
 }
 
