@@ -95,6 +95,23 @@ static h2_server *new_server(h2_loop **loop, ctx *c) {
   return srv;
 }
 
+/* A server TLS context with a generated certificate for localhost. */
+static h2_tls_ctx *self_signed_ctx(void) {
+  h2_tls_ctx *tls = h2_tls_ctx_new(H2_TLS_SERVER);
+  assert_non_null(tls);
+  assert_int_equal(h2_tls_ctx_add_self_signed(tls, "localhost"), 0);
+  return tls;
+}
+
+/* Frees |srv| and |tls| (may be NULL), lets the loop finish the closing
+ * connections (at most 50 turns) and frees it. */
+static void free_server(h2_server *srv, h2_tls_ctx *tls, h2_loop *loop) {
+  h2_server_free(srv);
+  h2_tls_ctx_free(tls);
+  for (int i = 0; i < 50 && h2_loop_alive(loop); i++) h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
+  h2_loop_free(loop);
+}
+
 static void test_accept_emfile_pauses(void **state) {
   (void)state;
   h2_loop *loop;
@@ -416,9 +433,7 @@ static void test_tls_handshake_failure_reported(void **state) {
   h2_loop *loop;
   ctx c;
   h2_server *srv = new_server(&loop, &c);
-  h2_tls_ctx *tls = h2_tls_ctx_new(H2_TLS_SERVER);
-  assert_non_null(tls);
-  assert_int_equal(h2_tls_ctx_add_self_signed(tls, "localhost"), 0);
+  h2_tls_ctx *tls = self_signed_ctx();
   int li = h2_server_listen(srv, "127.0.0.1", 0, tls);
   assert_true(li >= 0);
   uint16_t port = h2_server_port(srv, li);
@@ -445,10 +460,7 @@ static void test_tls_handshake_failure_reported(void **state) {
   assert_int_equal(c.errors, 2);
   assert_int_equal(c.last_err, H2_ERR_EOF);
 
-  h2_server_free(srv);
-  h2_tls_ctx_free(tls);
-  for (int i = 0; i < 20 && h2_loop_alive(loop); i++) h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
-  h2_loop_free(loop);
+  free_server(srv, tls, loop);
 }
 
 /* The server timeout: Node's default per listener kind (TLS 120 s, h2c
@@ -458,9 +470,7 @@ static void test_timeout_defaults(void **state) {
   h2_loop *loop;
   ctx c;
   h2_server *srv = new_server(&loop, &c);
-  h2_tls_ctx *tls = h2_tls_ctx_new(H2_TLS_SERVER);
-  assert_non_null(tls);
-  assert_int_equal(h2_tls_ctx_add_self_signed(tls, "localhost"), 0);
+  h2_tls_ctx *tls = self_signed_ctx();
   int plain = h2_server_listen(srv, "127.0.0.1", 0, NULL);
   int secure = h2_server_listen(srv, "127.0.0.1", 0, tls);
   assert_true(plain >= 0 && secure >= 0);
@@ -474,10 +484,7 @@ static void test_timeout_defaults(void **state) {
   assert_int_equal(h2_server_get_timeout(srv, -1), 5000);
   h2_server_set_timeout(srv, 0); /* none, on TLS too */
   assert_int_equal(h2_server_get_timeout(srv, secure), 0);
-  h2_server_free(srv);
-  h2_tls_ctx_free(tls);
-  for (int i = 0; i < 20 && h2_loop_alive(loop); i++) h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
-  h2_loop_free(loop);
+  free_server(srv, tls, loop);
 }
 
 /* h2_server_set_max_connections: with 2 sessions live a third connection is
@@ -537,9 +544,7 @@ static void test_max_connections(void **state) {
   assert_int_equal(c.errors, 1);
   close(b);
   close(e);
-  h2_server_free(srv);
-  for (int i = 0; i < 50 && h2_loop_alive(loop); i++) h2_loop_run(loop, H2_LOOP_RUN_NOWAIT);
-  h2_loop_free(loop);
+  free_server(srv, NULL, loop);
 }
 
 int main(void) {
